@@ -1,5 +1,13 @@
-//! voipdiag: a VoIP/NAT diagnostic toolkit. See DESIGN in README.md for the layout:
-//! protocol modules without I/O (`stun`), the tokio layer (`net`), one driver per
-//! subcommand (`commands`) and the report layer (`report`).
+//! voipdiag: a VoIP/NAT diagnostic toolkit.
+//!
+//! Layout (see DESIGN.md): protocol modules without I/O (`stun`), the tokio layer (`net`), one
+//! driver per subcommand (`commands`), the report layer (`report`) and the CLI (`cli`).
+//! Data flows one way: `cli` → `commands` → protocol modules + `net` → `report`.
 
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod net;
+pub mod report;
 pub mod stun;

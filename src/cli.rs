@@ -1,0 +1,269 @@
+//! Command-line definitions (clap derive): global options shared by every subcommand and one
+//! `Args` struct per subcommand, parsed into domain types so bad input fails before any I/O.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::net::resolve::Family;
+
+const AFTER_HELP: &str = "\
+Exit codes (every subcommand):
+  0  ok: the check ran and found no problem
+  1  problem: the check ran and found one (e.g. symmetric NAT, UDP blocked)
+  2  usage or input error
+  3  no answer (timeout, unreachable)
+  4  internal error";
+
+/// voipdiag: VoIP/NAT diagnostics — NAT behaviour, SIP reachability, registration, calls,
+/// ENUM, UPnP and captures — with findings that say what a result means for calls.
+#[derive(Debug, Parser)]
+#[command(name = "voipdiag", version, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Options every subcommand shares.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand shares.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Print one JSON document (the report) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Bound on each network wait, e.g. 2s, 500ms.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Show decoded messages on stderr (-vv adds hex dumps).
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to colour the human output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Use IPv4 only.
+    #[arg(short = '4', long = "ipv4", global = true, conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Use IPv6 only.
+    #[arg(short = '6', long = "ipv6", global = true)]
+    pub ipv6: bool,
+}
+
+impl GlobalArgs {
+    /// The address family chosen with -4/-6.
+    pub fn family(&self) -> Family {
+        match (self.ipv4, self.ipv6) {
+            (true, _) => Family::V4,
+            (_, true) => Family::V6,
+            _ => Family::Any,
+        }
+    }
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that
+    /// means for calls.
+    #[command(after_help = NAT_PROBE_HELP)]
+    NatProbe(NatProbeArgs),
+    /// Write shell completions and man pages generated from these definitions.
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+const NAT_PROBE_HELP: &str = "\
+Examples:
+  voipdiag nat-probe
+  voipdiag nat-probe --server stun.example.net --server 192.0.2.10:3478 --json
+  voipdiag nat-probe --lifetime --lifetime-max 60s
+
+JSON result keys: mapping, filtering, nat_detected, local_address, mapped_address,
+classic_type, hairpinning, port_preservation, binding_lifetime_s, servers, tests.";
+
+/// Arguments of `nat-probe`.
+#[derive(Debug, Clone, Args)]
+pub struct NatProbeArgs {
+    /// STUN server HOST[:PORT] (default port 3478; repeatable). The first one that supports
+    /// RFC 5780 runs the behaviour tests. Default: a built-in list of public servers.
+    #[arg(long = "server", value_name = "HOST[:PORT]")]
+    pub servers: Vec<HostPort>,
+
+    /// Transport to STUN over. With udp, TCP is tried as well to tell "UDP blocked" from
+    /// "server down"; tcp only learns the public address.
+    #[arg(long, value_enum, default_value_t = Transport::Udp)]
+    pub transport: Transport,
+
+    /// Local address to bind, ADDR[:PORT] (the port applies to the main socket).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub local: Option<LocalAddr>,
+
+    /// Also measure how long a UDP binding lives without traffic (RFC 5780 §4.6); takes up to
+    /// --lifetime-max.
+    #[arg(long)]
+    pub lifetime: bool,
+
+    /// Upper bound of the lifetime measurement.
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
+    pub lifetime_max: Duration,
+
+    /// Skip the hairpinning test.
+    #[arg(long)]
+    pub no_hairpinning: bool,
+}
+
+/// STUN transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Transport {
+    /// STUN over UDP (RFC 8489 §6.2.1).
+    Udp,
+    /// STUN over TCP (RFC 8489 §6.2.2).
+    Tcp,
+}
+
+/// Arguments of the hidden `generate` subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Directory that receives completions/ and man/.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+}
+
+/// A server given as `HOST[:PORT]`, `IPv4[:PORT]`, `IPv6` or `[IPv6]:PORT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    /// Host name or IP literal (without brackets).
+    pub host: String,
+    /// Port, if given.
+    pub port: Option<u16>,
+}
+
+impl std::fmt::Display for HostPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        match self.port {
+            Some(p) => write!(f, "{host}:{p}"),
+            None => write!(f, "{host}"),
+        }
+    }
+}
+
+impl FromStr for HostPort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("empty server".into());
+        }
+        let bad_port = |p: &str| format!("invalid port {p:?} (1-65535)");
+        let parse_port = |p: &str| p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| bad_port(p));
+        if let Some(rest) = s.strip_prefix('[') {
+            let (host, after) = rest.split_once(']').ok_or("missing ']' in IPv6 address")?;
+            host.parse::<std::net::Ipv6Addr>().map_err(|_| format!("invalid IPv6 address {host:?}"))?;
+            let port = match after {
+                "" => None,
+                p => Some(parse_port(p.strip_prefix(':').ok_or("expected ':' after ']'")?)?),
+            };
+            return Ok(Self { host: host.into(), port });
+        }
+        if s.parse::<std::net::Ipv6Addr>().is_ok() {
+            return Ok(Self { host: s.into(), port: None });
+        }
+        let (host, port) = match s.rsplit_once(':') {
+            Some((h, p)) => (h, Some(parse_port(p)?)),
+            None => (s, None),
+        };
+        if host.is_empty()
+            || host.contains(':')
+            || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+        {
+            return Err(format!("invalid host {host:?}"));
+        }
+        Ok(Self { host: host.into(), port })
+    }
+}
+
+/// A local address `ADDR[:PORT]` (an IP literal; IPv6 with a port as `[ADDR]:PORT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalAddr {
+    /// IP address.
+    pub ip: std::net::IpAddr,
+    /// Port (0 = any).
+    pub port: u16,
+}
+
+impl FromStr for LocalAddr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
+            return Ok(Self { ip: sa.ip(), port: sa.port() });
+        }
+        let ip = s
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| format!("invalid local address {s:?} (expected ADDR or ADDR:PORT)"))?;
+        Ok(Self { ip, port: 0 })
+    }
+}
+
+/// Parses durations like `2s`, `500ms`, `1m30s`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 2s, 500ms)"))?;
+    if d.is_zero() {
+        return Err("duration must be greater than zero".into());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_forms() {
+        let hp = |s: &str| s.parse::<HostPort>();
+        assert_eq!(hp("stun.example.net").unwrap(), HostPort { host: "stun.example.net".into(), port: None });
+        assert_eq!(hp("192.0.2.1:3479").unwrap(), HostPort { host: "192.0.2.1".into(), port: Some(3479) });
+        assert_eq!(hp("2001:db8::1").unwrap(), HostPort { host: "2001:db8::1".into(), port: None });
+        assert_eq!(hp("[2001:db8::1]:19302").unwrap(), HostPort { host: "2001:db8::1".into(), port: Some(19302) });
+        assert_eq!(hp("[2001:db8::1]:19302").unwrap().to_string(), "[2001:db8::1]:19302");
+        for bad in ["", "host:0", "host:99999", "host:x", "[::1", "[zz]:1", "a b", ":3478"] {
+            assert!(hp(bad).is_err(), "{bad:?} must be rejected");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,44 @@
+//! `voipdiag generate`: shell completions and man pages from the clap definitions, so they
+//! never drift from the code (a test regenerates them and compares with the committed copies).
+
+use std::fs;
+use std::path::Path;
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use crate::cli::Cli;
+
+/// Writes `completions/` (bash, zsh, fish, elvish, powershell) and `man/` (the main page and
+/// one page per visible subcommand) under `out_dir`.
+///
+/// Errors: any file-system error, with the path.
+pub fn write_all(out_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
+    let comp_dir = out_dir.join("completions");
+    fs::create_dir_all(&comp_dir).map_err(|e| anyhow::anyhow!("{}: {e}", comp_dir.display()))?;
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Elvish, Shell::PowerShell] {
+        let mut cmd = Cli::command();
+        let path = clap_complete::generate_to(shell, &mut cmd, "voipdiag", &comp_dir)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", comp_dir.display()))?;
+        written.push(path);
+    }
+    let man_dir = out_dir.join("man");
+    fs::create_dir_all(&man_dir).map_err(|e| anyhow::anyhow!("{}: {e}", man_dir.display()))?;
+    let cmd = Cli::command();
+    let mut pages = vec![("voipdiag.1".to_string(), cmd.clone())];
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("voipdiag-{}", sub.get_name());
+        pages.push((format!("{name}.1"), sub.clone().name(name).display_name("")));
+    }
+    for (file, page) in pages {
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(page)
+            .render(&mut buf)
+            .map_err(|e| anyhow::anyhow!("rendering {file}: {e}"))?;
+        let path = man_dir.join(&file);
+        fs::write(&path, buf).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}

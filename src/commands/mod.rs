@@ -1,0 +1,15 @@
+//! One module per subcommand: arguments in, protocol machines driven over `net`, report out.
+
+pub mod generate;
+pub mod nat_probe;
+
+/// Why a command could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// Bad input found after parsing (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// A bug or an environment failure (exit 4).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}

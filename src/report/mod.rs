@@ -1,0 +1,216 @@
+//! Reports: the typed result of a command, its findings and status, rendered as human text
+//! (comfy-table) or as one JSON document with the envelope of DESIGN.md:
+//! `{"command", "version", "started_at", "duration_ms", "status", "findings", "result"}`.
+//!
+//! JSON field names may grow, never be renamed: scripts depend on them.
+
+pub mod nat_probe;
+
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime};
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+
+/// Exit codes, the same for every subcommand (see README and the man page).
+pub mod exit {
+    /// The check ran and everything is fine.
+    pub const OK: u8 = 0;
+    /// The check ran and found a problem (4xx/5xx, auth failure, UDP blocked, ...).
+    pub const PROBLEM: u8 = 1;
+    /// Usage or input error (clap's own, unreadable file).
+    pub const USAGE: u8 = 2;
+    /// No answer (timeout, unreachable).
+    pub const NO_ANSWER: u8 = 3;
+    /// Internal error.
+    pub const INTERNAL: u8 = 4;
+}
+
+/// The overall outcome of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The check ran, no problem found.
+    Ok,
+    /// The check ran and found a problem.
+    Problem,
+    /// Nothing answered.
+    NoAnswer,
+    /// The command could not run.
+    Error,
+}
+
+impl Status {
+    /// The process exit code for this status.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Status::Ok => exit::OK,
+            Status::Problem => exit::PROBLEM,
+            Status::NoAnswer => exit::NO_ANSWER,
+            Status::Error => exit::INTERNAL,
+        }
+    }
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// A fact worth knowing.
+    Info,
+    /// Something that can break calls in some situations.
+    Warning,
+    /// Something that breaks calls.
+    Critical,
+}
+
+/// One conclusion in plain language, with a stable machine-readable code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable code, e.g. `SYMMETRIC_NAT`.
+    pub code: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// What it means for calls.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding.
+    pub fn new(code: &'static str, severity: Severity, message: impl Into<String>) -> Self {
+        Self { code, severity, message: message.into() }
+    }
+}
+
+/// What a human rendering shows besides the verdict and findings.
+#[derive(Debug, Clone)]
+pub enum Section {
+    /// Two columns of facts.
+    Facts {
+        /// Heading.
+        title: String,
+        /// (name, value) rows.
+        rows: Vec<(String, String)>,
+    },
+    /// A table with a header row.
+    Table {
+        /// Heading.
+        title: String,
+        /// Column names.
+        header: Vec<String>,
+        /// Rows.
+        rows: Vec<Vec<String>>,
+    },
+}
+
+/// A result that can describe itself to a human: a one-line verdict and sections.
+pub trait Describe {
+    /// One line: the answer to the command's question.
+    fn verdict(&self) -> String;
+    /// Tables to show; `verbose` adds detail.
+    fn sections(&self, verbose: bool) -> Vec<Section>;
+}
+
+/// A finished command: envelope fields plus the typed result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report<T> {
+    /// Subcommand name, e.g. `nat-probe`.
+    pub command: &'static str,
+    /// voipdiag version.
+    pub version: &'static str,
+    /// Start time, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall time of the command in ms.
+    pub duration_ms: u64,
+    /// Overall status.
+    pub status: Status,
+    /// Conclusions, most severe first.
+    pub findings: Vec<Finding>,
+    /// The command's own result.
+    pub result: T,
+}
+
+impl<T> Report<T> {
+    /// A report for `command` that started at `started_at` and took `duration`; findings are
+    /// sorted most severe first.
+    pub fn new(
+        command: &'static str,
+        started_at: SystemTime,
+        duration: Duration,
+        status: Status,
+        mut findings: Vec<Finding>,
+        result: T,
+    ) -> Self {
+        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        Self {
+            command,
+            version: env!("CARGO_PKG_VERSION"),
+            started_at: humantime::format_rfc3339_millis(started_at).to_string(),
+            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            status,
+            findings,
+            result,
+        }
+    }
+}
+
+/// The JSON document (one line, newline-terminated).
+pub fn render_json<T: Serialize>(report: &Report<T>) -> String {
+    match serde_json::to_string(report) {
+        Ok(s) => s + "\n",
+        Err(e) => format!(
+            "{{\"command\":{:?},\"status\":\"error\",\"findings\":[{{\"code\":\"INTERNAL\",\"severity\":\"critical\",\"message\":{:?}}}],\"result\":null}}\n",
+            report.command,
+            e.to_string()
+        ),
+    }
+}
+
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+}
+
+/// The human rendering: verdict, tables, findings.
+pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool) -> String {
+    let mut out = String::new();
+    let (label, code) = match report.status {
+        Status::Ok => ("OK", "1;32"),
+        Status::Problem => ("PROBLEM", "1;33"),
+        Status::NoAnswer => ("NO ANSWER", "1;31"),
+        Status::Error => ("ERROR", "1;31"),
+    };
+    let _ = writeln!(out, "{} {}", paint(label, code, color), report.result.verdict());
+    for section in report.result.sections(verbose) {
+        let mut table = Table::new();
+        table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        let title = match section {
+            Section::Facts { title, rows } => {
+                for (k, v) in rows {
+                    table.add_row(vec![k, v]);
+                }
+                title
+            }
+            Section::Table { title, header, rows } => {
+                table.set_header(header);
+                for r in rows {
+                    table.add_row(r);
+                }
+                title
+            }
+        };
+        let _ = writeln!(out, "\n{}\n{table}", paint(&title, "1", color));
+    }
+    if !report.findings.is_empty() {
+        let _ = writeln!(out, "\n{}", paint("Findings", "1", color));
+        for f in &report.findings {
+            let (tag, code) = match f.severity {
+                Severity::Critical => ("critical", "31"),
+                Severity::Warning => ("warning", "33"),
+                Severity::Info => ("info", "36"),
+            };
+            let _ = writeln!(out, "- [{}] {}: {}", paint(tag, code, color), f.code, f.message);
+        }
+    }
+    let _ = writeln!(out, "\n(took {} ms)", report.duration_ms);
+    out
+}
