@@ -9,7 +9,9 @@
 #
 # Namespaces: ${PREFIX}c (client), ${PREFIX}r (router), ${PREFIX}o (outer router, double
 # NAT only), ${PREFIX}s (STUN server). Addresses are documentation ranges:
-#   server   203.0.113.10 and 203.0.113.11 (coturn primary 3478, alternate port 3479)
+#   server   203.0.113.10 and 203.0.113.11 (coturn primary 3478, alternate port 3479);
+#            plain STUN servers without RFC 5780 (one address each): 203.0.113.12:3478,
+#            203.0.113.12:3480, 203.0.113.13:3478
 #   router   WAN 203.0.113.1/24; LAN 10.77.0.1/24 (NAT) or 198.51.100.1/24 (no NAT)
 #   client   10.77.0.2 (NAT) or 198.51.100.2 (no NAT)
 #   double   client 10.77.0.2 - inner router WAN 100.64.0.2 - outer router 100.64.0.1 / 203.0.113.1
@@ -92,6 +94,8 @@ NFT
   fi
   ip -n "$s" addr add 203.0.113.10/24 dev eth0
   ip -n "$s" addr add 203.0.113.11/24 dev eth0
+  ip -n "$s" addr add 203.0.113.12/24 dev eth0
+  ip -n "$s" addr add 203.0.113.13/24 dev eth0
   ip -n "$s" route add 198.51.100.0/24 via 203.0.113.1
 
   case $topo in
@@ -99,7 +103,7 @@ NFT
     firewall)
       nsx "$r" nft -f - <<'NFT'
 table inet fw {
-  chain fwd { type filter hook forward priority filter; policy accept;
+  chain forward_filter { type filter hook forward priority filter; policy accept;
     iifname "wan" ct state established,related accept
     iifname "wan" meta l4proto udp drop
   }
@@ -144,7 +148,7 @@ NFT
         nsx "$r" nft -f - <<'NFT'
 table ip fw {
   set contacted { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 5m; }
-  chain fwd { type filter hook forward priority filter; policy accept;
+  chain forward_filter { type filter hook forward priority filter; policy accept;
     iifname "lan" oifname "wan" meta l4proto udp update @contacted { ip daddr . udp sport }
     iifname "wan" ct state established,related accept
     iifname "wan" meta l4proto udp ip saddr . udp dport @contacted accept
@@ -162,7 +166,7 @@ table ip nat {
   }
 }
 table inet fw {
-  chain fwd { type filter hook forward priority filter; policy accept;
+  chain forward_filter { type filter hook forward priority filter; policy accept;
     meta l4proto udp drop
   }
 }
@@ -176,10 +180,20 @@ NFT
       --log-file=/tmp/nat-lab-$p/turnserver.log --simple-log --pidfile=/tmp/nat-lab-$p/turnserver.pid \
       >/dev/null 2>&1 &
     echo $! > "/run/nat-lab-$p-turn.pid"
+    local n=0 spec
+    for spec in 203.0.113.12:3478 203.0.113.12:3480 203.0.113.13:3478; do
+      n=$((n + 1))
+      nsx "$s" turnserver -n --listening-ip="${spec%:*}" --listening-port="${spec#*:}" \
+        --no-tls --no-dtls --no-cli --log-file=/tmp/nat-lab-$p/plain$n.log --simple-log \
+        --pidfile=/tmp/nat-lab-$p/plain$n.pid >/dev/null 2>&1 &
+      echo $! > "/run/nat-lab-$p-plain$n.pid"
+    done
     local i
     for i in $(seq 1 100); do
       if nsx "$s" ss -lnu 2>/dev/null | grep -q '203.0.113.11:3479' \
-         && nsx "$s" ss -lnt 2>/dev/null | grep -q '203.0.113.10:3478'; then
+         && nsx "$s" ss -lnt 2>/dev/null | grep -q '203.0.113.10:3478' \
+         && nsx "$s" ss -lnu 2>/dev/null | grep -q '203.0.113.12:3480' \
+         && nsx "$s" ss -lnu 2>/dev/null | grep -q '203.0.113.13:3478'; then
         return 0
       fi
       sleep 0.05
