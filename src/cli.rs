@@ -20,7 +20,7 @@ Exit codes (every subcommand):
 /// voipdiag: VoIP/NAT diagnostics — NAT behaviour, SIP reachability, registration, calls,
 /// ENUM, UPnP and captures — with findings that say what a result means for calls.
 #[derive(Debug, Parser)]
-#[command(name = "voipdiag", version, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "voipdiag", version, after_help = AFTER_HELP, propagate_version = true, disable_help_subcommand = true)]
 pub struct Cli {
     /// Options every subcommand shares.
     #[command(flatten)]
@@ -160,7 +160,11 @@ pub struct HostPort {
 
 impl std::fmt::Display for HostPort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
         match self.port {
             Some(p) => write!(f, "{host}:{p}"),
             None => write!(f, "{host}"),
@@ -176,18 +180,32 @@ impl FromStr for HostPort {
             return Err("empty server".into());
         }
         let bad_port = |p: &str| format!("invalid port {p:?} (1-65535)");
-        let parse_port = |p: &str| p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| bad_port(p));
+        let parse_port = |p: &str| {
+            p.parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| bad_port(p))
+        };
         if let Some(rest) = s.strip_prefix('[') {
             let (host, after) = rest.split_once(']').ok_or("missing ']' in IPv6 address")?;
-            host.parse::<std::net::Ipv6Addr>().map_err(|_| format!("invalid IPv6 address {host:?}"))?;
+            host.parse::<std::net::Ipv6Addr>()
+                .map_err(|_| format!("invalid IPv6 address {host:?}"))?;
             let port = match after {
                 "" => None,
-                p => Some(parse_port(p.strip_prefix(':').ok_or("expected ':' after ']'")?)?),
+                p => Some(parse_port(
+                    p.strip_prefix(':').ok_or("expected ':' after ']'")?,
+                )?),
             };
-            return Ok(Self { host: host.into(), port });
+            return Ok(Self {
+                host: host.into(),
+                port,
+            });
         }
         if s.parse::<std::net::Ipv6Addr>().is_ok() {
-            return Ok(Self { host: s.into(), port: None });
+            return Ok(Self {
+                host: s.into(),
+                port: None,
+            });
         }
         let (host, port) = match s.rsplit_once(':') {
             Some((h, p)) => (h, Some(parse_port(p)?)),
@@ -195,11 +213,16 @@ impl FromStr for HostPort {
         };
         if host.is_empty()
             || host.contains(':')
-            || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
         {
             return Err(format!("invalid host {host:?}"));
         }
-        Ok(Self { host: host.into(), port })
+        Ok(Self {
+            host: host.into(),
+            port,
+        })
     }
 }
 
@@ -216,7 +239,10 @@ impl FromStr for LocalAddr {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
-            return Ok(Self { ip: sa.ip(), port: sa.port() });
+            return Ok(Self {
+                ip: sa.ip(),
+                port: sa.port(),
+            });
         }
         let ip = s
             .trim_start_matches('[')
@@ -243,12 +269,48 @@ mod tests {
     #[test]
     fn host_port_forms() {
         let hp = |s: &str| s.parse::<HostPort>();
-        assert_eq!(hp("stun.example.net").unwrap(), HostPort { host: "stun.example.net".into(), port: None });
-        assert_eq!(hp("192.0.2.1:3479").unwrap(), HostPort { host: "192.0.2.1".into(), port: Some(3479) });
-        assert_eq!(hp("2001:db8::1").unwrap(), HostPort { host: "2001:db8::1".into(), port: None });
-        assert_eq!(hp("[2001:db8::1]:19302").unwrap(), HostPort { host: "2001:db8::1".into(), port: Some(19302) });
-        assert_eq!(hp("[2001:db8::1]:19302").unwrap().to_string(), "[2001:db8::1]:19302");
-        for bad in ["", "host:0", "host:99999", "host:x", "[::1", "[zz]:1", "a b", ":3478"] {
+        assert_eq!(
+            hp("stun.example.net").unwrap(),
+            HostPort {
+                host: "stun.example.net".into(),
+                port: None
+            }
+        );
+        assert_eq!(
+            hp("192.0.2.1:3479").unwrap(),
+            HostPort {
+                host: "192.0.2.1".into(),
+                port: Some(3479)
+            }
+        );
+        assert_eq!(
+            hp("2001:db8::1").unwrap(),
+            HostPort {
+                host: "2001:db8::1".into(),
+                port: None
+            }
+        );
+        assert_eq!(
+            hp("[2001:db8::1]:19302").unwrap(),
+            HostPort {
+                host: "2001:db8::1".into(),
+                port: Some(19302)
+            }
+        );
+        assert_eq!(
+            hp("[2001:db8::1]:19302").unwrap().to_string(),
+            "[2001:db8::1]:19302"
+        );
+        for bad in [
+            "",
+            "host:0",
+            "host:99999",
+            "host:x",
+            "[::1",
+            "[zz]:1",
+            "a b",
+            ":3478",
+        ] {
             assert!(hp(bad).is_err(), "{bad:?} must be rejected");
         }
     }

@@ -16,10 +16,17 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("voipdiag: cannot start the async runtime: {e}");
@@ -28,7 +35,10 @@ fn main() -> ExitCode {
     };
     let global = cli.global.clone();
     match cli.command {
-        Command::NatProbe(args) => emit(runtime.block_on(commands::nat_probe::run(&global, &args)), &global),
+        Command::NatProbe(args) => emit(
+            runtime.block_on(commands::nat_probe::run(&global, &args)),
+            &global,
+        ),
         Command::Generate(args) => match commands::generate::write_all(&args.out_dir) {
             Ok(paths) => {
                 for p in paths {
@@ -45,7 +55,10 @@ fn main() -> ExitCode {
 }
 
 /// Prints a report (stdout carries only the report) and maps its status to the exit code.
-fn emit<T: Serialize + Describe>(result: Result<Report<T>, CommandError>, global: &GlobalArgs) -> ExitCode {
+fn emit<T: Serialize + Describe>(
+    result: Result<Report<T>, CommandError>,
+    global: &GlobalArgs,
+) -> ExitCode {
     let report = match result {
         Ok(r) => r,
         Err(CommandError::Usage(msg)) => {
@@ -63,7 +76,9 @@ fn emit<T: Serialize + Describe>(result: Result<Report<T>, CommandError>, global
         let color = match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         };
         render_human(&report, color, global.verbose > 0)
     };

@@ -17,7 +17,13 @@ pub fn write_all(out_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let mut written = Vec::new();
     let comp_dir = out_dir.join("completions");
     fs::create_dir_all(&comp_dir).map_err(|e| anyhow::anyhow!("{}: {e}", comp_dir.display()))?;
-    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Elvish, Shell::PowerShell] {
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::PowerShell,
+    ] {
         let mut cmd = Cli::command();
         let path = clap_complete::generate_to(shell, &mut cmd, "voipdiag", &comp_dir)
             .map_err(|e| anyhow::anyhow!("{}: {e}", comp_dir.display()))?;
@@ -25,11 +31,19 @@ pub fn write_all(out_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     }
     let man_dir = out_dir.join("man");
     fs::create_dir_all(&man_dir).map_err(|e| anyhow::anyhow!("{}: {e}", man_dir.display()))?;
-    let cmd = Cli::command();
+    let mut cmd = Cli::command();
+    // Propagates global options into each subcommand, so every page lists them.
+    cmd.build();
     let mut pages = vec![("voipdiag.1".to_string(), cmd.clone())];
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("voipdiag-{}", sub.get_name());
-        pages.push((format!("{name}.1"), sub.clone().name(name).display_name("")));
+        pages.push((
+            format!("{name}.1"),
+            sub.clone()
+                .name(name.clone())
+                .display_name(name)
+                .bin_name(format!("voipdiag {}", sub.get_name())),
+        ));
     }
     for (file, page) in pages {
         let mut buf = Vec::new();

@@ -13,10 +13,10 @@ use crate::net::resolve::{Family, resolve};
 use crate::net::tcp::{TcpError, TcpExchange, exchange};
 use crate::net::udp::{DatagramMachine, DriveEnd, bind_sockets, drive, route_source};
 use crate::net::{Direction, Tracer};
+use crate::report::Report;
 use crate::report::nat_probe::{
     NatProbeResult, ServerReport, TestReport, TestRequest, TestResponse, findings, status,
 };
-use crate::report::Report;
 use crate::stun::behavior::{FilteringBehavior, MappingBehavior, classic_type};
 use crate::stun::message::{self, BindingRequest, decode, encode_binding_request, tid_hex};
 use crate::stun::probe::{Outcome, Probe, ProbeConfig, Test};
@@ -64,19 +64,32 @@ struct Target {
 }
 
 /// Runs the probe and returns its report.
-pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report<NatProbeResult>, CommandError> {
+pub async fn run(
+    global: &GlobalArgs,
+    args: &NatProbeArgs,
+) -> Result<Report<NatProbeResult>, CommandError> {
     let started_at = SystemTime::now();
     let t0 = Instant::now();
     let mut family = global.family();
     if let Some(l) = args.local {
-        let lf = if l.ip.is_ipv4() { Family::V4 } else { Family::V6 };
+        let lf = if l.ip.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        };
         if family != Family::Any && family != lf {
-            return Err(CommandError::Usage(format!("--local {} does not match the address family chosen with -4/-6", l.ip)));
+            return Err(CommandError::Usage(format!(
+                "--local {} does not match the address family chosen with -4/-6",
+                l.ip
+            )));
         }
         family = lf;
     }
     let given: Vec<HostPort> = if args.servers.is_empty() {
-        DEFAULT_SERVERS.iter().filter_map(|s| s.parse().ok()).collect()
+        DEFAULT_SERVERS
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect()
     } else {
         args.servers.clone()
     };
@@ -107,7 +120,13 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report<NatP
         if verbose > 1 {
             for chunk in bytes.chunks(16) {
                 line.push_str("\n    ");
-                line.push_str(&chunk.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "));
+                line.push_str(
+                    &chunk
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
             }
         }
         eprintln!("{line}");
@@ -115,7 +134,10 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report<NatP
     let tracer: Option<Tracer<'_>> = (verbose > 0).then_some(&trace as Tracer<'_>);
     let progress = (!global.json && std::io::stderr().is_terminal() && verbose == 0).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_message(format!("probing NAT behaviour via {} STUN server(s)…", servers.len()));
+        pb.set_message(format!(
+            "probing NAT behaviour via {} STUN server(s)…",
+            servers.len()
+        ));
         pb.enable_steady_tick(Duration::from_millis(100));
         pb
     });
@@ -133,7 +155,14 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report<NatP
     result.probe_ms = ms(t0.elapsed());
     let found = findings(&result);
     let st = status(&result, &found);
-    Ok(Report::new("nat-probe", started_at, t0.elapsed(), st, found, result))
+    Ok(Report::new(
+        "nat-probe",
+        started_at,
+        t0.elapsed(),
+        st,
+        found,
+        result,
+    ))
 }
 
 async fn resolve_all(given: &[HostPort], family: Family) -> Vec<Target> {
@@ -142,14 +171,19 @@ async fn resolve_all(given: &[HostPort], family: Family) -> Vec<Target> {
         .map(|hp| {
             let hp = hp.clone();
             tokio::spawn(async move {
-                let address = resolve(&hp.host, hp.port.unwrap_or(STUN_PORT), family).await.map(|v| v[0]);
+                let address = resolve(&hp.host, hp.port.unwrap_or(STUN_PORT), family)
+                    .await
+                    .map(|v| v[0]);
                 Target { given: hp, address }
             })
         })
         .collect();
     let mut targets = Vec::with_capacity(handles.len());
     for (h, hp) in handles.into_iter().zip(given) {
-        targets.push(h.await.unwrap_or_else(|e| Target { given: hp.clone(), address: Err(e.to_string()) }));
+        targets.push(h.await.unwrap_or_else(|e| Target {
+            given: hp.clone(),
+            address: Err(e.to_string()),
+        }));
     }
     targets
 }
@@ -178,8 +212,14 @@ fn stun_tcp_request(seed: u64) -> ([u8; 12], Vec<u8>) {
     let mut tid = [0u8; 12];
     tid[..8].copy_from_slice(&seed.to_be_bytes());
     tid[8..].copy_from_slice(&rand::random::<u32>().to_be_bytes());
-    let req = encode_binding_request(tid, &BindingRequest { software: Some(software()), ..Default::default() })
-        .unwrap_or_default();
+    let req = encode_binding_request(
+        tid,
+        &BindingRequest {
+            software: Some(software()),
+            ..Default::default()
+        },
+    )
+    .unwrap_or_default();
     (tid, req)
 }
 
@@ -190,10 +230,23 @@ fn software() -> String {
 /// A STUN binding over TCP: `(exchange, mapped address)`.
 type TcpOutcome = Result<(TcpExchange, Option<SocketAddr>), TcpError>;
 
-async fn tcp_binding(server: SocketAddr, local_ip: Option<IpAddr>, timeout: Duration, tracer: Option<Tracer<'_>>) -> (String, TcpOutcome) {
+async fn tcp_binding(
+    server: SocketAddr,
+    local_ip: Option<IpAddr>,
+    timeout: Duration,
+    tracer: Option<Tracer<'_>>,
+) -> (String, TcpOutcome) {
     let (tid, req) = stun_tcp_request(rand::random());
     let local = local_ip.map(|ip| SocketAddr::new(ip, 0));
-    let r = exchange(server, local, &req, message::stream_frame_len, timeout, tracer).await;
+    let r = exchange(
+        server,
+        local,
+        &req,
+        message::stream_frame_len,
+        timeout,
+        tracer,
+    )
+    .await;
     let r = r.and_then(|x| match decode(&x.response) {
         Ok(m) if m.transaction_id == tid => {
             let mapped = m.mapped();
@@ -222,7 +275,13 @@ fn tcp_test_report(server: SocketAddr, tid: &str, r: &TcpOutcome) -> TestReport 
             Some(x.local.to_string()),
         ),
         Err(TcpError::Timeout(_)) => ("timeout", None, None, None, None),
-        Err(TcpError::Refused) => ("unreachable", Some("TCP connection refused".to_string()), None, None, None),
+        Err(TcpError::Refused) => (
+            "unreachable",
+            Some("TCP connection refused".to_string()),
+            None,
+            None,
+            None,
+        ),
         Err(e) => ("unreachable", Some(e.to_string()), None, None, None),
     };
     TestReport {
@@ -267,7 +326,11 @@ fn empty_result(targets: &[Target], transport: &'static str) -> NatProbeResult {
             .map(|t| ServerReport {
                 server: t.given.to_string(),
                 address: t.address.as_ref().ok().map(ToString::to_string),
-                status: if t.address.is_ok() { "timeout".into() } else { "unresolved".into() },
+                status: if t.address.is_ok() {
+                    "timeout".into()
+                } else {
+                    "unresolved".into()
+                },
                 rtt_ms: None,
                 rfc5780: false,
                 other_address: None,
@@ -297,18 +360,28 @@ async fn probe_tcp(
     let mut result = empty_result(targets, "tcp");
     let local_ip = args.local.map(|l| l.ip);
     let ips = local_ips();
-    let futs: Vec<_> = servers.iter().map(|s| tcp_binding(*s, local_ip, timeout, tracer)).collect();
+    let futs: Vec<_> = servers
+        .iter()
+        .map(|s| tcp_binding(*s, local_ip, timeout, tracer))
+        .collect();
     let mut outcomes = Vec::new();
     for (s, f) in servers.iter().zip(futs) {
         outcomes.push((*s, f.await));
     }
     for (server, (tid, r)) in &outcomes {
         result.tests.push(tcp_test_report(*server, tid, r));
-        if let Some(sr) = result.servers.iter_mut().find(|x| x.address.as_deref() == Some(&server.to_string())) {
+        if let Some(sr) = result
+            .servers
+            .iter_mut()
+            .find(|x| x.address.as_deref() == Some(&server.to_string()))
+        {
             fill_server_from_tcp(sr, r);
         }
     }
-    if let Some((server, (_, Ok((x, Some(mapped)))))) = outcomes.iter().find(|(_, (_, r))| matches!(r, Ok((_, Some(_))))) {
+    if let Some((server, (_, Ok((x, Some(mapped)))))) = outcomes
+        .iter()
+        .find(|(_, (_, r))| matches!(r, Ok((_, Some(_)))))
+    {
         result.primary_server = Some(server.to_string());
         result.local_address = Some(x.local.to_string());
         result.mapped_address = Some(mapped.to_string());
@@ -359,11 +432,20 @@ async fn probe_udp(
         local_ips: ips.clone(),
     };
     let mut probe = Probe::new(config, Instant::now(), rand::random());
-    let sockets = bind_sockets(local_ip, args.local.map_or(0, |l| l.port), probe.socket_count()).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrNotAvailable || e.kind() == std::io::ErrorKind::AddrInUse {
+    let sockets = bind_sockets(
+        local_ip,
+        args.local.map_or(0, |l| l.port),
+        probe.socket_count(),
+    )
+    .map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrNotAvailable
+            || e.kind() == std::io::ErrorKind::AddrInUse
+        {
             CommandError::Usage(format!("cannot bind {local_ip}: {e}"))
         } else {
-            CommandError::Internal(anyhow::anyhow!("cannot bind UDP sockets on {local_ip}: {e}"))
+            CommandError::Internal(anyhow::anyhow!(
+                "cannot bind UDP sockets on {local_ip}: {e}"
+            ))
         }
     })?;
     for (i, s) in sockets.iter().enumerate() {
@@ -383,7 +465,9 @@ async fn probe_udp(
             tokio::spawn(async move {
                 let t = |d: Direction, l: SocketAddr, r: SocketAddr, b: &[u8]| {
                     let arrow = if d == Direction::Sent { "→" } else { "←" };
-                    let text = decode(b).map(|m| m.to_string()).unwrap_or_else(|e| e.to_string());
+                    let text = decode(b)
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|e| e.to_string());
                     eprintln!("{l} {arrow} {r} (tcp)  {text}");
                 };
                 let tr: Option<Tracer<'_>> = tcp_tracer_owned.then_some(&t as Tracer<'_>);
@@ -396,21 +480,26 @@ async fn probe_udp(
         })
         .collect();
     drop(tx);
-    let end = drive(&mut probe, &sockets, rx, |p, now, (server, rtt)| p.handle_server_reachable(now, server, rtt), tracer).await;
+    let end = drive(
+        &mut probe,
+        &sockets,
+        rx,
+        |p, now, (server, rtt)| p.handle_server_reachable(now, server, rtt),
+        tracer,
+    )
+    .await;
     let verdict = probe.verdict();
 
+    // The TCP results matter only when UDP got no answer; otherwise keep those already in.
+    let tcp_needed = !verdict.any_answer && end != DriveEnd::Interrupted;
     let mut tcp_results = Vec::new();
     for task in tcp_tasks {
-        if verdict.any_answer || end == DriveEnd::Interrupted {
-            if task.is_finished()
-                && let Ok(r) = task.await
-            {
+        if tcp_needed || task.is_finished() {
+            if let Ok(r) = task.await {
                 tcp_results.push(r);
-            } else {
-                // Not needed for the verdict.
             }
-        } else if let Ok(r) = task.await {
-            tcp_results.push(r);
+        } else {
+            task.abort();
         }
     }
 
@@ -424,14 +513,30 @@ async fn probe_udp(
     result.nat_detected = verdict.nat_detected;
     result.mapping = verdict.mapping;
     result.filtering = verdict.filtering;
-    result.hairpinning = if verdict.nat_detected == Some(true) { verdict.hairpinning } else { None };
+    result.hairpinning = if verdict.nat_detected == Some(true) {
+        verdict.hairpinning
+    } else {
+        None
+    };
     result.port_preservation = verdict.port_preservation;
     result.binding_lifetime = verdict.lifetime;
     result.binding_lifetime_s = verdict.lifetime.map(|l| l.at_least_s);
     let locals: Vec<Option<SocketAddr>> = sockets.iter().map(|s| s.local_addr().ok()).collect();
-    result.tests = probe.tests().iter().map(|t| test_report(t, &locals)).collect();
-    for t in probe.tests().iter().filter(|t| t.kind == crate::stun::probe::TestKind::Binding) {
-        if let Some(sr) = result.servers.iter_mut().find(|x| x.address.as_deref() == Some(&t.server.to_string())) {
+    result.tests = probe
+        .tests()
+        .iter()
+        .map(|t| test_report(t, &locals))
+        .collect();
+    for t in probe
+        .tests()
+        .iter()
+        .filter(|t| t.kind == crate::stun::probe::TestKind::Binding)
+    {
+        if let Some(sr) = result
+            .servers
+            .iter_mut()
+            .find(|x| x.address.as_deref() == Some(&t.server.to_string()))
+        {
             fill_server_from_udp(sr, t);
         }
     }
@@ -440,8 +545,9 @@ async fn probe_udp(
     }
     if !verdict.any_answer && !result.interrupted {
         // No UDP answer: STUN over TCP decides between "UDP blocked" and "server down".
-        if let Some((server, (_, Ok((x, Some(mapped)))))) =
-            tcp_results.iter().find(|(_, (_, r))| matches!(r, Ok((_, Some(_)))))
+        if let Some((server, (_, Ok((x, Some(mapped)))))) = tcp_results
+            .iter()
+            .find(|(_, (_, r))| matches!(r, Ok((_, Some(_)))))
         {
             result.udp_blocked = true;
             result.transport = "tcp";
@@ -454,7 +560,10 @@ async fn probe_udp(
             return Ok(result);
         }
         for (server, (_, r)) in &tcp_results {
-            if let Some(sr) = result.servers.iter_mut().find(|x| x.address.as_deref() == Some(&server.to_string()))
+            if let Some(sr) = result
+                .servers
+                .iter_mut()
+                .find(|x| x.address.as_deref() == Some(&server.to_string()))
                 && let Err(e) = r
                 && sr.error.is_none()
             {
@@ -502,7 +611,11 @@ fn fill_server_from_udp(sr: &mut ServerReport, t: &Test) {
 fn test_report(t: &Test, locals: &[Option<SocketAddr>]) -> TestReport {
     let answer_of = |a: &crate::stun::probe::Answer| TestResponse {
         from: a.from.to_string(),
-        received_on: locals.get(a.received_on).copied().flatten().map(|x| x.to_string()),
+        received_on: locals
+            .get(a.received_on)
+            .copied()
+            .flatten()
+            .map(|x| x.to_string()),
         mapped_address: a.message.mapped().map(|x| x.to_string()),
         other_address: a.message.other_address.map(|x| x.to_string()),
         response_origin: a.message.response_origin.map(|x| x.to_string()),
@@ -512,18 +625,38 @@ fn test_report(t: &Test, locals: &[Option<SocketAddr>]) -> TestReport {
         Outcome::Answered(a) => ("answered", None, Some(answer_of(a)), Some(ms(a.rtt))),
         Outcome::Timeout => ("timeout", None, None, None),
         Outcome::Unreachable(w) => ("unreachable", Some(w.clone()), None, None),
-        Outcome::ErrorResponse { code, reason } => ("error-response", Some(format!("{code} {reason}")), None, None),
-        Outcome::Unusable { reason, answer } => ("unusable", Some(reason.clone()), Some(answer_of(answer)), Some(ms(answer.rtt))),
+        Outcome::ErrorResponse { code, reason } => (
+            "error-response",
+            Some(format!("{code} {reason}")),
+            None,
+            None,
+        ),
+        Outcome::Unusable { reason, answer } => (
+            "unusable",
+            Some(reason.clone()),
+            Some(answer_of(answer)),
+            Some(ms(answer.rtt)),
+        ),
         Outcome::Cancelled | Outcome::Pending => ("cancelled", None, None, None),
         Outcome::Skipped(w) => ("skipped", Some((*w).to_string()), None, None),
     };
-    let cr = t.request.change_request.unwrap_or(crate::stun::attributes::ChangeRequest { change_ip: false, change_port: false });
+    let cr = t
+        .request
+        .change_request
+        .unwrap_or(crate::stun::attributes::ChangeRequest {
+            change_ip: false,
+            change_port: false,
+        });
     TestReport {
         test: t.kind.name(),
         transport: "udp",
         server: t.server.to_string(),
         request: TestRequest {
-            from: locals.get(t.socket).copied().flatten().map(|x| x.to_string()),
+            from: locals
+                .get(t.socket)
+                .copied()
+                .flatten()
+                .map(|x| x.to_string()),
             to: t.destination.to_string(),
             transaction_id: tid_hex(&t.transaction_id),
             change_ip: cr.change_ip,

@@ -56,9 +56,10 @@ pub fn drain_error_queue<F: AsRawFd>(fd: &F) -> Vec<IcmpError> {
                     e,
                     off.map(|a| IpAddr::V4(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)))),
                 ),
-                ControlMessageOwned::Ipv6RecvErr(e, off) => {
-                    (e, off.map(|a| IpAddr::V6(Ipv6Addr::from(a.sin6_addr.s6_addr))))
-                }
+                ControlMessageOwned::Ipv6RecvErr(e, off) => (
+                    e,
+                    off.map(|a| IpAddr::V6(Ipv6Addr::from(a.sin6_addr.s6_addr))),
+                ),
                 _ => continue,
             };
             out.push(IcmpError {

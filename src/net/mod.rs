@@ -17,4 +17,5 @@ pub enum Direction {
 
 /// A hook that sees every datagram or stream message sent and received, for `-v` traces:
 /// `(direction, local address, remote address, bytes)`.
-pub type Tracer<'a> = &'a (dyn Fn(Direction, std::net::SocketAddr, std::net::SocketAddr, &[u8]) + Sync);
+pub type Tracer<'a> =
+    &'a (dyn Fn(Direction, std::net::SocketAddr, std::net::SocketAddr, &[u8]) + Sync);

@@ -34,7 +34,11 @@ pub async fn resolve(host: &str, port: u16, family: Family) -> Result<Vec<Socket
         .await
         .map_err(|e| format!("cannot resolve {host}: {e}"))?
         .collect();
-    let mut kept: Vec<SocketAddr> = addrs.iter().copied().filter(|a| family.accepts(a)).collect();
+    let mut kept: Vec<SocketAddr> = addrs
+        .iter()
+        .copied()
+        .filter(|a| family.accepts(a))
+        .collect();
     kept.sort_by_key(|a| a.is_ipv6());
     kept.dedup();
     if kept.is_empty() {

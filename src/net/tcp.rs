@@ -51,22 +51,33 @@ pub async fn exchange(
 ) -> Result<TcpExchange, TcpError> {
     let fut = async {
         let t0 = Instant::now();
-        let socket = if server.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }
-            .map_err(|e| TcpError::Io(e.to_string()))?;
+        let socket = if server.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }
+        .map_err(|e| TcpError::Io(e.to_string()))?;
         if let Some(l) = local {
-            socket.bind(l).map_err(|e| TcpError::Io(format!("bind {l}: {e}")))?;
+            socket
+                .bind(l)
+                .map_err(|e| TcpError::Io(format!("bind {l}: {e}")))?;
         }
         let mut stream: TcpStream = socket.connect(server).await.map_err(|e| match e.kind() {
             std::io::ErrorKind::ConnectionRefused => TcpError::Refused,
             _ => TcpError::Io(e.to_string()),
         })?;
         let connect_time = t0.elapsed();
-        let local = stream.local_addr().map_err(|e| TcpError::Io(e.to_string()))?;
+        let local = stream
+            .local_addr()
+            .map_err(|e| TcpError::Io(e.to_string()))?;
         if let Some(t) = tracer {
             t(Direction::Sent, local, server, request);
         }
         let t1 = Instant::now();
-        stream.write_all(request).await.map_err(|e| TcpError::Io(e.to_string()))?;
+        stream
+            .write_all(request)
+            .await
+            .map_err(|e| TcpError::Io(e.to_string()))?;
         let mut buf = Vec::with_capacity(256);
         let mut chunk = [0u8; 2048];
         loop {
@@ -76,7 +87,10 @@ pub async fn exchange(
                 buf.truncate(n);
                 break;
             }
-            let n = stream.read(&mut chunk).await.map_err(|e| TcpError::Io(e.to_string()))?;
+            let n = stream
+                .read(&mut chunk)
+                .await
+                .map_err(|e| TcpError::Io(e.to_string()))?;
             if n == 0 {
                 return Err(TcpError::Closed);
             }
@@ -88,7 +102,12 @@ pub async fn exchange(
         if let Some(t) = tracer {
             t(Direction::Received, local, server, &buf);
         }
-        Ok(TcpExchange { local, connect_time, rtt: t1.elapsed(), response: buf })
+        Ok(TcpExchange {
+            local,
+            connect_time,
+            rtt: t1.elapsed(),
+            response: buf,
+        })
     };
     match tokio::time::timeout(timeout, fut).await {
         Ok(r) => r,

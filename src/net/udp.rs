@@ -21,7 +21,13 @@ pub trait DatagramMachine {
     /// A datagram arrived on `socket` from `from`.
     fn handle_datagram(&mut self, now: Instant, socket: usize, from: SocketAddr, data: &[u8]);
     /// An ICMP or socket error about datagrams from `socket` to `destination`.
-    fn handle_unreachable(&mut self, now: Instant, socket: usize, destination: SocketAddr, reason: &str);
+    fn handle_unreachable(
+        &mut self,
+        now: Instant,
+        socket: usize,
+        destination: SocketAddr,
+        reason: &str,
+    );
     /// Whether the machine has finished.
     fn is_done(&self) -> bool;
     /// Stop now (Ctrl-C); the machine keeps what it learned.
@@ -52,7 +58,11 @@ pub fn route_source(target: SocketAddr) -> std::io::Result<IpAddr> {
 
 /// Binds `count` unconnected UDP sockets on `ip`; the first on `first_port` (0 = any).
 /// ICMP error reporting is enabled on each.
-pub fn bind_sockets(ip: IpAddr, first_port: u16, count: usize) -> std::io::Result<Vec<Arc<UdpSocket>>> {
+pub fn bind_sockets(
+    ip: IpAddr,
+    first_port: u16,
+    count: usize,
+) -> std::io::Result<Vec<Arc<UdpSocket>>> {
     let mut out = Vec::with_capacity(count);
     for i in 0..count {
         let port = if i == 0 { first_port } else { 0 };
@@ -95,7 +105,10 @@ where
             loop {
                 match sock.recv_from(&mut buf).await {
                     Ok((n, from)) => {
-                        if tx.send(Event::Datagram(idx, from, buf[..n].to_vec())).is_err() {
+                        if tx
+                            .send(Event::Datagram(idx, from, buf[..n].to_vec()))
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -108,7 +121,9 @@ where
                         }
                         for err in errors {
                             if let Some(dest) = err.destination
-                                && tx.send(Event::Unreachable(idx, dest, err.description)).is_err()
+                                && tx
+                                    .send(Event::Unreachable(idx, dest, err.description))
+                                    .is_err()
                             {
                                 return;
                             }
@@ -135,7 +150,9 @@ where
     tokio::pin!(ctrl_c);
     loop {
         while let Some((idx, dest, bytes)) = machine.poll_transmit() {
-            let Some(sock) = sockets.get(idx) else { continue };
+            let Some(sock) = sockets.get(idx) else {
+                continue;
+            };
             if let (Some(t), Some(l)) = (tracer, local[idx]) {
                 t(Direction::Sent, l, dest, &bytes);
             }

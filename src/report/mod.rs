@@ -78,7 +78,11 @@ pub struct Finding {
 impl Finding {
     /// A finding.
     pub fn new(code: &'static str, severity: Severity, message: impl Into<String>) -> Self {
-        Self { code, severity, message: message.into() }
+        Self {
+            code,
+            severity,
+            message: message.into(),
+        }
     }
 }
 
@@ -141,7 +145,7 @@ impl<T> Report<T> {
         mut findings: Vec<Finding>,
         result: T,
     ) -> Self {
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         Self {
             command,
             version: env!("CARGO_PKG_VERSION"),
@@ -167,7 +171,11 @@ pub fn render_json<T: Serialize>(report: &Report<T>) -> String {
 }
 
 fn paint(text: &str, code: &str, color: bool) -> String {
-    if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
 }
 
 /// The human rendering: verdict, tables, findings.
@@ -179,10 +187,17 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
         Status::NoAnswer => ("NO ANSWER", "1;31"),
         Status::Error => ("ERROR", "1;31"),
     };
-    let _ = writeln!(out, "{} {}", paint(label, code, color), report.result.verdict());
+    let _ = writeln!(
+        out,
+        "{} {}",
+        paint(label, code, color),
+        report.result.verdict()
+    );
     for section in report.result.sections(verbose) {
         let mut table = Table::new();
-        table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+        table
+            .load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
         let title = match section {
             Section::Facts { title, rows } => {
                 for (k, v) in rows {
@@ -190,7 +205,11 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
                 }
                 title
             }
-            Section::Table { title, header, rows } => {
+            Section::Table {
+                title,
+                header,
+                rows,
+            } => {
                 table.set_header(header);
                 for r in rows {
                     table.add_row(r);
@@ -208,7 +227,13 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
                 Severity::Warning => ("warning", "33"),
                 Severity::Info => ("info", "36"),
             };
-            let _ = writeln!(out, "- [{}] {}: {}", paint(tag, code, color), f.code, f.message);
+            let _ = writeln!(
+                out,
+                "- [{}] {}: {}",
+                paint(tag, code, color),
+                f.code,
+                f.message
+            );
         }
     }
     let _ = writeln!(out, "\n(took {} ms)", report.duration_ms);

@@ -163,7 +163,9 @@ impl Describe for NatProbeResult {
                 "no NAT ({}): this host's address {mapped} is public",
                 classic_label(self.classic_type)
             ),
-            _ if self.transport == "tcp" => format!("behind NAT; public address {mapped} (over TCP)"),
+            _ if self.transport == "tcp" => {
+                format!("behind NAT; public address {mapped} (over TCP)")
+            }
             _ => format!(
                 "{} NAT: {} mapping, {} filtering; public address {mapped}",
                 classic_label(self.classic_type),
@@ -180,8 +182,14 @@ impl Describe for NatProbeResult {
             ("Local address".into(), opt(&self.local_address)),
             ("Public (mapped) address".into(), opt(&self.mapped_address)),
             ("Mapping (RFC 4787)".into(), self.mapping.as_str().into()),
-            ("Filtering (RFC 4787)".into(), self.filtering.as_str().into()),
-            ("Classic type (RFC 3489)".into(), classic_label(self.classic_type).into()),
+            (
+                "Filtering (RFC 4787)".into(),
+                self.filtering.as_str().into(),
+            ),
+            (
+                "Classic type (RFC 3489)".into(),
+                classic_label(self.classic_type).into(),
+            ),
             ("Hairpinning".into(), yes_no(self.hairpinning)),
             ("Port preservation".into(), yes_no(self.port_preservation)),
         ];
@@ -206,17 +214,25 @@ impl Describe for NatProbeResult {
                     ms(s.rtt_ms),
                     if s.rfc5780 { "yes".into() } else { "no".into() },
                     opt(&s.mapped_address),
-                    s.error.clone().or_else(|| s.software.clone()).unwrap_or_default(),
+                    s.error
+                        .clone()
+                        .or_else(|| s.software.clone())
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
         let mut out = vec![
-            Section::Facts { title: "NAT behaviour".into(), rows: facts },
+            Section::Facts {
+                title: "NAT behaviour".into(),
+                rows: facts,
+            },
             Section::Table {
                 title: "STUN servers".into(),
-                header: ["server", "address", "status", "rtt ms", "RFC 5780", "mapped", "note"]
-                    .map(String::from)
-                    .to_vec(),
+                header: [
+                    "server", "address", "status", "rtt ms", "RFC 5780", "mapped", "note",
+                ]
+                .map(String::from)
+                .to_vec(),
                 rows: servers,
             },
         ];
@@ -241,8 +257,14 @@ impl Describe for NatProbeResult {
                         format!("{} → {}", opt(&t.request.from), t.request.to),
                         req,
                         t.outcome.to_string(),
-                        t.response.as_ref().map(|r| r.from.clone()).unwrap_or_default(),
-                        t.response.as_ref().and_then(|r| r.mapped_address.clone()).unwrap_or_default(),
+                        t.response
+                            .as_ref()
+                            .map(|r| r.from.clone())
+                            .unwrap_or_default(),
+                        t.response
+                            .as_ref()
+                            .and_then(|r| r.mapped_address.clone())
+                            .unwrap_or_default(),
                         ms(t.rtt_ms),
                         t.transmissions.to_string(),
                     ]
@@ -250,9 +272,18 @@ impl Describe for NatProbeResult {
                 .collect();
             out.push(Section::Table {
                 title: "Tests (RFC 5780)".into(),
-                header: ["test", "sent", "request", "outcome", "answer from", "mapped", "rtt ms", "tx"]
-                    .map(String::from)
-                    .to_vec(),
+                header: [
+                    "test",
+                    "sent",
+                    "request",
+                    "outcome",
+                    "answer from",
+                    "mapped",
+                    "rtt ms",
+                    "tx",
+                ]
+                .map(String::from)
+                .to_vec(),
                 rows: tests,
             });
         }
@@ -265,14 +296,22 @@ pub fn findings(r: &NatProbeResult) -> Vec<Finding> {
     use Severity::{Critical, Info, Warning};
     let mut f = Vec::new();
     if r.interrupted {
-        f.push(Finding::new("INTERRUPTED", Warning, "interrupted: the result shows only what was learned until then"));
+        f.push(Finding::new(
+            "INTERRUPTED",
+            Warning,
+            "interrupted: the result shows only what was learned until then",
+        ));
     }
     for s in &r.servers {
         if s.status == "unreachable" {
             f.push(Finding::new(
                 "SERVER_UNREACHABLE",
                 Warning,
-                format!("{}: {}; nothing answers STUN there", s.server, s.error.clone().unwrap_or_default()),
+                format!(
+                    "{}: {}; nothing answers STUN there",
+                    s.server,
+                    s.error.clone().unwrap_or_default()
+                ),
             ));
         }
     }
@@ -295,11 +334,18 @@ pub fn findings(r: &NatProbeResult) -> Vec<Finding> {
         return f;
     }
     for s in &r.servers {
-        if matches!(s.status.as_str(), "timeout" | "unresolved" | "error-response") {
+        if matches!(
+            s.status.as_str(),
+            "timeout" | "unresolved" | "error-response"
+        ) {
             f.push(Finding::new(
                 "SERVER_NOT_ANSWERING",
                 Info,
-                format!("{} did not answer ({}); other servers did", s.server, s.error.clone().unwrap_or_else(|| s.status.clone())),
+                format!(
+                    "{} did not answer ({}); other servers did",
+                    s.server,
+                    s.error.clone().unwrap_or_else(|| s.status.clone())
+                ),
             ));
         }
     }
@@ -339,7 +385,10 @@ pub fn findings(r: &NatProbeResult) -> Vec<Finding> {
         )),
         _ => {}
     }
-    if r.mapping != MappingBehavior::Unknown && !r.rfc5780 && r.mapping == MappingBehavior::AddressDependent {
+    if r.mapping != MappingBehavior::Unknown
+        && !r.rfc5780
+        && r.mapping == MappingBehavior::AddressDependent
+    {
         f.push(Finding::new(
             "MAPPING_PORT_DEPENDENCE_UNTESTED",
             Info,
@@ -387,10 +436,22 @@ pub fn findings(r: &NatProbeResult) -> Vec<Finding> {
         ));
     }
     if let Some(l) = r.binding_lifetime {
-        let sev = if l.less_than_s.is_some_and(|u| u <= 30) { Warning } else { Info };
+        let sev = if l.less_than_s.is_some_and(|u| u <= 30) {
+            Warning
+        } else {
+            Info
+        };
         let text = match l.less_than_s {
-            Some(u) => format!("UDP bindings expire after {}–{} s of silence: keep-alives (SIP CRLF/OPTIONS, re-REGISTER, RTP/RTCP) must come more often than every {} s", l.at_least_s, u, l.at_least_s.max(1)),
-            None => format!("UDP bindings lasted at least {} s (the longest wait tested)", l.at_least_s),
+            Some(u) => format!(
+                "UDP bindings expire after {}–{} s of silence: keep-alives (SIP CRLF/OPTIONS, re-REGISTER, RTP/RTCP) must come more often than every {} s",
+                l.at_least_s,
+                u,
+                l.at_least_s.max(1)
+            ),
+            None => format!(
+                "UDP bindings lasted at least {} s (the longest wait tested)",
+                l.at_least_s
+            ),
         };
         f.push(Finding::new("BINDING_LIFETIME", sev, text));
     }
@@ -408,20 +469,24 @@ pub fn findings(r: &NatProbeResult) -> Vec<Finding> {
         f.push(Finding::new(
             "IGNORED_DATAGRAMS",
             Info,
-            format!("{} malformed and {} bad-FINGERPRINT datagrams were ignored", ig.malformed, ig.bad_fingerprint),
+            format!(
+                "{} malformed and {} bad-FINGERPRINT datagrams were ignored",
+                ig.malformed, ig.bad_fingerprint
+            ),
         ));
     }
     f
 }
 
 fn is_cgnat(addr: &str) -> bool {
-    addr.parse::<std::net::SocketAddr>().is_ok_and(|a| match a.ip() {
-        std::net::IpAddr::V4(v4) => {
-            let o = v4.octets();
-            o[0] == 100 && (64..128).contains(&o[1])
-        }
-        std::net::IpAddr::V6(_) => false,
-    })
+    addr.parse::<std::net::SocketAddr>()
+        .is_ok_and(|a| match a.ip() {
+            std::net::IpAddr::V4(v4) => {
+                let o = v4.octets();
+                o[0] == 100 && (64..128).contains(&o[1])
+            }
+            std::net::IpAddr::V6(_) => false,
+        })
 }
 
 /// Status from findings: any critical finding is a problem; no answer at all is no-answer.

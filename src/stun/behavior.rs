@@ -215,9 +215,15 @@ mod tests {
         let x = Some(a("203.0.113.1:4000"));
         let y = Some(a("203.0.113.1:4001"));
         let z = Some(a("203.0.113.1:4002"));
-        assert_eq!(classify_mapping(x, x, None), MappingBehavior::EndpointIndependent);
+        assert_eq!(
+            classify_mapping(x, x, None),
+            MappingBehavior::EndpointIndependent
+        );
         assert_eq!(classify_mapping(x, y, y), MappingBehavior::AddressDependent);
-        assert_eq!(classify_mapping(x, y, z), MappingBehavior::AddressAndPortDependent);
+        assert_eq!(
+            classify_mapping(x, y, z),
+            MappingBehavior::AddressAndPortDependent
+        );
         assert_eq!(classify_mapping(x, None, z), MappingBehavior::Unknown);
         assert_eq!(classify_mapping(x, y, None), MappingBehavior::Unknown);
         assert_eq!(classify_mapping(None, x, x), MappingBehavior::Unknown);
@@ -230,7 +236,10 @@ mod tests {
         let s2 = a("198.51.100.1:3478");
         let m = a("203.0.113.1:4000");
         let m2 = a("203.0.113.1:5000");
-        assert_eq!(classify_mapping_multi(&[(s1, m)]).0, MappingBehavior::Unknown);
+        assert_eq!(
+            classify_mapping_multi(&[(s1, m)]).0,
+            MappingBehavior::Unknown
+        );
         assert_eq!(
             classify_mapping_multi(&[(s1, m), (s2, m)]),
             (MappingBehavior::EndpointIndependent, false)
@@ -252,24 +261,47 @@ mod tests {
     #[test]
     fn filtering_rfc5780_decision_order() {
         use FilteringObservation::*;
-        assert_eq!(classify_filtering(Answered, Silent), FilteringBehavior::EndpointIndependent);
-        assert_eq!(classify_filtering(Silent, Answered), FilteringBehavior::AddressDependent);
-        assert_eq!(classify_filtering(Silent, Silent), FilteringBehavior::AddressAndPortDependent);
-        assert_eq!(classify_filtering(Unusable, Answered), FilteringBehavior::Unknown);
-        assert_eq!(classify_filtering(Silent, Unusable), FilteringBehavior::Unknown);
+        assert_eq!(
+            classify_filtering(Answered, Silent),
+            FilteringBehavior::EndpointIndependent
+        );
+        assert_eq!(
+            classify_filtering(Silent, Answered),
+            FilteringBehavior::AddressDependent
+        );
+        assert_eq!(
+            classify_filtering(Silent, Silent),
+            FilteringBehavior::AddressAndPortDependent
+        );
+        assert_eq!(
+            classify_filtering(Unusable, Answered),
+            FilteringBehavior::Unknown
+        );
+        assert_eq!(
+            classify_filtering(Silent, Unusable),
+            FilteringBehavior::Unknown
+        );
     }
 
     #[test]
     fn classic_names() {
         use FilteringBehavior as F;
         use MappingBehavior as M;
-        assert_eq!(classic_type(true, true, M::Unknown, F::Unknown), Some(ClassicType::UdpBlocked));
+        assert_eq!(
+            classic_type(true, true, M::Unknown, F::Unknown),
+            Some(ClassicType::UdpBlocked)
+        );
         assert_eq!(
             classic_type(false, false, M::EndpointIndependent, F::EndpointIndependent),
             Some(ClassicType::OpenInternet)
         );
         assert_eq!(
-            classic_type(false, false, M::EndpointIndependent, F::AddressAndPortDependent),
+            classic_type(
+                false,
+                false,
+                M::EndpointIndependent,
+                F::AddressAndPortDependent
+            ),
             Some(ClassicType::SymmetricUdpFirewall)
         );
         assert_eq!(
@@ -281,14 +313,22 @@ mod tests {
             Some(ClassicType::RestrictedCone)
         );
         assert_eq!(
-            classic_type(false, true, M::EndpointIndependent, F::AddressAndPortDependent),
+            classic_type(
+                false,
+                true,
+                M::EndpointIndependent,
+                F::AddressAndPortDependent
+            ),
             Some(ClassicType::PortRestrictedCone)
         );
         assert_eq!(
             classic_type(false, true, M::AddressAndPortDependent, F::Unknown),
             Some(ClassicType::Symmetric)
         );
-        assert_eq!(classic_type(false, true, M::EndpointIndependent, F::Unknown), None);
+        assert_eq!(
+            classic_type(false, true, M::EndpointIndependent, F::Unknown),
+            None
+        );
         assert_eq!(classic_type(false, false, M::Unknown, F::Unknown), None);
     }
 }

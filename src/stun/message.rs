@@ -8,9 +8,9 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use bytecodec::{DecodeExt, EncodeExt};
+use stun_codec::Attribute as _;
 use stun_codec::rfc5389::attributes::{Fingerprint, Software};
 use stun_codec::rfc5389::methods::BINDING;
-use stun_codec::Attribute as _;
 use stun_codec::{Message, MessageClass, MessageDecoder, MessageEncoder, TransactionId};
 
 use super::attributes::{Attribute, ChangeRequest, Padding, ResponsePort};
@@ -246,11 +246,8 @@ fn flatten(msg: &Message<Attribute>) -> StunMessage {
 ///
 /// Errors only if `software` is 128 characters or longer (RFC 8489 §14.14).
 pub fn encode_binding_request(tid: [u8; 12], req: &BindingRequest) -> Result<Vec<u8>, String> {
-    let mut msg = Message::<Attribute>::new(
-        MessageClass::Request,
-        BINDING,
-        TransactionId::new(tid),
-    );
+    let mut msg =
+        Message::<Attribute>::new(MessageClass::Request, BINDING, TransactionId::new(tid));
     if let Some(cr) = req.change_request {
         msg.add_attribute(cr);
     }
@@ -262,6 +259,35 @@ pub fn encode_binding_request(tid: [u8; 12], req: &BindingRequest) -> Result<Vec
     }
     if let Some(s) = &req.software {
         msg.add_attribute(Software::new(s.clone()).map_err(|e| e.to_string())?);
+    }
+    let fp = Fingerprint::new(&msg).map_err(|e| e.to_string())?;
+    msg.add_attribute(fp);
+    MessageEncoder::<Attribute>::new()
+        .encode_into_bytes(msg)
+        .map_err(|e| e.to_string())
+}
+
+/// Encodes a Binding success response (what an RFC 5780 server sends): XOR-MAPPED-ADDRESS,
+/// optional OTHER-ADDRESS and RESPONSE-ORIGIN, FINGERPRINT.
+pub fn encode_binding_success(
+    tid: [u8; 12],
+    mapped: SocketAddr,
+    other_address: Option<SocketAddr>,
+    response_origin: Option<SocketAddr>,
+) -> Result<Vec<u8>, String> {
+    use stun_codec::rfc5389::attributes::XorMappedAddress;
+    use stun_codec::rfc5780::attributes::{OtherAddress, ResponseOrigin};
+    let mut msg = Message::<Attribute>::new(
+        MessageClass::SuccessResponse,
+        BINDING,
+        TransactionId::new(tid),
+    );
+    msg.add_attribute(XorMappedAddress::new(mapped));
+    if let Some(a) = response_origin {
+        msg.add_attribute(ResponseOrigin::new(a));
+    }
+    if let Some(a) = other_address {
+        msg.add_attribute(OtherAddress::new(a));
     }
     let fp = Fingerprint::new(&msg).map_err(|e| e.to_string())?;
     msg.add_attribute(fp);
@@ -359,11 +385,13 @@ mod tests {
     /// USERNAME "evtj:h6vY", MESSAGE-INTEGRITY, FINGERPRINT; password "VOkJxbRl1RmTxUk/WvJxBt".
     const RFC5769_REQUEST: [u8; 108] = [
         0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42, // Binding request, length 88, cookie
-        0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae, // transaction ID
+        0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf,
+        0xae, // transaction ID
         0x80, 0x22, 0x00, 0x10, 0x53, 0x54, 0x55, 0x4e, 0x20, 0x74, 0x65, 0x73, 0x74, 0x20, 0x63,
         0x6c, 0x69, 0x65, 0x6e, 0x74, // SOFTWARE
         0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x01, 0xff, // PRIORITY
-        0x80, 0x29, 0x00, 0x08, 0x93, 0x2f, 0xf9, 0xb1, 0x51, 0x26, 0x3b, 0x36, // ICE-CONTROLLED
+        0x80, 0x29, 0x00, 0x08, 0x93, 0x2f, 0xf9, 0xb1, 0x51, 0x26, 0x3b,
+        0x36, // ICE-CONTROLLED
         0x00, 0x06, 0x00, 0x09, 0x65, 0x76, 0x74, 0x6a, 0x3a, 0x68, 0x36, 0x76, 0x59, 0x20, 0x20,
         0x20, // USERNAME + padding
         0x00, 0x08, 0x00, 0x14, 0x9a, 0xea, 0xa7, 0x0c, 0xbf, 0xd8, 0xcb, 0x56, 0x78, 0x1e, 0xf2,
@@ -444,8 +472,14 @@ mod tests {
         assert_eq!(m.software.as_deref(), Some("STUN test client"));
         // PRIORITY and ICE-CONTROLLED are ICE attributes we keep as unknown.
         assert_eq!(m.unknown_attributes, vec![0x0024, 0x8029]);
-        assert_eq!(verify_short_term_integrity(&RFC5769_REQUEST, "VOkJxbRl1RmTxUk/WvJxBt"), Ok(true));
-        assert_eq!(verify_short_term_integrity(&RFC5769_REQUEST, "wrong"), Ok(false));
+        assert_eq!(
+            verify_short_term_integrity(&RFC5769_REQUEST, "VOkJxbRl1RmTxUk/WvJxBt"),
+            Ok(true)
+        );
+        assert_eq!(
+            verify_short_term_integrity(&RFC5769_REQUEST, "wrong"),
+            Ok(false)
+        );
     }
 
     #[test]
@@ -453,10 +487,19 @@ mod tests {
         let v4 = decode(&RFC5769_RESPONSE_V4).unwrap();
         assert_eq!(v4.class, Class::SuccessResponse);
         assert_eq!(v4.mapped(), Some(sa("192.0.2.1:32853")));
-        assert_eq!(verify_short_term_integrity(&RFC5769_RESPONSE_V4, "VOkJxbRl1RmTxUk/WvJxBt"), Ok(true));
+        assert_eq!(
+            verify_short_term_integrity(&RFC5769_RESPONSE_V4, "VOkJxbRl1RmTxUk/WvJxBt"),
+            Ok(true)
+        );
         let v6 = decode(&RFC5769_RESPONSE_V6).unwrap();
-        assert_eq!(v6.mapped(), Some(sa("[2001:db8:1234:5678:11:2233:4455:6677]:32853")));
-        assert_eq!(verify_short_term_integrity(&RFC5769_RESPONSE_V6, "VOkJxbRl1RmTxUk/WvJxBt"), Ok(true));
+        assert_eq!(
+            v6.mapped(),
+            Some(sa("[2001:db8:1234:5678:11:2233:4455:6677]:32853"))
+        );
+        assert_eq!(
+            verify_short_term_integrity(&RFC5769_RESPONSE_V6, "VOkJxbRl1RmTxUk/WvJxBt"),
+            Ok(true)
+        );
     }
 
     #[test]
@@ -464,7 +507,10 @@ mod tests {
         for i in 20..RFC5769_RESPONSE_V4.len() - 8 {
             let mut b = RFC5769_RESPONSE_V4;
             b[i] ^= 0x01;
-            assert!(decode(&b).is_err(), "flipping byte {i} must not decode cleanly");
+            assert!(
+                decode(&b).is_err(),
+                "flipping byte {i} must not decode cleanly"
+            );
         }
         // Flipping inside the XOR-MAPPED-ADDRESS value is caught by FINGERPRINT.
         let mut b = RFC5769_RESPONSE_V4;
@@ -484,7 +530,10 @@ mod tests {
 
         let both = decode(&COTURN_CHANGE_IP_PORT).unwrap();
         assert_eq!(both.response_origin, Some(sa("192.0.2.11:3479")));
-        assert!(!both.fingerprint, "coturn sends no FINGERPRINT on changed responses");
+        assert!(
+            !both.fingerprint,
+            "coturn sends no FINGERPRINT on changed responses"
+        );
 
         let port = decode(&COTURN_CHANGE_PORT).unwrap();
         assert_eq!(port.response_origin, Some(sa("192.0.2.10:3479")));
@@ -495,15 +544,24 @@ mod tests {
     fn change_request_and_response_port_wire_values() {
         // RFC 5780 §7.2: change IP = 0x04, change port = 0x02; §7.5: port in the top 16 bits.
         let req = BindingRequest {
-            change_request: Some(ChangeRequest { change_ip: true, change_port: true }),
+            change_request: Some(ChangeRequest {
+                change_ip: true,
+                change_port: true,
+            }),
             response_port: Some(40000),
             padding: Some(6),
             software: None,
         };
         let tid = [7u8; 12];
         let bytes = encode_binding_request(tid, &req).unwrap();
-        assert_eq!(&bytes[20..28], &[0x00, 0x03, 0x00, 0x04, 0x00, 0x00, 0x00, 0x06]);
-        assert_eq!(&bytes[28..36], &[0x00, 0x27, 0x00, 0x04, 0x9c, 0x40, 0x00, 0x00]);
+        assert_eq!(
+            &bytes[20..28],
+            &[0x00, 0x03, 0x00, 0x04, 0x00, 0x00, 0x00, 0x06]
+        );
+        assert_eq!(
+            &bytes[28..36],
+            &[0x00, 0x27, 0x00, 0x04, 0x9c, 0x40, 0x00, 0x00]
+        );
         assert_eq!(&bytes[36..40], &[0x00, 0x26, 0x00, 0x08]);
         // It decodes back, FINGERPRINT and all (stun_codec's own CHANGE-REQUEST cannot).
         let m = decode(&bytes).unwrap();
@@ -511,18 +569,27 @@ mod tests {
         assert_eq!(m.response_port, Some(40000));
         assert!(m.fingerprint);
         let port_only = BindingRequest {
-            change_request: Some(ChangeRequest { change_ip: false, change_port: true }),
+            change_request: Some(ChangeRequest {
+                change_ip: false,
+                change_port: true,
+            }),
             ..Default::default()
         };
         let bytes = encode_binding_request(tid, &port_only).unwrap();
         assert_eq!(&bytes[24..28], &[0x00, 0x00, 0x00, 0x02]);
-        assert_eq!(decode(&bytes).unwrap().change_request, port_only.change_request);
+        assert_eq!(
+            decode(&bytes).unwrap().change_request,
+            port_only.change_request
+        );
     }
 
     #[test]
     fn precise_errors_for_bad_input() {
         assert!(matches!(decode(&[]), Err(DecodeError::Truncated(_))));
-        assert!(matches!(decode(&COTURN_PLAIN[..50]), Err(DecodeError::Truncated(_))));
+        assert!(matches!(
+            decode(&COTURN_PLAIN[..50]),
+            Err(DecodeError::Truncated(_))
+        ));
         let mut rtp = [0u8; 40];
         rtp[0] = 0x80;
         assert!(matches!(decode(&rtp), Err(DecodeError::NotStun(_))));
@@ -581,6 +648,9 @@ mod tests {
                 decoded += 1;
             }
         }
-        assert!(decoded > 0, "some mutations must still decode (sanity of the harness)");
+        assert!(
+            decoded > 0,
+            "some mutations must still decode (sanity of the harness)"
+        );
     }
 }

@@ -27,8 +27,8 @@ use serde::Serialize;
 
 use super::attributes::ChangeRequest;
 use super::behavior::{
-    FilteringBehavior, FilteringObservation, MappingBehavior, classify_filtering,
-    classify_mapping, classify_mapping_multi,
+    FilteringBehavior, FilteringObservation, MappingBehavior, classify_filtering, classify_mapping,
+    classify_mapping_multi,
 };
 use super::message::{BindingRequest, Class, StunMessage, decode, encode_binding_request};
 use super::retransmit::{Retransmit, Step, rto_from_rtt};
@@ -365,7 +365,10 @@ impl Probe {
 
     fn silence(&self) -> Duration {
         let rto = self.rto();
-        (rto * 8).clamp(self.config.min_silence, self.config.timeout.max(self.config.min_silence))
+        (rto * 8).clamp(
+            self.config.min_silence,
+            self.config.timeout.max(self.config.min_silence),
+        )
     }
 
     fn rto(&self) -> Duration {
@@ -493,7 +496,13 @@ impl Probe {
 
     /// A datagram arrived on `socket` from `from`. Anything that is not an expected STUN
     /// answer is counted in [`Probe::ignored`] and otherwise has no effect.
-    pub fn handle_datagram(&mut self, now: Instant, socket: SocketId, from: SocketAddr, data: &[u8]) {
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        socket: SocketId,
+        from: SocketAddr,
+        data: &[u8],
+    ) {
         let msg = match decode(data) {
             Ok(m) => m,
             Err(super::message::DecodeError::BadFingerprint) => {
@@ -524,7 +533,9 @@ impl Probe {
             self.ignored.unknown_transaction += 1;
             return;
         }
-        let rtt = test.first_sent.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+        let rtt = test
+            .first_sent
+            .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
         let answer = Answer {
             from,
             received_on: socket,
@@ -543,7 +554,9 @@ impl Probe {
             }
         } else if let Some(expected) = test.expect_from.filter(|e| *e != from) {
             let reason = if from == test.destination {
-                format!("the server answered from {from}, not {expected}: it ignored CHANGE-REQUEST")
+                format!(
+                    "the server answered from {from}, not {expected}: it ignored CHANGE-REQUEST"
+                )
             } else {
                 format!("answer came from {from}, expected {expected}")
             };
@@ -600,7 +613,11 @@ impl Probe {
         if changed {
             self.advance(now);
             // New tests may be due now.
-            if self.tests.iter().any(|t| t.is_pending() && t.retransmit.is_none() && t.not_before <= now) {
+            if self
+                .tests
+                .iter()
+                .any(|t| t.is_pending() && t.retransmit.is_none() && t.not_before <= now)
+            {
                 self.drive(now);
             }
         }
@@ -627,7 +644,11 @@ impl Probe {
         if self.primary.is_some() {
             return;
         }
-        let bindings: Vec<&Test> = self.tests.iter().filter(|t| t.kind == TestKind::Binding).collect();
+        let bindings: Vec<&Test> = self
+            .tests
+            .iter()
+            .filter(|t| t.kind == TestKind::Binding)
+            .collect();
         if let Some((t, a)) = bindings
             .iter()
             .filter_map(|t| t.answer().map(|a| (t, a)))
@@ -660,15 +681,50 @@ impl Probe {
         };
         let server = p.server;
         let alt_ip_primary_port = SocketAddr::new(other.ip(), server.port());
-        self.add_test(TestKind::MappingTest2, SOCKET_MAPPING, server, alt_ip_primary_port, BindingRequest::default(), now, false);
-        self.add_test(TestKind::MappingTest3, SOCKET_MAPPING, server, other, BindingRequest::default(), now, false);
+        self.add_test(
+            TestKind::MappingTest2,
+            SOCKET_MAPPING,
+            server,
+            alt_ip_primary_port,
+            BindingRequest::default(),
+            now,
+            false,
+        );
+        self.add_test(
+            TestKind::MappingTest3,
+            SOCKET_MAPPING,
+            server,
+            other,
+            BindingRequest::default(),
+            now,
+            false,
+        );
         let change = |ip, port| BindingRequest {
-            change_request: Some(ChangeRequest { change_ip: ip, change_port: port }),
+            change_request: Some(ChangeRequest {
+                change_ip: ip,
+                change_port: port,
+            }),
             ..Default::default()
         };
-        let i = self.add_test(TestKind::FilteringTest2, SOCKET_FILTERING, server, server, change(true, true), now, true);
+        let i = self.add_test(
+            TestKind::FilteringTest2,
+            SOCKET_FILTERING,
+            server,
+            server,
+            change(true, true),
+            now,
+            true,
+        );
         self.tests[i].expect_from = Some(other);
-        let i = self.add_test(TestKind::FilteringTest3, SOCKET_FILTERING, server, server, change(false, true), now, true);
+        let i = self.add_test(
+            TestKind::FilteringTest3,
+            SOCKET_FILTERING,
+            server,
+            server,
+            change(false, true),
+            now,
+            true,
+        );
         self.tests[i].expect_from = Some(SocketAddr::new(server.ip(), other.port()));
         if let Some(max) = self.config.lifetime_max {
             for (k, wait_s) in lifetime_steps(max).into_iter().enumerate() {
@@ -724,7 +780,15 @@ impl Probe {
         };
         let server = answer.from;
         self.hairpin_started = true;
-        let i = self.add_test(TestKind::Hairpinning, SOCKET_HAIRPIN, server, mapped, BindingRequest::default(), now, true);
+        let i = self.add_test(
+            TestKind::Hairpinning,
+            SOCKET_HAIRPIN,
+            server,
+            mapped,
+            BindingRequest::default(),
+            now,
+            true,
+        );
         self.tests[i].expect_on = Some(SOCKET_MAPPING);
         if self.is_own_address(mapped) {
             self.tests[i].outcome = Outcome::Skipped("no NAT: the mapped address is our own");
@@ -734,7 +798,9 @@ impl Probe {
     fn is_own_address(&self, mapped: SocketAddr) -> bool {
         match self.local[SOCKET_MAPPING] {
             Some(local) if !local.ip().is_unspecified() => local == mapped,
-            Some(local) => self.config.local_ips.contains(&mapped.ip()) && local.port() == mapped.port(),
+            Some(local) => {
+                self.config.local_ips.contains(&mapped.ip()) && local.port() == mapped.port()
+            }
             None => self.config.local_ips.contains(&mapped.ip()),
         }
     }
@@ -751,10 +817,19 @@ impl Probe {
             let Some(mapped) = a.message.mapped() else {
                 continue;
             };
-            let exists = self.tests.iter().any(|c| c.kind == TestKind::LifetimeCheck { wait_s });
+            let exists = self
+                .tests
+                .iter()
+                .any(|c| c.kind == TestKind::LifetimeCheck { wait_s });
             if !exists {
                 let answered_at = t.first_sent.unwrap_or(self.start) + a.rtt;
-                new_checks.push((idx, wait_s, mapped.port(), t.server, answered_at + Duration::from_secs(wait_s)));
+                new_checks.push((
+                    idx,
+                    wait_s,
+                    mapped.port(),
+                    t.server,
+                    answered_at + Duration::from_secs(wait_s),
+                ));
             }
         }
         for (setup_idx, wait_s, port, server, at) in new_checks {
@@ -763,7 +838,15 @@ impl Probe {
                 response_port: Some(port),
                 ..Default::default()
             };
-            let i = self.add_test(TestKind::LifetimeCheck { wait_s }, SOCKET_LIFETIME_CHECK, server, server, req, at, true);
+            let i = self.add_test(
+                TestKind::LifetimeCheck { wait_s },
+                SOCKET_LIFETIME_CHECK,
+                server,
+                server,
+                req,
+                at,
+                true,
+            );
             self.tests[i].expect_on = Some(socket);
         }
     }
@@ -795,16 +878,29 @@ impl Probe {
 
     /// The conclusions from what the tests observed so far.
     pub fn verdict(&self) -> Verdict {
-        let any_answer = self.tests.iter().any(|t| t.kind == TestKind::Binding && t.answer().is_some());
+        let any_answer = self
+            .tests
+            .iter()
+            .any(|t| t.kind == TestKind::Binding && t.answer().is_some());
         let primary = self.primary;
-        let x1 = self.mapping_socket_answer().and_then(|a| a.message.mapped());
+        let x1 = self
+            .mapping_socket_answer()
+            .and_then(|a| a.message.mapped());
         let local_address = self.local[SOCKET_MAPPING];
         let nat_detected = x1.map(|m| !self.is_own_address(m));
         let rfc5780 = primary.is_some_and(|p| p.other.is_some());
-        let mapped_of = |k| self.find(k).and_then(|t| t.answer()).and_then(|a| a.message.mapped());
+        let mapped_of = |k| {
+            self.find(k)
+                .and_then(|t| t.answer())
+                .and_then(|a| a.message.mapped())
+        };
         let (mapping, mapping_port_tested) = if rfc5780 {
             (
-                classify_mapping(x1, mapped_of(TestKind::MappingTest2), mapped_of(TestKind::MappingTest3)),
+                classify_mapping(
+                    x1,
+                    mapped_of(TestKind::MappingTest2),
+                    mapped_of(TestKind::MappingTest3),
+                ),
                 true,
             )
         } else {
@@ -812,7 +908,11 @@ impl Probe {
                 .tests
                 .iter()
                 .filter(|t| t.kind == TestKind::Binding)
-                .filter_map(|t| t.answer().and_then(|a| a.message.mapped()).map(|m| (t.server, m)))
+                .filter_map(|t| {
+                    t.answer()
+                        .and_then(|a| a.message.mapped())
+                        .map(|m| (t.server, m))
+                })
                 .collect();
             classify_mapping_multi(&observed)
         };
@@ -822,7 +922,10 @@ impl Probe {
             _ => FilteringObservation::Unusable,
         };
         let filtering = if rfc5780 {
-            classify_filtering(observe(TestKind::FilteringTest2), observe(TestKind::FilteringTest3))
+            classify_filtering(
+                observe(TestKind::FilteringTest2),
+                observe(TestKind::FilteringTest3),
+            )
         } else {
             FilteringBehavior::Unknown
         };
@@ -888,15 +991,26 @@ impl Probe {
             .filter(|(_, o)| matches!(o, Outcome::Timeout))
             .map(|(w, _)| *w)
             .min();
-        let complete = checks.iter().all(|(_, o)| matches!(o, Outcome::Answered(_) | Outcome::Timeout))
+        let complete = checks
+            .iter()
+            .all(|(_, o)| matches!(o, Outcome::Answered(_) | Outcome::Timeout))
             && checks.len() == lifetime_steps(self.config.lifetime_max.unwrap_or_default()).len();
         if !complete {
             return (
-                Some(Lifetime { at_least_s, less_than_s }),
+                Some(Lifetime {
+                    at_least_s,
+                    less_than_s,
+                }),
                 Some("interrupted before every lifetime check ran".into()),
             );
         }
-        (Some(Lifetime { at_least_s, less_than_s }), None)
+        (
+            Some(Lifetime {
+                at_least_s,
+                less_than_s,
+            }),
+            None,
+        )
     }
 }
 
@@ -904,7 +1018,314 @@ impl Probe {
 /// always starting with the 0 s control and ending at `max` itself.
 pub fn lifetime_steps(max: Duration) -> Vec<u64> {
     let max_s = max.as_secs().max(1);
-    let mut steps: Vec<u64> = LIFETIME_STEPS_S.iter().copied().filter(|s| *s < max_s).collect();
+    let mut steps: Vec<u64> = LIFETIME_STEPS_S
+        .iter()
+        .copied()
+        .filter(|s| *s < max_s)
+        .collect();
     steps.push(max_s);
     steps
+}
+
+#[cfg(test)]
+mod tests {
+    //! The machine against a simulated RFC 5780 server behind a simulated NAT, in simulated
+    //! time (jump to the earliest wakeup), with an optionally lossy link.
+    use super::*;
+    use crate::stun::message::encode_binding_success;
+    use std::collections::{BTreeMap, HashMap, HashSet};
+
+    const PUBLIC_IP: &str = "203.0.113.1";
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Filter {
+        Eif,
+        Adf,
+        Apdf,
+    }
+
+    struct World {
+        apdm: bool,
+        filter: Filter,
+        /// Drop every n-th datagram (0 = lossless).
+        drop_every: u32,
+        sent: u32,
+        primary: SocketAddr,
+        alt: SocketAddr,
+        /// (local, destination) -> public port
+        mappings: HashMap<(SocketAddr, SocketAddr), u16>,
+        contacted: HashSet<(SocketAddr, SocketAddr)>,
+        next_port: u16,
+        /// (due, seq) -> (socket, from, bytes)
+        queue: BTreeMap<(Instant, u32), (SocketId, SocketAddr, Vec<u8>)>,
+        seq: u32,
+    }
+
+    impl World {
+        fn new(apdm: bool, filter: Filter, drop_every: u32) -> Self {
+            Self {
+                apdm,
+                filter,
+                drop_every,
+                sent: 0,
+                primary: sa("198.51.100.10:3478"),
+                alt: sa("198.51.100.11:3479"),
+                mappings: HashMap::new(),
+                contacted: HashSet::new(),
+                next_port: 40000,
+                queue: BTreeMap::new(),
+                seq: 0,
+            }
+        }
+
+        fn local(socket: SocketId) -> SocketAddr {
+            SocketAddr::new("10.0.0.2".parse().unwrap(), 5000 + socket as u16)
+        }
+
+        fn public_port(&mut self, local: SocketAddr, dest: SocketAddr) -> u16 {
+            let key = if self.apdm {
+                (local, dest)
+            } else {
+                (local, sa("0.0.0.0:0"))
+            };
+            if let Some(p) = self.mappings.get(&key) {
+                return *p;
+            }
+            let port = if self.apdm {
+                self.next_port += 1;
+                self.next_port
+            } else {
+                local.port()
+            };
+            self.mappings.insert(key, port);
+            port
+        }
+
+        fn inbound_allowed(&self, local: SocketAddr, from: SocketAddr) -> bool {
+            self.contacted.iter().any(|(l, d)| {
+                *l == local
+                    && match self.filter {
+                        Filter::Eif => true,
+                        Filter::Adf => d.ip() == from.ip(),
+                        Filter::Apdf => *d == from,
+                    }
+            })
+        }
+
+        /// The client sends: through the NAT to the server, which answers through the NAT.
+        fn send(&mut self, now: Instant, socket: SocketId, dest: SocketAddr, bytes: &[u8]) {
+            self.sent += 1;
+            if self.drop_every > 0 && self.sent.is_multiple_of(self.drop_every) {
+                return;
+            }
+            let local = Self::local(socket);
+            let public = SocketAddr::new(PUBLIC_IP.parse().unwrap(), self.public_port(local, dest));
+            self.contacted.insert((local, dest));
+            let servers = [
+                self.primary,
+                self.alt,
+                SocketAddr::new(self.alt.ip(), self.primary.port()),
+                SocketAddr::new(self.primary.ip(), self.alt.port()),
+            ];
+            if !servers.contains(&dest) {
+                return; // e.g. hairpinning: this NAT does not hairpin
+            }
+            let Ok(req) = crate::stun::message::decode(bytes) else {
+                return;
+            };
+            let cr = req.change_request.unwrap_or(ChangeRequest {
+                change_ip: false,
+                change_port: false,
+            });
+            let ip = if cr.change_ip {
+                if dest.ip() == self.primary.ip() {
+                    self.alt.ip()
+                } else {
+                    self.primary.ip()
+                }
+            } else {
+                dest.ip()
+            };
+            let port = if cr.change_port {
+                if dest.port() == self.primary.port() {
+                    self.alt.port()
+                } else {
+                    self.primary.port()
+                }
+            } else {
+                dest.port()
+            };
+            let from = SocketAddr::new(ip, port);
+            let resp =
+                encode_binding_success(req.transaction_id, public, Some(self.alt), Some(from))
+                    .unwrap();
+            // Back through the NAT: find the mapping, apply filtering.
+            if !self.inbound_allowed(local, from) {
+                return;
+            }
+            self.seq += 1;
+            self.queue.insert(
+                (now + Duration::from_millis(2), self.seq),
+                (socket, from, resp),
+            );
+        }
+    }
+
+    fn config() -> ProbeConfig {
+        ProbeConfig {
+            servers: vec![sa("198.51.100.10:3478")],
+            timeout: Duration::from_secs(3),
+            initial_rto: Duration::from_millis(500),
+            min_silence: Duration::from_millis(250),
+            hairpinning: true,
+            lifetime_max: None,
+            software: None,
+            local_ips: vec!["10.0.0.2".parse().unwrap()],
+        }
+    }
+
+    /// Runs the probe to completion; returns the verdict and the simulated duration.
+    fn simulate(world: &mut World, config: ProbeConfig) -> (Verdict, Duration, Probe) {
+        let t0 = Instant::now();
+        let mut now = t0;
+        let mut probe = Probe::new(config, now, 42);
+        for i in 0..probe.socket_count() {
+            probe.set_local_addr(i, World::local(i));
+        }
+        for _ in 0..10_000 {
+            while let Some(t) = probe.poll_transmit() {
+                world.send(now, t.socket, t.destination, &t.payload);
+            }
+            if probe.is_done() {
+                return (probe.verdict(), now - t0, probe);
+            }
+            let next_dgram = world.queue.keys().next().map(|k| k.0);
+            let next_timer = probe.poll_timeout();
+            let next = [next_dgram, next_timer]
+                .into_iter()
+                .flatten()
+                .min()
+                .expect("something to wait for");
+            now = now.max(next);
+            if next_dgram == Some(next) {
+                let key = *world.queue.keys().next().unwrap();
+                let (socket, from, bytes) = world.queue.remove(&key).unwrap();
+                probe.handle_datagram(now, socket, from, &bytes);
+            } else {
+                probe.handle_timeout(now);
+            }
+        }
+        panic!("probe did not finish");
+    }
+
+    #[test]
+    fn classifies_every_combination() {
+        for (apdm, filter, mapping, filtering) in [
+            (
+                false,
+                Filter::Eif,
+                MappingBehavior::EndpointIndependent,
+                FilteringBehavior::EndpointIndependent,
+            ),
+            (
+                false,
+                Filter::Adf,
+                MappingBehavior::EndpointIndependent,
+                FilteringBehavior::AddressDependent,
+            ),
+            (
+                false,
+                Filter::Apdf,
+                MappingBehavior::EndpointIndependent,
+                FilteringBehavior::AddressAndPortDependent,
+            ),
+            (
+                true,
+                Filter::Apdf,
+                MappingBehavior::AddressAndPortDependent,
+                FilteringBehavior::AddressAndPortDependent,
+            ),
+        ] {
+            let mut w = World::new(apdm, filter, 0);
+            let (v, took, _) = simulate(&mut w, config());
+            assert_eq!(v.mapping, mapping);
+            assert_eq!(v.filtering, filtering);
+            assert_eq!(v.nat_detected, Some(true));
+            assert_eq!(v.port_preservation, Some(!apdm));
+            assert_eq!(v.hairpinning, Some(false));
+            assert!(v.rfc5780);
+            // RTT 4 ms -> RTO 20 ms (floor) -> silence 250 ms: the verdict comes fast.
+            assert!(took <= Duration::from_millis(300), "took {took:?}");
+            assert!(
+                took >= Duration::from_millis(250) || filter == Filter::Eif,
+                "waited for silence"
+            );
+        }
+    }
+
+    #[test]
+    fn retransmissions_survive_a_lossy_link() {
+        // Every third datagram is lost, including first transmissions of tests.
+        let mut w = World::new(false, Filter::Adf, 3);
+        let (v, _, probe) = simulate(&mut w, config());
+        assert_eq!(v.mapping, MappingBehavior::EndpointIndependent);
+        assert_eq!(v.filtering, FilteringBehavior::AddressDependent);
+        assert!(
+            probe.tests().iter().any(|t| t.transmissions > 1),
+            "some test was retransmitted"
+        );
+    }
+
+    #[test]
+    fn no_answer_times_out_within_the_bound() {
+        let mut cfg = config();
+        cfg.servers = vec![sa("192.0.2.99:3478")]; // the world drops it
+        let mut w = World::new(false, Filter::Eif, 0);
+        let (v, took, probe) = simulate(&mut w, cfg);
+        assert!(!v.any_answer);
+        assert_eq!(v.mapping, MappingBehavior::Unknown);
+        assert_eq!(v.nat_detected, None);
+        assert_eq!(took, Duration::from_secs(3), "bounded by the timeout");
+        // RFC 8489 schedule within 3 s: 0, 500, 1500 ms.
+        assert_eq!(probe.tests()[0].transmissions, 3);
+    }
+
+    #[test]
+    fn stray_and_malformed_datagrams_are_counted_not_fatal() {
+        let mut probe = Probe::new(config(), Instant::now(), 1);
+        let now = Instant::now();
+        probe.handle_datagram(now, 0, sa("198.51.100.10:3478"), b"garbage");
+        let stray = encode_binding_success([9; 12], sa("203.0.113.1:1"), None, None).unwrap();
+        probe.handle_datagram(now, 0, sa("198.51.100.10:3478"), &stray);
+        let mut bad = stray.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        probe.handle_datagram(now, 0, sa("198.51.100.10:3478"), &bad);
+        assert_eq!(
+            probe.ignored(),
+            &Ignored {
+                malformed: 1,
+                bad_fingerprint: 1,
+                unknown_transaction: 1
+            }
+        );
+        assert!(!probe.is_done());
+    }
+
+    #[test]
+    fn lifetime_ladder() {
+        assert_eq!(
+            lifetime_steps(Duration::from_secs(8)),
+            vec![0, 1, 2, 3, 5, 8]
+        );
+        assert_eq!(
+            lifetime_steps(Duration::from_secs(10)),
+            vec![0, 1, 2, 3, 5, 8, 10]
+        );
+        assert_eq!(lifetime_steps(Duration::from_millis(10)), vec![0, 1]);
+    }
 }

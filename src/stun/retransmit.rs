@@ -128,7 +128,11 @@ mod tests {
     #[test]
     fn deadline_bounds_the_schedule() {
         let t0 = Instant::now();
-        let r = Retransmit::new(t0, Duration::from_millis(20), t0 + Duration::from_millis(250));
+        let r = Retransmit::new(
+            t0,
+            Duration::from_millis(20),
+            t0 + Duration::from_millis(250),
+        );
         let (sends, gave_up) = run(r, t0);
         assert_eq!(sends, vec![0, 20, 60, 140]);
         assert_eq!(gave_up, 250);
@@ -139,7 +143,10 @@ mod tests {
         let f = Duration::from_millis(20);
         let c = Duration::from_millis(500);
         assert_eq!(rto_from_rtt(Duration::from_micros(100), f, c), f);
-        assert_eq!(rto_from_rtt(Duration::from_millis(50), f, c), Duration::from_millis(150));
+        assert_eq!(
+            rto_from_rtt(Duration::from_millis(50), f, c),
+            Duration::from_millis(150)
+        );
         assert_eq!(rto_from_rtt(Duration::from_secs(2), f, c), c);
     }
 }

@@ -1,0 +1,218 @@
+//! CLI tests on loopback only: usage errors, generated files, and the probe against tiny
+//! hostile or absent servers on 127.0.0.1.
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn voipdiag(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_voipdiag"))
+        .args(args)
+        .output()
+        .expect("run voipdiag")
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["nat-probe", "--timeout", "soon"][..],
+        &["nat-probe", "--server", "bad host"],
+        &["nat-probe", "--server", "host:0"],
+        &["nat-probe", "-4", "-6"],
+        &["no-such-command"],
+        &["nat-probe", "--local", "not-an-ip"],
+    ] {
+        let out = voipdiag(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: usage errors print nothing on stdout"
+        );
+    }
+    let out = voipdiag(&[
+        "nat-probe",
+        "-6",
+        "--local",
+        "127.0.0.1",
+        "--server",
+        "127.0.0.1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let out = voipdiag(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("nat-probe") && text.contains("Exit codes"));
+    assert_eq!(voipdiag(&["--version"]).status.code(), Some(0));
+}
+
+/// The committed completions/ and man/ must equal what the clap definitions generate now.
+/// Regenerate with: cargo run -- generate --out-dir .
+#[test]
+fn completions_and_man_pages_are_fresh() {
+    let tmp = std::env::temp_dir().join(format!("voipdiag-gen-{}", std::process::id()));
+    let out = voipdiag(&["generate", "--out-dir", tmp.to_str().unwrap()]);
+    assert!(out.status.success());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for dir in ["completions", "man"] {
+        for entry in std::fs::read_dir(tmp.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap();
+            let committed = std::fs::read(root.join(dir).join(name)).unwrap_or_else(|_| {
+                panic!(
+                    "{dir}/{} is not committed; run: cargo run -- generate --out-dir .",
+                    name.to_string_lossy()
+                )
+            });
+            assert!(
+                committed == std::fs::read(&path).unwrap(),
+                "{dir}/{} is stale; run: cargo run -- generate --out-dir .",
+                name.to_string_lossy()
+            );
+            checked += 1;
+        }
+        let committed = std::fs::read_dir(root.join(dir)).unwrap().count();
+        let generated = std::fs::read_dir(tmp.join(dir)).unwrap().count();
+        assert_eq!(
+            committed, generated,
+            "{dir}/ has files the generator no longer makes"
+        );
+    }
+    assert_eq!(
+        checked,
+        5 + 2,
+        "5 shells + main page + one page per subcommand"
+    );
+    let _ = std::fs::remove_dir_all(tmp);
+}
+
+#[test]
+fn closed_port_is_no_answer_exit_3_with_icmp_reason() {
+    // Bind and drop to find a port nothing listens on.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = format!("127.0.0.1:{port}");
+    let out = voipdiag(&[
+        "nat-probe",
+        "--json",
+        "--timeout",
+        "1s",
+        "--server",
+        &server,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "no-answer");
+    let s = &report["result"]["servers"][0];
+    assert_eq!(s["status"], "unreachable", "{report:#}");
+    assert!(
+        s["error"].as_str().unwrap().contains("port unreachable"),
+        "{report:#}"
+    );
+    // The ICMP error ended the wait (not the timeout): the test records it as unreachable.
+    let tests = report["result"]["tests"].as_array().unwrap();
+    let binding = tests.iter().find(|t| t["test"] == "binding").unwrap();
+    assert_eq!(binding["outcome"], "unreachable", "{report:#}");
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(data)
+}
+
+/// A Binding success response for `tid` with XOR-MAPPED-ADDRESS `addr` (IPv4) and FINGERPRINT.
+fn response(tid: &[u8], addr: std::net::SocketAddrV4, break_fingerprint: bool) -> Vec<u8> {
+    let mut m = vec![0x01, 0x01, 0x00, 0x14, 0x21, 0x12, 0xa4, 0x42];
+    m.extend_from_slice(tid);
+    let port = addr.port() ^ 0x2112;
+    let ip = u32::from(*addr.ip()) ^ 0x2112_a442;
+    m.extend_from_slice(&[0x00, 0x20, 0x00, 0x08, 0x00, 0x01]);
+    m.extend_from_slice(&port.to_be_bytes());
+    m.extend_from_slice(&ip.to_be_bytes());
+    let mut fp = crc32(&m) ^ 0x5354_554e;
+    if break_fingerprint {
+        fp ^= 1;
+    }
+    m.extend_from_slice(&[0x80, 0x28, 0x00, 0x04]);
+    m.extend_from_slice(&fp.to_be_bytes());
+    m
+}
+
+/// A hostile server: answers each request first with garbage, a response for another
+/// transaction, a response with a broken FINGERPRINT and a truncated one, and only then with
+/// the right answer. voipdiag must ignore the bad ones, count them, and still conclude.
+#[test]
+fn hostile_answers_are_ignored_and_counted() {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let server = sock.local_addr().unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let handle = std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        let mut answered = 0;
+        for _ in 0..50 {
+            let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                if answered > 0 {
+                    return answered;
+                }
+                continue;
+            };
+            if n < 20 || buf[0] != 0x00 || buf[1] != 0x01 {
+                continue;
+            }
+            let tid = buf[8..20].to_vec();
+            let std::net::SocketAddr::V4(from4) = from else {
+                continue;
+            };
+            let good = response(&tid, from4, false);
+            let mut other = tid.clone();
+            other[0] ^= 0xff;
+            let _ = sock.send_to(b"\x80\x00 not stun at all", from);
+            let _ = sock.send_to(&response(&other, from4, false), from);
+            let _ = sock.send_to(&response(&tid, from4, true), from);
+            let _ = sock.send_to(&good[..good.len() - 3], from);
+            let _ = sock.send_to(&good, from);
+            answered += 1;
+        }
+        answered
+    });
+    let out = voipdiag(&[
+        "nat-probe",
+        "--json",
+        "--timeout",
+        "1s",
+        "--server",
+        &server.to_string(),
+    ]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(handle.join().unwrap() >= 1);
+    let r = &report["result"];
+    assert_eq!(r["nat_detected"], false, "{report:#}");
+    assert_eq!(r["mapped_address"], r["local_address"]);
+    assert_eq!(r["rfc5780"], false);
+    assert_eq!(r["filtering"], "unknown");
+    let ig = &r["ignored_datagrams"];
+    assert!(ig["malformed"].as_u64().unwrap() >= 2, "{ig}");
+    assert!(ig["bad_fingerprint"].as_u64().unwrap() >= 1, "{ig}");
+    assert!(ig["unknown_transaction"].as_u64().unwrap() >= 1, "{ig}");
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+}

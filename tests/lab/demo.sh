@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs `voipdiag nat-probe` on real input: a real Linux NAT (nftables) between a client
+# namespace and an 'internet' namespace running coturn (RFC 5780). Root.
+#
+#   sudo tests/lab/demo.sh               one verdict line per topology
+#   sudo tests/lab/demo.sh TOPOLOGY      the full report for one (see nat-lab.sh topologies)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+tests/setup.sh
+cargo build --quiet
+prefix="vdemo$$"
+prefix=${prefix:0:10}
+trap 'tests/lab/nat-lab.sh down "$prefix"' EXIT
+if [ $# -ge 1 ]; then
+  tests/lab/nat-lab.sh up "$prefix" "$1"
+  ip netns exec "${prefix}c" target/debug/voipdiag nat-probe --server 203.0.113.10 -v "${@:2}" || true
+else
+  for t in $(tests/lab/nat-lab.sh topologies); do
+    tests/lab/nat-lab.sh up "$prefix" "$t"
+    printf '%-16s ' "$t"
+    ip netns exec "${prefix}c" target/debug/voipdiag nat-probe --server 203.0.113.10 --color never \
+      | head -n 1 || true
+  done
+fi

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit tests, CLI tests and — as root — the lab
+# tests against coturn through real NATs in network namespaces (they must run, not skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ]; then
+  tests/setup.sh
+  export VOIPDIAG_LAB_REQUIRED=1
+else
+  echo "run.sh: not root: lab tests will skip (run with sudo for the whole suite)" >&2
+fi
+cargo fmt --check
+cargo clippy --all-targets --quiet -- -D warnings
+cargo test

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the lab tests and benchmarks need on a fresh Debian machine (root).
+# Idempotent: does nothing when everything is present.
+set -euo pipefail
+need=()
+command -v ip >/dev/null || need+=(iproute2)
+command -v nft >/dev/null || need+=(nftables)
+command -v turnserver >/dev/null || need+=(coturn)
+command -v turnutils_natdiscovery >/dev/null || need+=(coturn)
+command -v stun >/dev/null || need+=(stun-client)
+command -v python3 >/dev/null || need+=(python3)
+command -v ss >/dev/null || need+=(iproute2)
+command -v sysctl >/dev/null || need+=(procps)
+if [ ${#need[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "setup: need root to apt-get install ${need[*]}" >&2; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Debian starts coturn as a service on install on some systems; the lab runs its own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet coturn 2>/dev/null; then
+  systemctl stop coturn || true
+fi
