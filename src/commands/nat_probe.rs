@@ -32,7 +32,7 @@ pub const DEFAULT_SERVERS: &[&str] = &[
 pub const STUN_PORT: u16 = 3478;
 
 /// Lower bound of the wait for silence (filtering, hairpinning, lifetime checks).
-const MIN_SILENCE: Duration = Duration::from_millis(250);
+const MIN_SILENCE: Duration = Duration::from_millis(80);
 
 impl DatagramMachine for Probe {
     fn poll_transmit(&mut self) -> Option<(usize, SocketAddr, Vec<u8>)> {
