@@ -603,3 +603,24 @@ fn human_output_leads_with_a_verdict_and_explains_for_calls() {
         "no progress or traces on stderr when not a terminal"
     );
 }
+
+#[test]
+fn tcp_transport_learns_the_public_address() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !lab_available() {
+        return;
+    }
+    let lab = Lab::up('o', "port-restricted");
+    let (code, report) = lab.probe_json(&["--server", "203.0.113.10", "--transport", "tcp"]);
+    let r = &report["result"];
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(r["transport"], "tcp");
+    assert_eq!(r["nat_detected"], true);
+    assert_eq!(ip_of(&r["mapped_address"]), "203.0.113.1");
+    assert_eq!(ip_of(&r["local_address"]), "10.77.0.2");
+    // Over TCP only the address is learned; UDP behaviour is not guessed.
+    assert_eq!(r["mapping"], "unknown");
+    assert_eq!(r["filtering"], "unknown");
+    assert_eq!(r["tests"][0]["test"], "tcp-binding");
+    assert_eq!(r["tests"][0]["outcome"], "answered");
+}

@@ -108,28 +108,7 @@ pub async fn run(
 
     let verbose = global.verbose;
     let trace = move |dir: Direction, local: SocketAddr, remote: SocketAddr, bytes: &[u8]| {
-        let arrow = match dir {
-            Direction::Sent => format!("{local} → {remote}"),
-            Direction::Received => format!("{local} ← {remote}"),
-        };
-        let text = match decode(bytes) {
-            Ok(m) => m.to_string(),
-            Err(e) => format!("{} bytes, not accepted: {e}", bytes.len()),
-        };
-        let mut line = format!("{arrow}  {text}");
-        if verbose > 1 {
-            for chunk in bytes.chunks(16) {
-                line.push_str("\n    ");
-                line.push_str(
-                    &chunk
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                );
-            }
-        }
-        eprintln!("{line}");
+        eprintln!("{}", trace_line(dir, local, remote, bytes, verbose, "udp"));
     };
     let tracer: Option<Tracer<'_>> = (verbose > 0).then_some(&trace as Tracer<'_>);
     let progress = (!global.json && std::io::stderr().is_terminal() && verbose == 0).then(|| {
@@ -147,7 +126,7 @@ pub async fn run(
     } else if args.transport == Transport::Tcp {
         probe_tcp(&targets, &servers, args, global.timeout, tracer).await?
     } else {
-        probe_udp(&targets, &servers, args, global.timeout, tracer).await?
+        probe_udp(&targets, &servers, args, global.timeout, tracer, verbose).await?
     };
     if let Some(pb) = progress {
         pb.finish_and_clear();
@@ -186,6 +165,39 @@ async fn resolve_all(given: &[HostPort], family: Family) -> Vec<Target> {
         }));
     }
     targets
+}
+
+/// One `-v` trace line: direction, addresses, the decoded STUN message; `-vv` adds hex.
+fn trace_line(
+    dir: Direction,
+    local: SocketAddr,
+    remote: SocketAddr,
+    bytes: &[u8],
+    verbose: u8,
+    transport: &str,
+) -> String {
+    let arrow = match dir {
+        Direction::Sent => "→",
+        Direction::Received => "←",
+    };
+    let text = match decode(bytes) {
+        Ok(m) => m.to_string(),
+        Err(e) => format!("{} bytes, not accepted: {e}", bytes.len()),
+    };
+    let mut line = format!("{local} {arrow} {remote} ({transport})  {text}");
+    if verbose > 1 {
+        for chunk in bytes.chunks(16) {
+            line.push_str("\n    ");
+            line.push_str(
+                &chunk
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+    }
+    line
 }
 
 fn ms(d: Duration) -> f64 {
@@ -382,14 +394,25 @@ async fn probe_tcp(
         .iter()
         .find(|(_, (_, r))| matches!(r, Ok((_, Some(_)))))
     {
-        result.primary_server = Some(server.to_string());
-        result.local_address = Some(x.local.to_string());
-        result.mapped_address = Some(mapped.to_string());
-        let nat = !is_own(*mapped, x.local, &ips);
-        result.nat_detected = Some(nat);
-        result.port_preservation = nat.then_some(mapped.port() == x.local.port());
+        apply_tcp_mapping(&mut result, *server, x, *mapped, &ips);
     }
     Ok(result)
+}
+
+/// Fills the address facts of `result` from a STUN-over-TCP answer.
+fn apply_tcp_mapping(
+    result: &mut NatProbeResult,
+    server: SocketAddr,
+    x: &TcpExchange,
+    mapped: SocketAddr,
+    ips: &[IpAddr],
+) {
+    result.primary_server = Some(server.to_string());
+    result.local_address = Some(x.local.to_string());
+    result.mapped_address = Some(mapped.to_string());
+    let nat = !is_own(mapped, x.local, ips);
+    result.nat_detected = Some(nat);
+    result.port_preservation = nat.then_some(mapped.port() == x.local.port());
 }
 
 fn fill_server_from_tcp(sr: &mut ServerReport, r: &TcpOutcome) {
@@ -413,6 +436,7 @@ async fn probe_udp(
     args: &NatProbeArgs,
     timeout: Duration,
     tracer: Option<Tracer<'_>>,
+    verbose: u8,
 ) -> Result<NatProbeResult, CommandError> {
     let local_ip = match args.local {
         Some(l) => l.ip,
@@ -464,11 +488,7 @@ async fn probe_udp(
             let tx = tx.clone();
             tokio::spawn(async move {
                 let t = |d: Direction, l: SocketAddr, r: SocketAddr, b: &[u8]| {
-                    let arrow = if d == Direction::Sent { "→" } else { "←" };
-                    let text = decode(b)
-                        .map(|m| m.to_string())
-                        .unwrap_or_else(|e| e.to_string());
-                    eprintln!("{l} {arrow} {r} (tcp)  {text}");
+                    eprintln!("{}", trace_line(d, l, r, b, verbose, "tcp"));
                 };
                 let tr: Option<Tracer<'_>> = tcp_tracer_owned.then_some(&t as Tracer<'_>);
                 let out = tcp_binding(server, Some(local_ip), timeout, tr).await;
@@ -551,12 +571,9 @@ async fn probe_udp(
         {
             result.udp_blocked = true;
             result.transport = "tcp";
-            result.primary_server = Some(server.to_string());
-            result.local_address = Some(x.local.to_string());
-            result.mapped_address = Some(mapped.to_string());
-            let nat = !is_own(*mapped, x.local, &ips);
-            result.nat_detected = Some(nat);
-            result.classic_type = classic_type(true, nat, result.mapping, result.filtering);
+            apply_tcp_mapping(&mut result, *server, x, *mapped, &ips);
+            result.port_preservation = None;
+            result.classic_type = classic_type(true, true, result.mapping, result.filtering);
             return Ok(result);
         }
         for (server, (_, r)) in &tcp_results {
