@@ -62,6 +62,12 @@ fn lab_available() -> bool {
     }
 }
 
+/// Takes the process-wide lab lock; `None` (after saying why) when the lab cannot run here.
+fn lab_session() -> Option<std::sync::MutexGuard<'static, ()>> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    lab_available().then_some(guard)
+}
+
 /// A topology that is torn down when dropped, also when the test panics.
 struct Lab {
     prefix: String,
@@ -183,10 +189,9 @@ struct Scenario {
 }
 
 fn run_scenario(s: &Scenario) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !lab_available() {
+    let Some(_serial) = lab_session() else {
         return;
-    }
+    };
     let lab = Lab::up(s.code, s.topology);
 
     // 1. The topology really behaves as designed (independent of STUN and of voipdiag).
@@ -390,10 +395,9 @@ fn double_nat_with_cgnat_outer() {
 
 #[test]
 fn udp_blocked_is_told_apart_from_server_down() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !lab_available() {
+    let Some(_serial) = lab_session() else {
         return;
-    }
+    };
     {
         let lab = Lab::up('h', "udp-blocked");
         let truth = lab.oracle();
@@ -436,10 +440,9 @@ fn udp_blocked_is_told_apart_from_server_down() {
 
 #[test]
 fn without_rfc5780_mapping_comes_from_several_servers_and_filtering_is_unknown() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !lab_available() {
+    let Some(_serial) = lab_session() else {
         return;
-    }
+    };
     let plain = [
         "--server",
         "203.0.113.12",
@@ -479,10 +482,9 @@ fn without_rfc5780_mapping_comes_from_several_servers_and_filtering_is_unknown()
 
 #[test]
 fn binding_lifetime_is_measured_within_its_bound() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !lab_available() {
+    let Some(_serial) = lab_session() else {
         return;
-    }
+    };
     let lab = Lab::up('l', "port-restricted");
     // The router forgets idle UDP mappings after 3 s.
     for key in [
@@ -541,10 +543,9 @@ fn binding_lifetime_is_measured_within_its_bound() {
 
 #[test]
 fn ctrl_c_prints_what_was_learned() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !lab_available() {
+    let Some(_serial) = lab_session() else {
         return;
-    }
+    };
     let lab = Lab::up('m', "port-restricted");
     let child = Command::new("ip")
         .args([
@@ -586,10 +587,9 @@ fn ctrl_c_prints_what_was_learned() {
 
 #[test]
 fn human_output_leads_with_a_verdict_and_explains_for_calls() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !lab_available() {
+    let Some(_serial) = lab_session() else {
         return;
-    }
+    };
     let lab = Lab::up('n', "symmetric");
     let out = lab.voipdiag(&["nat-probe", "--server", "203.0.113.10", "--color", "never"]);
     let text = String::from_utf8(out.stdout).unwrap();
@@ -606,10 +606,9 @@ fn human_output_leads_with_a_verdict_and_explains_for_calls() {
 
 #[test]
 fn tcp_transport_learns_the_public_address() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if !lab_available() {
+    let Some(_serial) = lab_session() else {
         return;
-    }
+    };
     let lab = Lab::up('o', "port-restricted");
     let (code, report) = lab.probe_json(&["--server", "203.0.113.10", "--transport", "tcp"]);
     let r = &report["result"];
