@@ -17,7 +17,7 @@ use crate::report::Report;
 use crate::report::nat_probe::{
     NatProbeResult, ServerReport, TestReport, TestRequest, TestResponse, findings, status,
 };
-use crate::stun::behavior::{FilteringBehavior, MappingBehavior, classic_type};
+use crate::stun::behavior::{FilteringBehavior, MappingBehavior, classic_type, is_own_address};
 use crate::stun::message::{self, BindingRequest, decode, encode_binding_request, tid_hex};
 use crate::stun::probe::{Outcome, Probe, ProbeConfig, Test};
 
@@ -358,10 +358,6 @@ fn empty_result(targets: &[Target], transport: &'static str) -> NatProbeResult {
     }
 }
 
-fn is_own(mapped: SocketAddr, local: SocketAddr, ips: &[IpAddr]) -> bool {
-    (mapped.ip() == local.ip() || ips.contains(&mapped.ip())) && mapped.port() == local.port()
-}
-
 async fn probe_tcp(
     targets: &[Target],
     servers: &[SocketAddr],
@@ -410,7 +406,7 @@ fn apply_tcp_mapping(
     result.primary_server = Some(server.to_string());
     result.local_address = Some(x.local.to_string());
     result.mapped_address = Some(mapped.to_string());
-    let nat = !is_own(mapped, x.local, ips);
+    let nat = !is_own_address(mapped, Some(x.local), ips);
     result.nat_detected = Some(nat);
     result.port_preservation = nat.then_some(mapped.port() == x.local.port());
 }

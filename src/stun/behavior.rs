@@ -92,6 +92,23 @@ impl ClassicType {
     }
 }
 
+/// Whether a mapped (server-reflexive) address is this host's own, i.e. no NAT lies between
+/// (RFC 5780 §4.3 test I: "NAT present when the mapped address differs from the local one").
+///
+/// `local` is the socket's bound address (its IP may be unspecified); `local_ips` are the
+/// host's interface addresses. The port must match too: a changed port is translation.
+pub fn is_own_address(
+    mapped: SocketAddr,
+    local: Option<SocketAddr>,
+    local_ips: &[std::net::IpAddr],
+) -> bool {
+    match local {
+        Some(l) if !l.ip().is_unspecified() => l == mapped,
+        Some(l) => local_ips.contains(&mapped.ip()) && l.port() == mapped.port(),
+        None => local_ips.contains(&mapped.ip()),
+    }
+}
+
 /// RFC 5780 §4.3: mapping behaviour from the mapped addresses of test I (primary address),
 /// test II (alternate IP, primary port) and test III (alternate IP, alternate port), all sent
 /// from the same local socket.
@@ -208,6 +225,36 @@ mod tests {
 
     fn a(s: &str) -> SocketAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn own_address_needs_ip_and_port() {
+        let ips = ["10.0.0.2".parse().unwrap()];
+        assert!(is_own_address(
+            a("10.0.0.2:5000"),
+            Some(a("10.0.0.2:5000")),
+            &ips
+        ));
+        assert!(!is_own_address(
+            a("10.0.0.2:5001"),
+            Some(a("10.0.0.2:5000")),
+            &ips
+        ));
+        assert!(!is_own_address(
+            a("203.0.113.1:5000"),
+            Some(a("10.0.0.2:5000")),
+            &ips
+        ));
+        assert!(is_own_address(
+            a("10.0.0.2:5000"),
+            Some(a("0.0.0.0:5000")),
+            &ips
+        ));
+        assert!(!is_own_address(
+            a("10.0.0.2:6000"),
+            Some(a("0.0.0.0:5000")),
+            &ips
+        ));
     }
 
     #[test]

@@ -796,13 +796,7 @@ impl Probe {
     }
 
     fn is_own_address(&self, mapped: SocketAddr) -> bool {
-        match self.local[SOCKET_MAPPING] {
-            Some(local) if !local.ip().is_unspecified() => local == mapped,
-            Some(local) => {
-                self.config.local_ips.contains(&mapped.ip()) && local.port() == mapped.port()
-            }
-            None => self.config.local_ips.contains(&mapped.ip()),
-        }
+        super::behavior::is_own_address(mapped, self.local[SOCKET_MAPPING], &self.config.local_ips)
     }
 
     fn start_lifetime_checks(&mut self) {
