@@ -1,6 +1,6 @@
 //! voipdiag: a VoIP/NAT diagnostic toolkit.
 //!
-//! Layout (see DESIGN.md): protocol modules without I/O (`stun`), the tokio layer (`net`), one
+//! Layout (see DESIGN.md): protocol modules without I/O (`stun`, `sip`, `dns`), the tokio layer (`net`), one
 //! driver per subcommand (`commands`), the report layer (`report`) and the CLI (`cli`).
 //! Data flows one way: `cli` → `commands` → protocol modules + `net` → `report`.
 
@@ -10,4 +10,5 @@ pub mod cli;
 pub mod commands;
 pub mod net;
 pub mod report;
+pub mod sip;
 pub mod stun;

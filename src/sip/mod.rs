@@ -1,0 +1,2 @@
+//! SIP signalling core.
+pub mod message;
