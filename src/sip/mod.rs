@@ -1,2 +1,3 @@
 //! SIP signalling core.
+pub mod digest;
 pub mod message;
