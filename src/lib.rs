@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod dns;
 pub mod net;
 pub mod report;
 pub mod sip;
