@@ -87,6 +87,14 @@ pub enum Command {
     /// means for calls.
     #[command(after_help = NAT_PROBE_HELP)]
     NatProbe(NatProbeArgs),
+    /// Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP
+    /// ALG? Sends OPTIONS (RFC 3261 §11).
+    #[command(after_help = SIP_OPTIONS_HELP)]
+    SipOptions(SipOptionsArgs),
+    /// Can this account register? REGISTER with digest authentication (RFC 3261 §10,
+    /// RFC 7616/8760); shows the bindings and expiry the registrar kept.
+    #[command(after_help = REGISTER_HELP)]
+    Register(RegisterArgs),
     /// Write shell completions and man pages generated from these definitions.
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -100,6 +108,132 @@ Examples:
 
 JSON result keys: mapping, filtering, nat_detected, local_address, mapped_address,
 classic_type, hairpinning, port_preservation, binding_lifetime_s, servers, tests.";
+
+const SIP_OPTIONS_HELP: &str = "\
+Examples:
+  voipdiag sip-options sip.example.com
+  voipdiag sip-options sips:pbx.example.com --count 10 --interval 500ms
+  voipdiag sip-options 192.0.2.10:5060 198.51.100.7 --json
+
+TARGET is a SIP URI (sip:host;transport=tcp, sips:host), HOST[:PORT] or [IPv6]:PORT; names
+are located per RFC 3263 (NAPTR, SRV, A/AAAA).
+
+JSON result keys: targets[] with status_code, reason, rtt_ms, server, user_agent, allow,
+supported, accept, address, transport, received, rport, nat_detected, public_address,
+sip_alg_detected, probes, stats, resolution.";
+
+const REGISTER_HELP: &str = "\
+Examples:
+  VOIPDIAG_PASSWORD=secret voipdiag register sip:alice@example.com
+  voipdiag register sip:alice@example.com --password-file ~/.sip-pass --transport tcp
+  voipdiag register sip:alice@example.com --unregister
+
+The password comes from $VOIPDIAG_PASSWORD, --password-file, or a prompt on a terminal.
+Avoid --password: other users of the machine can read it from the process list.
+
+JSON result keys: registered, final_status, reason, expires_s, bindings, path,
+service_route, p_associated_uri, nat_detected, received, rport, public_address, auth,
+ladder, resolution.";
+
+/// Options every SIP subcommand shares: transport, routing, DNS, TLS, timers.
+#[derive(Debug, Clone, Args)]
+pub struct SipArgs {
+    /// Transport; default from the URI (`transport=`, `sips:`) or RFC 3263 DNS, else udp.
+    #[arg(long, value_enum)]
+    pub transport: Option<crate::sip::target::Transport>,
+
+    /// Send through this outbound proxy (a SIP URI or HOST[:PORT]); it is located with
+    /// RFC 3263 instead of the target.
+    #[arg(long, value_name = "URI")]
+    pub proxy: Option<crate::sip::target::Target>,
+
+    /// Ask this nameserver, ADDR[:PORT], instead of the system's.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub dns_server: Option<LocalAddr>,
+
+    /// Local address to send from, ADDR[:PORT].
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub local: Option<LocalAddr>,
+
+    /// PEM file of CA certificates to trust for TLS (default: the system's).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Do not verify the TLS certificate (the connection is then open to interception).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1).
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_duration)]
+    pub t1: Duration,
+}
+
+/// Arguments of `sip-options`.
+#[derive(Debug, Clone, Args)]
+pub struct SipOptionsArgs {
+    /// Servers to probe: sip:/sips: URI, HOST[:PORT] or [IPv6]:PORT (several run concurrently).
+    #[arg(value_name = "TARGET", required = true)]
+    pub targets: Vec<crate::sip::target::Target>,
+
+    /// Probes per target, like ping -c (0 = until Ctrl-C).
+    #[arg(long, short = 'c', default_value_t = 1)]
+    pub count: u32,
+
+    /// Time between probes of one target.
+    #[arg(long, short = 'i', value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub interval: Duration,
+
+    /// Print one JSON object per probe as it completes (then the report).
+    #[arg(long)]
+    pub json_lines: bool,
+
+    /// Skip the second OPTIONS that detects a SIP ALG.
+    #[arg(long)]
+    pub no_alg_check: bool,
+
+    #[command(flatten)]
+    pub sip: SipArgs,
+}
+
+/// Arguments of `register`.
+#[derive(Debug, Clone, Args)]
+pub struct RegisterArgs {
+    /// Address-of-record to register, e.g. sip:alice@example.com (the registrar is its host).
+    #[arg(value_name = "AOR")]
+    pub aor: crate::sip::target::Target,
+
+    /// Authentication user name when it differs from the AOR's user part.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Read the password from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// The password. Visible to other users of this machine (process list, shell history):
+    /// prefer $VOIPDIAG_PASSWORD, --password-file or the prompt.
+    #[arg(long, value_name = "PASSWORD", hide_default_value = true)]
+    pub password: Option<String>,
+
+    /// Requested binding lifetime in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub expires: u32,
+
+    /// Contact URI to register (default: sip:USER@our-address:port).
+    #[arg(long, value_name = "URI")]
+    pub contact: Option<String>,
+
+    /// Remove our binding (Expires: 0).
+    #[arg(long)]
+    pub unregister: bool,
+
+    /// Prefer qop=auth-int when the registrar offers it.
+    #[arg(long)]
+    pub auth_int: bool,
+
+    #[command(flatten)]
+    pub sip: SipArgs,
+}
 
 /// Arguments of `nat-probe`.
 #[derive(Debug, Clone, Args)]

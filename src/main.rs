@@ -39,6 +39,14 @@ fn main() -> ExitCode {
             runtime.block_on(commands::nat_probe::run(&global, &args)),
             &global,
         ),
+        Command::SipOptions(args) => emit(
+            runtime.block_on(commands::sip_options::run(&global, &args)),
+            &global,
+        ),
+        Command::Register(_) => {
+            eprintln!("voipdiag: register is not built yet");
+            ExitCode::from(exit::INTERNAL)
+        }
         Command::Generate(args) => match commands::generate::write_all(&args.out_dir) {
             Ok(paths) => {
                 for p in paths {

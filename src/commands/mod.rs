@@ -2,6 +2,8 @@
 
 pub mod generate;
 pub mod nat_probe;
+pub mod sip_common;
+pub mod sip_options;
 
 /// Why a command could not produce a report.
 #[derive(Debug, thiserror::Error)]

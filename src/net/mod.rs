@@ -3,6 +3,7 @@
 
 pub mod icmp;
 pub mod resolve;
+pub mod sip;
 pub mod tcp;
 pub mod udp;
 
