@@ -43,10 +43,10 @@ fn main() -> ExitCode {
             runtime.block_on(commands::sip_options::run(&global, &args)),
             &global,
         ),
-        Command::Register(_) => {
-            eprintln!("voipdiag: register is not built yet");
-            ExitCode::from(exit::INTERNAL)
-        }
+        Command::Register(args) => emit(
+            runtime.block_on(commands::register::run(&global, &args)),
+            &global,
+        ),
         Command::Generate(args) => match commands::generate::write_all(&args.out_dir) {
             Ok(paths) => {
                 for p in paths {

@@ -5,6 +5,7 @@
 //! JSON field names may grow, never be renamed: scripts depend on them.
 
 pub mod nat_probe;
+pub mod register;
 pub mod sip_options;
 
 use std::fmt::Write as _;
