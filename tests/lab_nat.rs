@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod common;
+
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn lab_script() -> PathBuf {
@@ -24,42 +26,11 @@ fn oracle_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/oracle.py")
 }
 
-/// `Err(reason)` when the lab cannot run here.
-fn prerequisites() -> Result<(), String> {
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    if uid.ok().as_deref() != Some("0") {
-        return Err("not root (network namespaces need it)".into());
-    }
-    for tool in ["ip", "nft", "turnserver", "python3"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            return Err(format!(
-                "{tool} is not installed (apt-get install iproute2 nftables coturn python3)"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Returns false (after saying why) when the test must skip; panics instead in CI.
 fn lab_available() -> bool {
-    match prerequisites() {
-        Ok(()) => true,
-        Err(why) if std::env::var("VOIPDIAG_LAB_REQUIRED").as_deref() == Ok("1") => {
-            panic!("lab required (VOIPDIAG_LAB_REQUIRED=1) but unavailable: {why}")
-        }
-        Err(why) => {
-            eprintln!("SKIP lab test: {why}");
-            false
-        }
-    }
+    common::lab_available(
+        &["ip", "nft", "turnserver", "python3"],
+        "apt-get install iproute2 nftables coturn python3",
+    )
 }
 
 /// Takes the process-wide lab lock; `None` (after saying why) when the lab cannot run here.

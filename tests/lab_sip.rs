@@ -1,0 +1,437 @@
+//! Lab tests: `voipdiag sip-options` and `register` against kamailio in network namespaces
+//! (tests/lab/sip-lab.sh): a client on the public side, one behind a Linux NAT, and one behind
+//! a NAT running the kernel's SIP ALG (nf_conntrack_sip + nf_nat_sip).
+//!
+//! Needs root, iproute2, nftables, kamailio (+ tls modules) and openssl. Without them the tests
+//! say why and skip — unless VOIPDIAG_LAB_REQUIRED=1 (as in CI), where they fail.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+mod common;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const SERVER: &str = "198.51.100.10";
+const ALICE_PASSWORD: &str = "lab-Secret-1";
+const BOB_PASSWORD: &str = "lab-Secret-2";
+
+fn lab_session() -> Option<std::sync::MutexGuard<'static, ()>> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    common::lab_available(
+        &["ip", "nft", "kamailio", "openssl"],
+        "apt-get install iproute2 nftables kamailio kamailio-tls-modules openssl",
+    )
+    .then_some(guard)
+}
+
+/// The lab, torn down when dropped (also when a test panics).
+struct Lab {
+    prefix: String,
+}
+
+impl Lab {
+    fn up(code: char) -> Lab {
+        let prefix = format!("vs{}{code}", std::process::id() % 100_000);
+        let lab = Lab { prefix };
+        let out = Command::new(script())
+            .args(["up", &lab.prefix])
+            .output()
+            .expect("run sip-lab.sh");
+        assert!(
+            out.status.success(),
+            "sip-lab.sh up failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        lab
+    }
+
+    /// Runs voipdiag in namespace `role` (d direct, n NAT, b ALG) with `env`.
+    fn run(&self, role: char, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &format!("{}{role}", self.prefix)])
+            .arg(env!("CARGO_BIN_EXE_voipdiag"))
+            .args(args)
+            .env_remove("VOIPDIAG_PASSWORD");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run voipdiag")
+    }
+
+    fn json(&self, role: char, args: &[&str], env: &[(&str, &str)]) -> (i32, Value, Output) {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run(role, &all, env);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), v, out)
+    }
+
+    fn ca(&self) -> String {
+        format!("/tmp/sip-lab-{}/ca.pem", self.prefix)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = Command::new(script()).args(["down", &self.prefix]).status();
+    }
+}
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/sip-lab.sh")
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn options_direct_nat_and_alg() {
+    let Some(_lock) = lab_session() else { return };
+    let lab = Lab::up('o');
+
+    // Direct: 200 with RTT and Server, no NAT, no ALG.
+    let (code, r, _) = lab.json('d', &["sip-options", SERVER], &[]);
+    assert_eq!(code, 0, "{r}");
+    let t = &r["result"]["targets"][0];
+    assert_eq!(t["status_code"], 200);
+    assert!(t["rtt_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(t["server"], "kamailio-lab-md5");
+    assert_eq!(t["transport"], "udp");
+    assert_eq!(t["address"], "198.51.100.10:5060");
+    assert_eq!(t["nat_detected"], false);
+    assert_eq!(t["sip_alg_detected"], false);
+    assert_eq!(t["received"], "203.0.113.2");
+    assert_eq!(r["status"], "ok");
+
+    // Behind NAT: the server sees the router's WAN address; no ALG.
+    let (code, r, _) = lab.json('n', &["sip-options", SERVER], &[]);
+    assert_eq!(code, 0, "{r}");
+    let t = &r["result"]["targets"][0];
+    assert_eq!(t["nat_detected"], true, "{t}");
+    assert!(
+        t["public_address"]
+            .as_str()
+            .unwrap()
+            .starts_with("192.0.2.2:")
+    );
+    assert!(
+        t["local_address"]
+            .as_str()
+            .unwrap()
+            .starts_with("10.77.0.2:")
+    );
+    assert_eq!(t["sip_alg_detected"], false);
+    assert!(codes(&r).contains(&"NAT_DETECTED".to_string()));
+
+    // Behind the kernel's SIP ALG: the first view is rewritten to look like no NAT; the
+    // host-name Via shows the truth.
+    let (code, r, _) = lab.json('b', &["sip-options", SERVER], &[]);
+    assert_eq!(code, 0, "{r}");
+    let t = &r["result"]["targets"][0];
+    assert_eq!(t["sip_alg_detected"], true, "{t}");
+    assert_eq!(t["nat_detected"], true);
+    assert!(
+        t["public_address"]
+            .as_str()
+            .unwrap()
+            .starts_with("192.0.2.130:")
+    );
+    assert_eq!(
+        t["received"], "10.78.0.2",
+        "the ALG translated received back"
+    );
+    assert!(codes(&r).contains(&"SIP_ALG_DETECTED".to_string()));
+}
+
+#[test]
+fn options_over_tcp_tls_repeat_and_several_targets() {
+    let Some(_lock) = lab_session() else { return };
+    let lab = Lab::up('t');
+    let ca = lab.ca();
+    let (code, r, _) = lab.json(
+        'd',
+        &[
+            "sip-options",
+            "sip:198.51.100.10;transport=tcp",
+            "sips:198.51.100.10",
+            "198.51.100.10:5080",
+            "--ca-file",
+            &ca,
+            "--count",
+            "3",
+            "--interval",
+            "50ms",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{r}");
+    let targets = r["result"]["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 3);
+    assert_eq!(targets[0]["transport"], "tcp");
+    assert_eq!(targets[1]["transport"], "tls");
+    assert_eq!(targets[1]["address"], "198.51.100.10:5061");
+    assert!(targets[1]["tls_version"].as_str().is_some());
+    assert_eq!(targets[2]["server"], "kamailio-lab-sha256");
+    for t in targets {
+        assert_eq!(t["status_code"], 200, "{t}");
+        let s = &t["stats"];
+        assert_eq!(s["sent"], 3);
+        assert_eq!(s["received"], 3);
+        assert_eq!(s["loss_percent"], 0.0);
+        assert!(s["min_ms"].as_f64().unwrap() <= s["max_ms"].as_f64().unwrap());
+        assert_eq!(t["probes"].as_array().unwrap().len(), 3);
+    }
+
+    // TLS without the lab CA: the certificate is not trusted → no answer, exit 3.
+    let (code, r, _) = lab.json('d', &["sip-options", "sips:198.51.100.10"], &[]);
+    assert_eq!(code, 3, "{r}");
+    assert!(codes(&r).contains(&"SIP_TRANSPORT_FAILED".to_string()));
+
+    // --json-lines: one line per probe, then the report.
+    let out = lab.run(
+        'd',
+        &[
+            "sip-options",
+            SERVER,
+            "--count",
+            "2",
+            "--interval",
+            "20ms",
+            "--json-lines",
+            "--json",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<Value> = text
+        .lines()
+        .filter(|l| l.contains("\"probe\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[1]["probe"]["seq"], 2);
+}
+
+#[test]
+fn silent_host_is_no_answer_within_the_timeout() {
+    let Some(_lock) = lab_session() else { return };
+    let lab = Lab::up('s');
+    let started = std::time::Instant::now();
+    let (code, r, _) = lab.json(
+        'd',
+        &["--timeout", "1s", "sip-options", "198.51.100.10:5070"],
+        &[],
+    );
+    let took = started.elapsed();
+    assert_eq!(code, 3, "{r}");
+    assert_eq!(r["status"], "no-answer");
+    let probe = &r["result"]["targets"][0]["probes"][0];
+    assert_eq!(probe["transmissions"], 2, "Timer E retransmitted at T1");
+    assert!(codes(&r).contains(&"SIP_NO_ANSWER".to_string()));
+    // Bounded by the timeout plus process start (a generous margin, not a benchmark).
+    assert!(took.as_secs_f64() < 5.0, "{took:?}");
+
+    // The same over TCP: the SYN is dropped.
+    let (code, _, _) = lab.json(
+        'd',
+        &[
+            "--timeout",
+            "1s",
+            "sip-options",
+            "sip:198.51.100.10:5070;transport=tcp",
+        ],
+        &[],
+    );
+    assert_eq!(code, 3);
+
+    // A name that does not resolve: no answer, exit 3, with the DNS trail.
+    let (code, r, _) = lab.json(
+        'd',
+        &[
+            "--timeout",
+            "1s",
+            "register",
+            "sip:alice@nowhere.invalid",
+            "--dns-server",
+            "203.0.113.1",
+        ],
+        &[("VOIPDIAG_PASSWORD", ALICE_PASSWORD)],
+    );
+    assert_eq!(code, 3, "{r}");
+    assert!(codes(&r).contains(&"SIP_NO_ADDRESS".to_string()));
+    assert!(
+        !r["result"]["resolution"]["queries"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn register_over_each_transport_and_nat() {
+    let Some(_lock) = lab_session() else { return };
+    let lab = Lab::up('r');
+    let ca = lab.ca();
+    let env = [("VOIPDIAG_PASSWORD", ALICE_PASSWORD)];
+    for (aor, extra) in [
+        ("sip:alice@198.51.100.10", vec![]),
+        ("sip:alice@198.51.100.10;transport=tcp", vec![]),
+        ("sips:alice@198.51.100.10", vec!["--ca-file", ca.as_str()]),
+    ] {
+        let mut args = vec!["register", aor];
+        args.extend(extra);
+        let (code, r, out) = lab.json('d', &args, &env);
+        assert_eq!(code, 0, "{aor}: {r}");
+        let res = &r["result"];
+        assert_eq!(res["registered"], true);
+        assert_eq!(res["final_status"], 200);
+        assert_eq!(res["expires_s"], 3600);
+        assert_eq!(res["auth"]["algorithm"], "MD5");
+        assert_eq!(res["auth"]["qop"], "auth");
+        assert!(
+            res["bindings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["ours"] == true)
+        );
+        assert_eq!(
+            res["ladder"].as_array().unwrap().len(),
+            4,
+            "REGISTER, 401, REGISTER, 200"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(ALICE_PASSWORD));
+    }
+
+    // Behind NAT, SHA-256, a 423 retry with Min-Expires, and --unregister.
+    let (code, r, _) = lab.json(
+        'n',
+        &[
+            "register",
+            "sip:alice@198.51.100.10:5080",
+            "--expires",
+            "10",
+        ],
+        &env,
+    );
+    assert_eq!(code, 0, "{r}");
+    let res = &r["result"];
+    assert_eq!(res["auth"]["algorithm"], "SHA-256");
+    assert_eq!(res["nat_detected"], true);
+    assert!(
+        res["public_address"]
+            .as_str()
+            .unwrap()
+            .starts_with("192.0.2.2:")
+    );
+    assert_eq!(res["requested_expires_s"], 60);
+    assert_eq!(res["expires_s"], 60);
+    assert!(codes(&r).contains(&"INTERVAL_TOO_BRIEF".to_string()));
+    let contact = res["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["ours"] == true)
+        .unwrap()["uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, r, _) = lab.json(
+        'n',
+        &[
+            "register",
+            "sip:alice@198.51.100.10:5080",
+            "--unregister",
+            "--contact",
+            &contact,
+        ],
+        &env,
+    );
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["result"]["registered"], true);
+    assert!(
+        !r["result"]["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["ours"] == true)
+    );
+
+    // 407 (Proxy-Authenticate) path, password from a file.
+    let file = format!("/tmp/sip-lab-{}/bob.pw", lab.prefix);
+    std::fs::write(&file, format!("{BOB_PASSWORD}\n")).unwrap();
+    let (code, r, _) = lab.json(
+        'd',
+        &[
+            "register",
+            "sip:bob@198.51.100.10",
+            "--password-file",
+            &file,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["result"]["auth"]["challenge_status"], 407);
+}
+
+#[test]
+fn wrong_password_fails_and_no_secret_leaks() {
+    let Some(_lock) = lab_session() else { return };
+    let lab = Lab::up('w');
+    let wrong = "Wrong-Pa55word-xyz";
+    let (code, r, _) = lab.json(
+        'd',
+        &["register", "sip:alice@198.51.100.10"],
+        &[("VOIPDIAG_PASSWORD", wrong)],
+    );
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(r["result"]["registered"], false);
+    assert!(codes(&r).contains(&"AUTH_FAILED".to_string()));
+
+    // No password anywhere (stdin is not a terminal): a clear finding, exit 1.
+    let (code, r, _) = lab.json('d', &["register", "sip:alice@198.51.100.10"], &[]);
+    assert_eq!(code, 1, "{r}");
+    assert!(codes(&r).contains(&"AUTH_FAILED".to_string()));
+
+    // -vv traces every message: the password and the digest response never appear.
+    for args in [
+        vec!["-vv", "register", "sip:alice@198.51.100.10"],
+        vec!["-vv", "--json", "register", "sip:alice@198.51.100.10"],
+    ] {
+        let out = lab.run('d', &args, &[("VOIPDIAG_PASSWORD", ALICE_PASSWORD)]);
+        assert_eq!(out.status.code(), Some(0));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            all.contains("Authorization: Digest"),
+            "trace shows the header"
+        );
+        assert!(all.contains("response=\"<redacted>\""));
+        assert!(!all.contains(ALICE_PASSWORD));
+        // No 32-hex-digit response value survives.
+        let leaked = all
+            .split("response=\"")
+            .skip(1)
+            .any(|rest| rest.len() >= 32 && rest[..32].chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(!leaked, "a digest response leaked");
+    }
+}
