@@ -35,6 +35,8 @@ complete -c voipdiag -n "__fish_voipdiag_needs_command" -s 6 -l ipv6 -d 'Use IPv
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s V -l version -d 'Print version'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "nat-probe" -d 'Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that means for calls'
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "sip-options" -d 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)'
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "register" -d 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "generate" -d 'Write shell completions and man pages generated from these definitions'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l server -d 'STUN server HOST[:PORT] (default port 3478; repeatable). The first one that supports RFC 5780 runs the behaviour tests. Default: a built-in list of public servers' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l transport -d 'Transport to STUN over. With udp, TCP is tried as well to tell "UDP blocked" from "server down"; tcp only learns the public address' -r -f -a "udp\t'STUN over UDP (RFC 8489 §6.2.1)'
@@ -53,6 +55,55 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s 4 -l ipv
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s V -l version -d 'Print version'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s c -l count -d 'Probes per target, like ping -c (0 = until Ctrl-C)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s i -l interval -d 'Time between probes of one target' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l transport -d 'Transport; default from the URI (`transport=`, `sips:`) or RFC 3263 DNS, else udp' -r -f -a "udp\t'UDP, with retransmissions (RFC 3261 §17.1.2.2)'
+tcp\t'TCP, messages framed by Content-Length'
+tls\t'TLS over TCP (sips:)'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l proxy -d 'Send through this outbound proxy (a SIP URI or HOST[:PORT]); it is located with RFC 3263 instead of the target' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l dns-server -d 'Ask this nameserver, ADDR[:PORT], instead of the system\'s' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l local -d 'Local address to send from, ADDR[:PORT]' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l ca-file -d 'PEM file of CA certificates to trust for TLS (default: the system\'s)' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l t1 -d 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
+always\t'Always'
+never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l json-lines -d 'Print one JSON object per probe as it completes (then the report)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l no-alg-check -d 'Skip the second OPTIONS that detects a SIP ALG'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l json -d 'Print one JSON document (the report) instead of text'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s 4 -l ipv4 -d 'Use IPv4 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s 6 -l ipv6 -d 'Use IPv6 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s V -l version -d 'Print version'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l user -d 'Authentication user name when it differs from the AOR\'s user part' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l password-file -d 'Read the password from the first line of this file' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l password -d 'The password. Visible to other users of this machine (process list, shell history): prefer $VOIPDIAG_PASSWORD, --password-file or the prompt' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l expires -d 'Requested binding lifetime in seconds' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l contact -d 'Contact URI to register (default: sip:USER@our-address:port)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l transport -d 'Transport; default from the URI (`transport=`, `sips:`) or RFC 3263 DNS, else udp' -r -f -a "udp\t'UDP, with retransmissions (RFC 3261 §17.1.2.2)'
+tcp\t'TCP, messages framed by Content-Length'
+tls\t'TLS over TCP (sips:)'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l proxy -d 'Send through this outbound proxy (a SIP URI or HOST[:PORT]); it is located with RFC 3263 instead of the target' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l dns-server -d 'Ask this nameserver, ADDR[:PORT], instead of the system\'s' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l local -d 'Local address to send from, ADDR[:PORT]' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l ca-file -d 'PEM file of CA certificates to trust for TLS (default: the system\'s)' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l t1 -d 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
+always\t'Always'
+never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l unregister -d 'Remove our binding (Expires: 0)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l auth-int -d 'Prefer qop=auth-int when the registrar offers it'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l json -d 'Print one JSON document (the report) instead of text'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 4 -l ipv4 -d 'Use IPv4 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 6 -l ipv6 -d 'Use IPv6 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s V -l version -d 'Print version'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'

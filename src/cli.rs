@@ -179,9 +179,14 @@ pub struct SipOptionsArgs {
     #[arg(long, short = 'c', default_value_t = 1)]
     pub count: u32,
 
-    /// Time between probes of one target.
-    #[arg(long, short = 'i', value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    /// Time between the starts of probes of one target; 0 sends the next as soon as the
+    /// previous one is answered (flood, for load tests).
+    #[arg(long, short = 'i', value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
     pub interval: Duration,
+
+    /// Flows per target, each with one probe in flight (load tests with --interval 0).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallel: u32,
 
     /// Print one JSON object per probe as it completes (then the report).
     #[arg(long)]
@@ -385,6 +390,14 @@ impl FromStr for LocalAddr {
             .map_err(|_| format!("invalid local address {s:?} (expected ADDR or ADDR:PORT)"))?;
         Ok(Self { ip, port: 0 })
     }
+}
+
+/// Parses an interval: a duration, or `0`.
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    if s.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_duration(s)
 }
 
 /// Parses durations like `2s`, `500ms`, `1m30s`.

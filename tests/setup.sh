@@ -11,11 +11,21 @@ command -v stun >/dev/null || need+=(stun-client)
 command -v python3 >/dev/null || need+=(python3)
 command -v ss >/dev/null || need+=(iproute2)
 command -v sysctl >/dev/null || need+=(procps)
+command -v kamailio >/dev/null || need+=(kamailio)
+[ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
+command -v openssl >/dev/null || need+=(openssl)
+command -v sipsak >/dev/null || need+=(sipsak)
+command -v sipp >/dev/null || need+=(sip-tester)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "setup: need root to apt-get install ${need[*]}" >&2; exit 1; }
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Debian starts coturn (and kamailio) as services on install on some systems; the labs run
+# their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then
+  systemctl stop kamailio || true
 fi
 # Debian starts coturn as a service on install on some systems; the lab runs its own.
 if command -v systemctl >/dev/null && systemctl is-active --quiet coturn 2>/dev/null; then

@@ -42,8 +42,7 @@ pub async fn run(
     let work = futures_util::future::join_all(
         args.targets
             .iter()
-            .enumerate()
-            .map(|(i, t)| probe_target(t, i as u64, args, global, stop_rx.clone(), &trace)),
+            .map(|t| probe_target(t, args, global, stop_rx.clone(), &trace)),
     );
     let mut work = std::pin::pin!(work);
     let mut interrupted = false;
@@ -73,16 +72,12 @@ pub async fn run(
 
 async fn probe_target(
     target: &Target,
-    index: u64,
     args: &SipOptionsArgs,
     global: &GlobalArgs,
     mut stop: watch::Receiver<bool>,
-    trace: &(
-         dyn Fn(crate::net::Direction, std::net::SocketAddr, std::net::SocketAddr, &[u8]) + Sync
-     ),
+    trace: Tracer<'_>,
 ) -> TargetReport {
     let mut rng = StdRng::from_rng(&mut rand::rng());
-    let _ = index;
     let mut report = TargetReport {
         target: target.to_string(),
         request_uri: target.request_uri(),
@@ -122,48 +117,72 @@ async fn probe_target(
         .as_ref()
         .map(|p| vec![format!("{};lr", p.request_uri())])
         .unwrap_or_default();
-    let mut cseq = 0u32;
-    let mut first_answer: Option<Message> = None;
     let count = if args.count == 0 {
         u32::MAX
     } else {
         args.count
     };
-    let tracer: Tracer<'_> = trace;
-    for seq in 1..=count {
-        if *stop.borrow() {
-            break;
-        }
-        let probe_started = Instant::now();
-        cseq += 1;
-        let (probe, answer) = one_probe(
-            flow, &ex, seq, cseq, None, &route, timers, global, &mut rng, tracer, &mut stop,
+    // --parallel: more flows to the same server, each running its share of the probes.
+    let mut flows = vec![session.flow];
+    let tls = crate::net::sip::TlsOptions {
+        ca_file: args.sip.ca_file.clone(),
+        insecure: args.sip.insecure,
+    };
+    let lanes = args.parallel.clamp(1, count.max(1));
+    for _ in 1..lanes {
+        match SipFlow::open(
+            session.server.transport,
+            session.server.address,
+            None,
+            &session.server.host,
+            &tls,
+            global.timeout,
         )
-        .await;
-        if args.json_lines {
-            let line = serde_json::json!({"target": report.target, "probe": probe});
-            println!("{line}");
-        }
-        if probe.transmissions > 1 && probe.status_code.is_some() {
-            report.retransmitted += 1;
-        }
-        let broken = probe.error.is_some();
-        report.probes.push(probe);
-        if let Some(m) = answer {
-            if first_answer.is_none() {
-                first_answer = Some(m.clone());
+        .await
+        {
+            Ok(f) => flows.push(f),
+            Err(e) => {
+                report.error = Some(format!("cannot open another flow: {e}"));
+                report.error_code = Some("SIP_TRANSPORT_FAILED");
+                return report;
             }
-            fill_from_response(&mut report, &m, flow);
-        }
-        if broken || seq == count {
-            break;
-        }
-        let next = probe_started + args.interval;
-        tokio::select! {
-            () = tokio::time::sleep_until(next.into()) => {}
-            _ = stop.changed() => break,
         }
     }
+    let lane_count = flows.len() as u32;
+    let lane_results =
+        futures_util::future::join_all(flows.iter_mut().enumerate().map(|(i, flow)| {
+            let lane = Lane {
+                first_seq: i as u32 + 1,
+                step: lane_count,
+                count,
+                ex: &ex,
+                route: &route,
+                timers,
+                target: &report.target,
+            };
+            run_lane(lane, flow, args, global, stop.clone(), trace)
+        }))
+        .await;
+    let mut first_answer: Option<Message> = None;
+    let mut last_answer: Option<(u32, Message)> = None;
+    for (probes, first, last, retransmitted) in lane_results {
+        report.probes.extend(probes);
+        report.retransmitted += retransmitted;
+        if first_answer.is_none() {
+            first_answer = first;
+        }
+        if let Some((seq, m)) = last
+            && last_answer.as_ref().is_none_or(|(s, _)| *s < seq)
+        {
+            last_answer = Some((seq, m));
+        }
+    }
+    report.probes.sort_by_key(|p| p.seq);
+    let flow = &mut flows[0];
+    if let Some((_, m)) = &last_answer {
+        fill_from_response(&mut report, m, flow);
+    }
+    let mut cseq = count.min(1_000_000) + 1;
     report.stats = Stats::of(&report.probes);
     report.rtt_ms = report.probes.iter().rev().find_map(|p| p.rtt_ms);
     if let Some(p) = report.probes.iter().rev().find(|p| p.status_code.is_some()) {
@@ -189,7 +208,7 @@ async fn probe_target(
             timers,
             global,
             &mut rng,
-            tracer,
+            trace,
             &mut stop,
         )
         .await;
@@ -205,6 +224,76 @@ async fn probe_target(
         }
     }
     report
+}
+
+/// One flow's share of the probes: seq = first_seq, first_seq + step, … up to count.
+struct Lane<'a> {
+    first_seq: u32,
+    step: u32,
+    count: u32,
+    ex: &'a Exchange,
+    route: &'a [String],
+    timers: Timers,
+    target: &'a str,
+}
+
+/// Runs one lane; returns its probes, its first and last answer, and how many probes were
+/// answered only after retransmission.
+async fn run_lane(
+    lane: Lane<'_>,
+    flow: &mut SipFlow,
+    args: &SipOptionsArgs,
+    global: &GlobalArgs,
+    mut stop: watch::Receiver<bool>,
+    tracer: Tracer<'_>,
+) -> (Vec<Probe>, Option<Message>, Option<(u32, Message)>, u32) {
+    let mut rng = StdRng::from_rng(&mut rand::rng());
+    let (mut probes, mut first, mut last, mut retransmitted) = (Vec::new(), None, None, 0);
+    let mut seq = lane.first_seq;
+    while seq <= lane.count && !*stop.borrow() {
+        let probe_started = Instant::now();
+        let (probe, answer) = one_probe(
+            flow,
+            lane.ex,
+            seq,
+            seq,
+            None,
+            lane.route,
+            lane.timers,
+            global,
+            &mut rng,
+            tracer,
+            &mut stop,
+        )
+        .await;
+        if args.json_lines {
+            let line = serde_json::json!({"target": lane.target, "probe": probe});
+            println!("{line}");
+        }
+        if probe.transmissions > 1 && probe.status_code.is_some() {
+            retransmitted += 1;
+        }
+        let broken = probe.error.is_some();
+        probes.push(probe);
+        if let Some(m) = answer {
+            if first.is_none() {
+                first = Some(m.clone());
+            }
+            last = Some((seq, m));
+        }
+        seq = match seq.checked_add(lane.step) {
+            Some(next) if !broken && next <= lane.count => next,
+            _ => break,
+        };
+        if args.interval.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep_until((probe_started + args.interval).into()) => {}
+            _ = stop.changed() => break,
+        }
+    }
+    (probes, first, last, retransmitted)
 }
 
 /// One OPTIONS transaction; returns the probe record and the final response.

@@ -304,15 +304,13 @@ impl SipFlow {
         match &mut self.conn {
             Conn::Udp(s) => {
                 let mut buf = vec![0u8; 65_535];
-                loop {
-                    match s.recv_from(&mut buf).await {
-                        Ok((n, from)) => return Ok((buf[..n].to_vec(), from)),
-                        // A late ICMP error from an earlier send: Linux reports it here.
-                        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                            return Err(TransportError::Refused(self.peer));
-                        }
-                        Err(e) => return Err(TransportError::Io(e.to_string())),
+                match s.recv_from(&mut buf).await {
+                    Ok((n, from)) => Ok((buf[..n].to_vec(), from)),
+                    // A late ICMP error from an earlier send: Linux reports it here.
+                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                        Err(TransportError::Refused(self.peer))
                     }
+                    Err(e) => Err(TransportError::Io(e.to_string())),
                 }
             }
             Conn::Stream { io, buf } => loop {
