@@ -65,8 +65,9 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
         'voipdiag;sip-options' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Probes per target, like ping -c (0 = until Ctrl-C)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Probes per target, like ping -c (0 = until Ctrl-C)')
-            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between probes of one target')
-            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between probes of one target')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Time between the starts of probes of one target; 0 sends the next as soon as the previous one is answered (flood, for load tests)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between the starts of probes of one target; 0 sends the next as soon as the previous one is answered (flood, for load tests)')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Flows per target, each with one probe in flight (load tests with --interval 0)')
             [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Transport; default from the URI (`transport=`, `sips:`) or RFC 3263 DNS, else udp')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send through this outbound proxy (a SIP URI or HOST[:PORT]); it is located with RFC 3263 instead of the target')
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'Ask this nameserver, ADDR[:PORT], instead of the system''s')

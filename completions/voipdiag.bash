@@ -187,7 +187,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__sip__subcmd__options)
-            opts="-c -i -v -4 -6 -h -V --count --interval --json-lines --no-alg-check --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
+            opts="-c -i -v -4 -6 -h -V --count --interval --parallel --json-lines --no-alg-check --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +206,10 @@ _voipdiag() {
                     return 0
                     ;;
                 -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

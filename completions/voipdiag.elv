@@ -60,8 +60,9 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
         &'voipdiag;sip-options'= {
             cand -c 'Probes per target, like ping -c (0 = until Ctrl-C)'
             cand --count 'Probes per target, like ping -c (0 = until Ctrl-C)'
-            cand -i 'Time between probes of one target'
-            cand --interval 'Time between probes of one target'
+            cand -i 'Time between the starts of probes of one target; 0 sends the next as soon as the previous one is answered (flood, for load tests)'
+            cand --interval 'Time between the starts of probes of one target; 0 sends the next as soon as the previous one is answered (flood, for load tests)'
+            cand --parallel 'Flows per target, each with one probe in flight (load tests with --interval 0)'
             cand --transport 'Transport; default from the URI (`transport=`, `sips:`) or RFC 3263 DNS, else udp'
             cand --proxy 'Send through this outbound proxy (a SIP URI or HOST[:PORT]); it is located with RFC 3263 instead of the target'
             cand --dns-server 'Ask this nameserver, ADDR[:PORT], instead of the system''s'

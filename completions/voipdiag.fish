@@ -56,7 +56,8 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s 6 -l ipv
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s V -l version -d 'Print version'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s c -l count -d 'Probes per target, like ping -c (0 = until Ctrl-C)' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s i -l interval -d 'Time between probes of one target' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s i -l interval -d 'Time between the starts of probes of one target; 0 sends the next as soon as the previous one is answered (flood, for load tests)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l parallel -d 'Flows per target, each with one probe in flight (load tests with --interval 0)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l transport -d 'Transport; default from the URI (`transport=`, `sips:`) or RFC 3263 DNS, else udp' -r -f -a "udp\t'UDP, with retransmissions (RFC 3261 §17.1.2.2)'
 tcp\t'TCP, messages framed by Content-Length'
 tls\t'TLS over TCP (sips:)'"
