@@ -2,7 +2,7 @@
 //! (tests/lab/sip-lab.sh): a client on the public side, one behind a Linux NAT, and one behind
 //! a NAT running the kernel's SIP ALG (nf_conntrack_sip + nf_nat_sip).
 //!
-//! Needs root, iproute2, nftables, kamailio (+ tls modules) and openssl. Without them the tests
+//! Needs root, iproute2, nftables, kamailio (+ tls modules), openssl and knot. Without them the tests
 //! say why and skip — unless VOIPDIAG_LAB_REQUIRED=1 (as in CI), where they fail.
 
 use std::path::PathBuf;
@@ -22,8 +22,8 @@ const BOB_PASSWORD: &str = "lab-Secret-2";
 fn lab_session() -> Option<std::sync::MutexGuard<'static, ()>> {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     common::lab_available(
-        &["ip", "nft", "kamailio", "openssl"],
-        "apt-get install iproute2 nftables kamailio kamailio-tls-modules openssl",
+        &["ip", "nft", "kamailio", "openssl", "knotd"],
+        "apt-get install iproute2 nftables kamailio kamailio-tls-modules openssl knot",
     )
     .then_some(guard)
 }
@@ -434,4 +434,84 @@ fn wrong_password_fails_and_no_secret_leaks() {
             .any(|rest| rest.len() >= 32 && rest[..32].chars().all(|c| c.is_ascii_hexdigit()));
         assert!(!leaked, "a digest response leaked");
     }
+}
+
+#[test]
+fn rfc3263_location_with_naptr_and_srv() {
+    let Some(_lock) = lab_session() else { return };
+    let lab = Lab::up('n');
+    let (code, r, _) = lab.json(
+        'd',
+        &[
+            "sip-options",
+            "sip:voipdiag.test",
+            "sip:srvonly.voipdiag.test",
+            "--dns-server",
+            "198.51.100.53",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{r}");
+    // NAPTR (served unsorted: order 20 first in the zone) → SIP+D2T wins by order →
+    // _sip._tcp SRV priority 10 (port 5060) before 20 (5080) → A.
+    let t = &r["result"]["targets"][0];
+    assert_eq!(t["transport"], "tcp", "{t}");
+    assert_eq!(t["address"], "198.51.100.10:5060");
+    let targets: Vec<(String, String, String)> = t["resolution"]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["transport"].as_str().unwrap().into(),
+                x["address"].as_str().unwrap().into(),
+                x["source"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expect = |t: &str, a: &str| (t.to_string(), a.to_string(), "naptr".to_string());
+    assert_eq!(
+        targets,
+        [
+            expect("tcp", "198.51.100.10:5060"),
+            expect("tcp", "198.51.100.10:5080"),
+            expect("udp", "198.51.100.10:5060"),
+        ]
+    );
+    let queries: Vec<String> = t["resolution"]["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            format!(
+                "{} {} {}",
+                q["type"].as_str().unwrap(),
+                q["name"].as_str().unwrap(),
+                q["rcode"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(queries[0], "NAPTR voipdiag.test NOERROR");
+    assert_eq!(queries[1], "SRV _sip._tcp.voipdiag.test NOERROR");
+    // No NAPTR: the SRV fallbacks in RFC 3263 order, _sip._udp found (port 5080).
+    let t = &r["result"]["targets"][1];
+    assert_eq!(t["transport"], "udp", "{t}");
+    assert_eq!(t["address"], "198.51.100.10:5080");
+    assert_eq!(t["server"], "kamailio-lab-sha256");
+    assert_eq!(t["resolution"]["targets"][0]["source"], "srv");
+    let names: Vec<&str> = t["resolution"]["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &names[..4],
+        [
+            "srvonly.voipdiag.test",
+            "_sips._tcp.srvonly.voipdiag.test",
+            "_sip._tcp.srvonly.voipdiag.test",
+            "_sip._udp.srvonly.voipdiag.test"
+        ]
+    );
 }

@@ -14,6 +14,7 @@ command -v sysctl >/dev/null || need+=(procps)
 command -v kamailio >/dev/null || need+=(kamailio)
 [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
 command -v openssl >/dev/null || need+=(openssl)
+command -v knotd >/dev/null || need+=(knot)
 command -v sipsak >/dev/null || need+=(sipsak)
 command -v sipp >/dev/null || need+=(sip-tester)
 if [ ${#need[@]} -gt 0 ]; then

@@ -287,12 +287,19 @@ impl DnsClient {
                     Source::Naptr,
                 )
             };
+            // Each SRV target host is looked up once per resolution.
+            let mut known: std::collections::HashMap<String, Vec<(IpAddr, Source)>> =
+                std::collections::HashMap::new();
             for (transport, srv_name) in choices {
                 let Ok(records) = self.srv(&srv_name).await else {
                     continue;
                 };
                 for s in rfc3263::order_srv(&records, rng) {
-                    for (ip, _) in self.addresses(&s.target, family).await {
+                    if !known.contains_key(&s.target) {
+                        let found = self.addresses(&s.target, family).await;
+                        known.insert(s.target.clone(), found);
+                    }
+                    for &(ip, _) in &known[&s.target] {
                         targets.push(Resolved {
                             transport,
                             host: s.target.clone(),

@@ -15,6 +15,12 @@
 #                                 offers auth-int but cannot verify it: its auth_check_response
 #                                 hashes an uninitialised H(entity-body))
 #               port 5070 silently dropped (udp and tcp)
+#               knotd on 198.51.100.53:53 (when installed), zone voipdiag.test for RFC 3263:
+#                 voipdiag.test         NAPTR SIP+D2T (order 10) and SIP+D2U (order 20)
+#                 _sip._tcp             SRV 10 60 5060 sip / SRV 20 0 5080 sip
+#                 _sip._udp             SRV 10 0 5060 sip
+#                 _sip._udp.srvonly     SRV 0 0 5080 sip (no NAPTR at srvonly)
+#                 sip                   A 198.51.100.10
 #   ${PREFIX}d  direct client 203.0.113.2 (server side 203.0.113.1)
 #   ${PREFIX}r  NAT router, WAN 192.0.2.2 (masquerade), LAN 10.77.0.1
 #   ${PREFIX}n  client behind NAT 10.77.0.2
@@ -129,6 +135,7 @@ up() {
     ip -n "${p}$ns" link set lo up
   done
   ip -n "${p}s" addr add 198.51.100.10/32 dev lo
+  ip -n "${p}s" addr add 198.51.100.53/32 dev lo
   link "${p}s" sd0 203.0.113.1/24  "${p}d" sd1 203.0.113.2/24
   link "${p}s" sr0 192.0.2.1/25    "${p}r" sr1 192.0.2.2/25
   link "${p}s" sa0 192.0.2.129/25  "${p}a" sa1 192.0.2.130/25
@@ -214,6 +221,35 @@ EOF
     nsx "${p}s" kamailio -f "$D/$k.cfg" -P "$D/$k.pid" -Y "$D/run-$k" -m 32 -M 8 \
       >"$D/$k.log" 2>&1 || { cat "$D/$k.log" >&2; die "kamailio $k did not start"; }
   done
+  if command -v knotd >/dev/null; then
+    cat > "$D/voipdiag.test.zone" <<'EOF'
+$ORIGIN voipdiag.test.
+$TTL 60
+@            SOA   ns hostmaster 1 3600 600 86400 60
+@            NS    ns
+ns           A     198.51.100.53
+@            NAPTR 20 50 "s" "SIP+D2U" "" _sip._udp.voipdiag.test.
+@            NAPTR 10 50 "s" "SIP+D2T" "" _sip._tcp.voipdiag.test.
+_sip._tcp    SRV   10 60 5060 sip.voipdiag.test.
+_sip._tcp    SRV   20 0 5080 sip.voipdiag.test.
+_sip._udp    SRV   10 0 5060 sip.voipdiag.test.
+_sip._udp.srvonly SRV 0 0 5080 sip.voipdiag.test.
+srvonly      A     198.51.100.10
+sip          A     198.51.100.10
+EOF
+    cat > "$D/knot.conf" <<EOF
+server:
+    rundir: "$D"
+    listen: 198.51.100.53@53
+database:
+    storage: "$D/knotdb"
+zone:
+  - domain: voipdiag.test
+    storage: "$D"
+    file: "voipdiag.test.zone"
+EOF
+    nsx "${p}s" knotd -c "$D/knot.conf" -d >"$D/knot.log" 2>&1 || { cat "$D/knot.log" >&2; die "knotd did not start"; }
+  fi
   # Wait until both answer (bounded).
   for port in 5060 5080; do
     local ok=
