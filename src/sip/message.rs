@@ -294,32 +294,10 @@ pub fn stream_frame_len(buf: &[u8]) -> Result<Option<usize>, ParseError> {
 
 /// Splits a header value on commas that are outside quoted strings and `<…>`.
 fn split_list(value: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut quoted, mut escaped, mut angle) = (false, false, false);
-    let mut start = 0;
-    for (i, c) in value.char_indices() {
-        if quoted {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => quoted = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => quoted = true,
-            '<' => angle = true,
-            '>' => angle = false,
-            ',' if !angle => {
-                out.push(value[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(value[start..].trim());
-    out
+    split_outside(value, ',', true)
+        .into_iter()
+        .map(str::trim)
+        .collect()
 }
 
 impl Message {
@@ -673,7 +651,7 @@ fn parse_params(s: &str) -> Result<Vec<(String, Option<String>)>, String> {
     if s.trim().is_empty() {
         return Ok(out);
     }
-    for p in split_unquoted(s, ';') {
+    for p in split_outside(s, ';', false) {
         let p = p.trim();
         if p.is_empty() {
             return Err("empty parameter (`;;`)".into());
@@ -697,10 +675,11 @@ fn parse_params(s: &str) -> Result<Vec<(String, Option<String>)>, String> {
     Ok(out)
 }
 
-/// Splits on `sep` outside quoted strings.
-fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
+/// Splits on `sep` outside quoted strings (with backslash escapes) and, when `angle`, outside
+/// `<…>`.
+fn split_outside(s: &str, sep: char, angle: bool) -> Vec<&str> {
     let mut out = Vec::new();
-    let (mut quoted, mut escaped) = (false, false);
+    let (mut quoted, mut escaped, mut in_angle) = (false, false, false);
     let mut start = 0;
     for (i, c) in s.char_indices() {
         if quoted {
@@ -710,11 +689,17 @@ fn split_unquoted(s: &str, sep: char) -> Vec<&str> {
                 '"' => quoted = false,
                 _ => {}
             }
-        } else if c == '"' {
-            quoted = true;
-        } else if c == sep {
-            out.push(&s[start..i]);
-            start = i + c.len_utf8();
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '<' if angle => in_angle = true,
+            '>' if angle => in_angle = false,
+            _ if c == sep && !in_angle => {
+                out.push(&s[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
         }
     }
     out.push(&s[start..]);
