@@ -13,10 +13,10 @@ use crate::net::resolve::{Family, resolve};
 use crate::net::tcp::{TcpError, TcpExchange, exchange};
 use crate::net::udp::{DatagramMachine, DriveEnd, bind_sockets, drive, route_source};
 use crate::net::{Direction, Tracer};
-use crate::report::Report;
 use crate::report::nat_probe::{
     NatProbeResult, ServerReport, TestReport, TestRequest, TestResponse, findings, status,
 };
+use crate::report::{Report, ms};
 use crate::stun::behavior::{FilteringBehavior, MappingBehavior, classic_type, is_own_address};
 use crate::stun::message::{self, BindingRequest, decode, encode_binding_request, tid_hex};
 use crate::stun::probe::{Outcome, Probe, ProbeConfig, Test};
@@ -198,10 +198,6 @@ fn trace_line(
         }
     }
     line
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
 fn local_ips() -> Vec<IpAddr> {

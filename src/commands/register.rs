@@ -8,16 +8,17 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::CommandError;
-use super::sip_common::{Exchange, ViewOfUs, open_session, request_on, sent_by_host, tracer};
+use super::sip_common::{
+    Exchange, ViewOfUs, open_session, request_on, route_set, sent_by_host, timers, tracer,
+};
 use crate::cli::{GlobalArgs, RegisterArgs};
 use crate::net::sip::{Received, transact};
-use crate::report::Report;
 use crate::report::register::{AuthInfo, Binding, RegisterResult, Step, findings, status};
-use crate::sip::digest::{self, Challenge, Qop};
+use crate::report::{Report, ms};
+use crate::sip::digest::{self, Challenge};
 use crate::sip::message::{Message, NameAddr};
 use crate::sip::request::{Method, random_token};
 use crate::sip::target::{Target, Transport};
-use crate::sip::transaction::Timers;
 
 /// The environment variable the password is read from.
 pub const PASSWORD_ENV: &str = "VOIPDIAG_PASSWORD";
@@ -49,10 +50,6 @@ fn obtain_password(args: &RegisterArgs, user: &str) -> Result<Option<String>, Co
             .map_err(|e| CommandError::Usage(format!("cannot read the password: {e}")));
     }
     Ok(None)
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 /// Runs `register`.
@@ -123,16 +120,8 @@ pub async fn run(
         to: aor.aor(),
         call_id: format!("{}@voipdiag", random_token(&mut rng, 20)),
     };
-    let route = args
-        .sip
-        .proxy
-        .as_ref()
-        .map(|p| vec![format!("{};lr", p.request_uri())])
-        .unwrap_or_default();
-    let timers = Timers {
-        t1: args.sip.t1,
-        ..Timers::default()
-    };
+    let route = route_set(&args.sip);
+    let timers = timers(&args.sip);
     let trace = tracer(global.verbose);
     let mut expires = result.requested_expires_s;
     let mut password: Option<String> = None;
@@ -164,11 +153,8 @@ pub async fn run(
             summary.push_str(&format!(
                 " with {name} {} {}",
                 ch.algorithm_name(),
-                auth.qop.map_or("", |q| if q == Qop::AuthInt {
-                    "qop=auth-int"
-                } else {
-                    "qop=auth"
-                })
+                auth.qop
+                    .map_or(String::new(), |q| format!("qop={}", q.token()))
             ));
             extra.push((name.to_string(), auth.value().to_string()));
             sent_credentials_for = Some(ch.nonce.clone());
@@ -275,15 +261,7 @@ pub async fn run(
                     challenge_status: code,
                     realm: ch.realm.clone(),
                     algorithm: ch.algorithm_name(),
-                    qop: if args.auth_int && ch.qop.contains(&Qop::AuthInt) {
-                        Some("auth-int".into())
-                    } else if ch.qop.contains(&Qop::Auth) {
-                        Some("auth".into())
-                    } else if ch.qop.contains(&Qop::AuthInt) {
-                        Some("auth-int".into())
-                    } else {
-                        None
-                    },
+                    qop: ch.qop_to_use(args.auth_int).map(|q| q.token().to_string()),
                     user: user.clone(),
                     stale_retry: stale_retry || result.auth.as_ref().is_some_and(|a| a.stale_retry),
                 });

@@ -79,10 +79,7 @@ pub async fn open_session(
             }),
         );
     }
-    let tls = TlsOptions {
-        ca_file: sip.ca_file.clone(),
-        insecure: sip.insecure,
-    };
+    let tls = tls_options(sip);
     let local = sip.local.map(|l| SocketAddr::new(l.ip, l.port));
     let mut errors = Vec::new();
     for server in resolution.targets.iter().take(4) {
@@ -110,6 +107,50 @@ pub async fn open_session(
             message: errors.join("; "),
         }),
     )
+}
+
+/// Another flow to the server `session` reached (for `--parallel`), from any local port.
+///
+/// # Errors
+/// As [`SipFlow::open`].
+pub async fn open_another(
+    session: &Session,
+    sip: &SipArgs,
+    global: &GlobalArgs,
+) -> Result<SipFlow, crate::net::sip::TransportError> {
+    SipFlow::open(
+        session.server.transport,
+        session.server.address,
+        None,
+        &session.server.host,
+        &tls_options(sip),
+        global.timeout,
+    )
+    .await
+}
+
+/// TLS settings from `--ca-file` / `--insecure`.
+pub fn tls_options(sip: &SipArgs) -> TlsOptions {
+    TlsOptions {
+        ca_file: sip.ca_file.clone(),
+        insecure: sip.insecure,
+    }
+}
+
+/// Transaction timers from `--t1` (T2 per RFC 3261).
+pub fn timers(sip: &SipArgs) -> Timers {
+    Timers {
+        t1: sip.t1,
+        ..Timers::default()
+    }
+}
+
+/// The route set: the `--proxy` as a loose router (RFC 3261 §8.1.2, §16.12), or empty.
+pub fn route_set(sip: &SipArgs) -> Vec<String> {
+    sip.proxy
+        .as_ref()
+        .map(|p| vec![format!("{};lr", p.request_uri())])
+        .unwrap_or_default()
 }
 
 /// A tracer for `-v`: every message to stderr, Authorization values redacted.

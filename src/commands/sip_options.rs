@@ -2,19 +2,21 @@
 //! server's view of us from the top Via, and a second OPTIONS with a host-name Via that a SIP
 //! ALG leaves alone — the difference between the two views is the ALG's fingerprint.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::sync::watch;
 
 use super::CommandError;
-use super::sip_common::{Exchange, ViewOfUs, open_session, request_on, tracer};
+use super::sip_common::{
+    Exchange, ViewOfUs, open_another, open_session, request_on, route_set, timers, tracer,
+};
 use crate::cli::{GlobalArgs, SipOptionsArgs};
 use crate::net::Tracer;
 use crate::net::sip::{SipFlow, transact};
-use crate::report::Report;
 use crate::report::sip_options::{Probe, SipOptionsResult, Stats, TargetReport, findings, status};
+use crate::report::{Report, ms};
 use crate::sip::message::Message;
 use crate::sip::request::{Method, random_token};
 use crate::sip::target::{Target, Transport};
@@ -22,10 +24,6 @@ use crate::sip::transaction::Timers;
 
 /// The host name the ALG check puts in Via sent-by (RFC 6761 reserves `.invalid`).
 pub const ALG_CHECK_HOST: &str = "voipdiag.invalid";
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
-}
 
 /// Runs `sip-options`.
 ///
@@ -98,10 +96,7 @@ async fn probe_target(
     report.transport = Some(flow.transport.to_string());
     report.local_address = Some(flow.local.to_string());
     report.tls_version = flow.tls_version.clone();
-    let timers = Timers {
-        t1: args.sip.t1,
-        ..Timers::default()
-    };
+    let timers = timers(&args.sip);
     let ex = Exchange {
         uri: target.request_uri(),
         from: (
@@ -111,36 +106,18 @@ async fn probe_target(
         to: target.request_uri(),
         call_id: format!("{}@voipdiag", random_token(&mut rng, 20)),
     };
-    let route = args
-        .sip
-        .proxy
-        .as_ref()
-        .map(|p| vec![format!("{};lr", p.request_uri())])
-        .unwrap_or_default();
+    let route = route_set(&args.sip);
     let count = if args.count == 0 {
         u32::MAX
     } else {
         args.count
     };
     // --parallel: more flows to the same server, each running its share of the probes.
-    let mut flows = vec![session.flow];
-    let tls = crate::net::sip::TlsOptions {
-        ca_file: args.sip.ca_file.clone(),
-        insecure: args.sip.insecure,
-    };
     let lanes = args.parallel.clamp(1, count.max(1));
+    let mut extra_flows = Vec::new();
     for _ in 1..lanes {
-        match SipFlow::open(
-            session.server.transport,
-            session.server.address,
-            None,
-            &session.server.host,
-            &tls,
-            global.timeout,
-        )
-        .await
-        {
-            Ok(f) => flows.push(f),
+        match open_another(&session, &args.sip, global).await {
+            Ok(f) => extra_flows.push(f),
             Err(e) => {
                 report.error = Some(format!("cannot open another flow: {e}"));
                 report.error_code = Some("SIP_TRANSPORT_FAILED");
@@ -148,6 +125,8 @@ async fn probe_target(
             }
         }
     }
+    let mut flows = vec![session.flow];
+    flows.extend(extra_flows);
     let lane_count = flows.len() as u32;
     let lane_results =
         futures_util::future::join_all(flows.iter_mut().enumerate().map(|(i, flow)| {

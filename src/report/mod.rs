@@ -160,6 +160,39 @@ impl<T> Report<T> {
     }
 }
 
+/// A duration in milliseconds, rounded to the microsecond (the unit of every `*_ms` field).
+pub fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// `yes`, `no` or `unknown` for a tri-state fact.
+pub fn yes_no(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "yes".into(),
+        Some(false) => "no".into(),
+        None => "unknown".into(),
+    }
+}
+
+/// The table of DNS queries made while locating a server (RFC 3263), for `-v`.
+pub fn dns_section(title: String, queries: &[crate::dns::resolver::QueryLog]) -> Section {
+    Section::Table {
+        title,
+        header: vec!["Query".into(), "Type".into(), "Result".into(), "ms".into()],
+        rows: queries
+            .iter()
+            .map(|q| {
+                vec![
+                    q.name.clone(),
+                    q.rtype.clone(),
+                    format!("{} ({} answers)", q.rcode, q.answers),
+                    format!("{:.1}", q.ms),
+                ]
+            })
+            .collect(),
+    }
+}
+
 /// The JSON document (one line, newline-terminated).
 pub fn render_json<T: Serialize>(report: &Report<T>) -> String {
     match serde_json::to_string(report) {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status};
+use super::{Describe, Finding, Section, Severity, Status, yes_no};
 use crate::stun::behavior::{ClassicType, FilteringBehavior, MappingBehavior};
 use crate::stun::probe::{Ignored, Lifetime};
 
@@ -136,14 +136,6 @@ pub struct TestResponse {
     pub response_origin: Option<String>,
     /// ERROR-CODE, e.g. 420.
     pub error_code: Option<u16>,
-}
-
-fn yes_no(v: Option<bool>) -> String {
-    match v {
-        Some(true) => "yes".into(),
-        Some(false) => "no".into(),
-        None => "unknown".into(),
-    }
 }
 
 fn classic_label(c: Option<ClassicType>) -> &'static str {

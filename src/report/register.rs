@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status};
+use super::{Describe, Finding, Section, Severity, Status, dns_section, yes_no};
 use crate::dns::resolver::Resolution;
 
 /// One step of the ladder.
@@ -212,14 +212,7 @@ impl Describe for RegisterResult {
             ),
             ("Local address".into(), opt(&self.local_address)),
             ("Seen by registrar as".into(), opt(&self.public_address)),
-            (
-                "NAT detected".into(),
-                match self.nat_detected {
-                    Some(true) => "yes".into(),
-                    Some(false) => "no".into(),
-                    None => "unknown".into(),
-                },
-            ),
+            ("NAT detected".into(), yes_no(self.nat_detected)),
             (
                 "Granted expiry".into(),
                 self.expires_s.map_or("-".into(), |e| format!("{e} s")),
@@ -292,23 +285,10 @@ impl Describe for RegisterResult {
                 .collect(),
         });
         if verbose && !self.resolution.queries.is_empty() {
-            out.push(Section::Table {
-                title: "DNS (RFC 3263)".into(),
-                header: vec!["Query".into(), "Type".into(), "Result".into(), "ms".into()],
-                rows: self
-                    .resolution
-                    .queries
-                    .iter()
-                    .map(|q| {
-                        vec![
-                            q.name.clone(),
-                            q.rtype.clone(),
-                            q.rcode.clone(),
-                            format!("{:.1}", q.ms),
-                        ]
-                    })
-                    .collect(),
-            });
+            out.push(dns_section(
+                "DNS (RFC 3263)".into(),
+                &self.resolution.queries,
+            ));
         }
         out
     }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status};
+use super::{Describe, Finding, Section, Severity, Status, dns_section, yes_no};
 use crate::dns::resolver::Resolution;
 
 /// One OPTIONS transaction.
@@ -263,14 +263,6 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map_or_else(|| "-".into(), ToString::to_string)
 }
 
-fn yes_no(v: Option<bool>) -> String {
-    match v {
-        Some(true) => "yes".into(),
-        Some(false) => "no".into(),
-        None => "unknown".into(),
-    }
-}
-
 impl Describe for SipOptionsResult {
     fn verdict(&self) -> String {
         let answered: Vec<&TargetReport> = self
@@ -361,23 +353,10 @@ impl Describe for SipOptionsResult {
                 rows,
             });
             if verbose && !t.resolution.queries.is_empty() {
-                out.push(Section::Table {
-                    title: format!("{}: DNS (RFC 3263)", t.target),
-                    header: vec!["Query".into(), "Type".into(), "Result".into(), "ms".into()],
-                    rows: t
-                        .resolution
-                        .queries
-                        .iter()
-                        .map(|q| {
-                            vec![
-                                q.name.clone(),
-                                q.rtype.clone(),
-                                format!("{} ({} answers)", q.rcode, q.answers),
-                                format!("{:.1}", q.ms),
-                            ]
-                        })
-                        .collect(),
-                });
+                out.push(dns_section(
+                    format!("{}: DNS (RFC 3263)", t.target),
+                    &t.resolution.queries,
+                ));
             }
         }
         out

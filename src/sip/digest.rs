@@ -199,6 +199,18 @@ impl Challenge {
         )
     }
 
+    /// The qop we answer with: `auth` when offered (or `auth-int` when `prefer_auth_int` and
+    /// offered), else whatever is offered; `None` for an RFC 2069 challenge without qop.
+    pub fn qop_to_use(&self, prefer_auth_int: bool) -> Option<Qop> {
+        if prefer_auth_int && self.qop.contains(&Qop::AuthInt) {
+            Some(Qop::AuthInt)
+        } else if self.qop.contains(&Qop::Auth) {
+            Some(Qop::Auth)
+        } else {
+            self.qop.first().copied()
+        }
+    }
+
     /// Picks the challenge to answer from several header values: the first one we support
     /// (RFC 8760 §2.4). Returns the parse errors of the ones skipped.
     pub fn choose<'a>(
@@ -265,13 +277,7 @@ pub fn authorize(
     prefer_auth_int: bool,
 ) -> Authorization {
     let alg = challenge.algorithm;
-    let qop = if prefer_auth_int && challenge.qop.contains(&Qop::AuthInt) {
-        Some(Qop::AuthInt)
-    } else if challenge.qop.contains(&Qop::Auth) {
-        Some(Qop::Auth)
-    } else {
-        challenge.qop.first().copied()
-    };
+    let qop = challenge.qop_to_use(prefer_auth_int);
     let mut ha1 = alg.hash_hex(format!("{username}:{}:{password}", challenge.realm).as_bytes());
     if challenge.session {
         ha1 = alg.hash_hex(format!("{ha1}:{}:{cnonce}", challenge.nonce).as_bytes());
@@ -330,9 +336,16 @@ pub fn authorize(
 }
 
 fn qop_token(q: Qop) -> &'static str {
-    match q {
-        Qop::Auth => "auth",
-        Qop::AuthInt => "auth-int",
+    q.token()
+}
+
+impl Qop {
+    /// The token as written in challenges and credentials.
+    pub fn token(self) -> &'static str {
+        match self {
+            Qop::Auth => "auth",
+            Qop::AuthInt => "auth-int",
+        }
     }
 }
 
