@@ -18,10 +18,6 @@ mod common;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn lab_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/nat-lab.sh")
-}
-
 fn oracle_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/oracle.py")
 }
@@ -39,31 +35,14 @@ fn lab_session() -> Option<std::sync::MutexGuard<'static, ()>> {
     lab_available().then_some(guard)
 }
 
-/// A topology that is torn down when dropped, also when the test panics.
-struct Lab {
-    prefix: String,
+use common::Lab;
+
+/// Builds a nat-lab.sh topology.
+fn nat_lab(code: char, topology: &str) -> Lab {
+    Lab::up("tests/lab/nat-lab.sh", "vd", code, &[topology])
 }
 
 impl Lab {
-    fn up(code: char, topology: &str) -> Lab {
-        let prefix = format!("vd{}{code}", std::process::id() % 100_000);
-        let lab = Lab { prefix };
-        let out = Command::new(lab_script())
-            .args(["up", &lab.prefix, topology])
-            .output()
-            .expect("run nat-lab.sh");
-        assert!(
-            out.status.success(),
-            "nat-lab.sh up {topology} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        lab
-    }
-
-    fn ns(&self, role: char) -> String {
-        format!("{}{role}", self.prefix)
-    }
-
     /// Runs the oracle: its server in the server namespace, its client in the client's.
     fn oracle(&self) -> Value {
         let mut server = Command::new("ip")
@@ -120,14 +99,6 @@ impl Lab {
     }
 }
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = Command::new(lab_script())
-            .args(["down", &self.prefix])
-            .status();
-    }
-}
-
 fn ip_of(addr: &Value) -> String {
     let s = addr.as_str().unwrap_or_default();
     s.rsplit_once(':')
@@ -163,7 +134,7 @@ fn run_scenario(s: &Scenario) {
     let Some(_serial) = lab_session() else {
         return;
     };
-    let lab = Lab::up(s.code, s.topology);
+    let lab = nat_lab(s.code, s.topology);
 
     // 1. The topology really behaves as designed (independent of STUN and of voipdiag).
     let truth = lab.oracle();
@@ -370,7 +341,7 @@ fn udp_blocked_is_told_apart_from_server_down() {
         return;
     };
     {
-        let lab = Lab::up('h', "udp-blocked");
+        let lab = nat_lab('h', "udp-blocked");
         let truth = lab.oracle();
         assert_eq!(truth["udp"], false, "oracle: UDP must really be blocked");
         let (code, report) = lab.probe_json(&["--server", "203.0.113.10"]);
@@ -386,7 +357,7 @@ fn udp_blocked_is_told_apart_from_server_down() {
         assert!(codes(&report).contains(&"UDP_BLOCKED".to_string()));
     }
     {
-        let lab = Lab::up('i', "server-down");
+        let lab = nat_lab('i', "server-down");
         let (code, report) = lab.probe_json(&["--server", "203.0.113.10"]);
         assert_eq!(code, 3, "{report:#}");
         assert_eq!(report["status"], "no-answer");
@@ -438,7 +409,7 @@ fn without_rfc5780_mapping_comes_from_several_servers_and_filtering_is_unknown()
             1,
         ),
     ] {
-        let lab = Lab::up(code, topology);
+        let lab = nat_lab(code, topology);
         let (rc, report) = lab.probe_json(&plain);
         let r = &report["result"];
         assert_eq!(r["rfc5780"], false, "{report:#}");
@@ -456,7 +427,7 @@ fn binding_lifetime_is_measured_within_its_bound() {
     let Some(_serial) = lab_session() else {
         return;
     };
-    let lab = Lab::up('l', "port-restricted");
+    let lab = nat_lab('l', "port-restricted");
     // The router forgets idle UDP mappings after 3 s.
     for key in [
         "nf_conntrack_udp_timeout",
@@ -517,7 +488,7 @@ fn ctrl_c_prints_what_was_learned() {
     let Some(_serial) = lab_session() else {
         return;
     };
-    let lab = Lab::up('m', "port-restricted");
+    let lab = nat_lab('m', "port-restricted");
     let child = Command::new("ip")
         .args([
             "netns",
@@ -561,7 +532,7 @@ fn human_output_leads_with_a_verdict_and_explains_for_calls() {
     let Some(_serial) = lab_session() else {
         return;
     };
-    let lab = Lab::up('n', "symmetric");
+    let lab = nat_lab('n', "symmetric");
     let out = lab.voipdiag(&["nat-probe", "--server", "203.0.113.10", "--color", "never"]);
     let text = String::from_utf8(out.stdout).unwrap();
     let first = text.lines().next().unwrap();
@@ -580,7 +551,7 @@ fn tcp_transport_learns_the_public_address() {
     let Some(_serial) = lab_session() else {
         return;
     };
-    let lab = Lab::up('o', "port-restricted");
+    let lab = nat_lab('o', "port-restricted");
     let (code, report) = lab.probe_json(&["--server", "203.0.113.10", "--transport", "tcp"]);
     let r = &report["result"];
     assert_eq!(code, 0, "{report:#}");

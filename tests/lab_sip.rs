@@ -5,7 +5,6 @@
 //! Needs root, iproute2, nftables, kamailio (+ tls modules), openssl and knot. Without them the tests
 //! say why and skip — unless VOIPDIAG_LAB_REQUIRED=1 (as in CI), where they fail.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
@@ -28,31 +27,18 @@ fn lab_session() -> Option<std::sync::MutexGuard<'static, ()>> {
     .then_some(guard)
 }
 
-/// The lab, torn down when dropped (also when a test panics).
-struct Lab {
-    prefix: String,
+use common::Lab;
+
+/// Builds the SIP lab.
+fn sip_lab(code: char) -> Lab {
+    Lab::up("tests/lab/sip-lab.sh", "vs", code, &[])
 }
 
 impl Lab {
-    fn up(code: char) -> Lab {
-        let prefix = format!("vs{}{code}", std::process::id() % 100_000);
-        let lab = Lab { prefix };
-        let out = Command::new(script())
-            .args(["up", &lab.prefix])
-            .output()
-            .expect("run sip-lab.sh");
-        assert!(
-            out.status.success(),
-            "sip-lab.sh up failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        lab
-    }
-
     /// Runs voipdiag in namespace `role` (d direct, n NAT, b ALG) with `env`.
     fn run(&self, role: char, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &format!("{}{role}", self.prefix)])
+        cmd.args(["netns", "exec", &self.ns(role)])
             .arg(env!("CARGO_BIN_EXE_voipdiag"))
             .args(args)
             .env_remove("VOIPDIAG_PASSWORD");
@@ -81,16 +67,6 @@ impl Lab {
     }
 }
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = Command::new(script()).args(["down", &self.prefix]).status();
-    }
-}
-
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/sip-lab.sh")
-}
-
 fn codes(report: &Value) -> Vec<String> {
     report["findings"]
         .as_array()
@@ -103,7 +79,7 @@ fn codes(report: &Value) -> Vec<String> {
 #[test]
 fn options_direct_nat_and_alg() {
     let Some(_lock) = lab_session() else { return };
-    let lab = Lab::up('o');
+    let lab = sip_lab('o');
 
     // Direct: 200 with RTT and Server, no NAT, no ALG.
     let (code, r, _) = lab.json('d', &["sip-options", SERVER], &[]);
@@ -162,7 +138,7 @@ fn options_direct_nat_and_alg() {
 #[test]
 fn options_over_tcp_tls_repeat_and_several_targets() {
     let Some(_lock) = lab_session() else { return };
-    let lab = Lab::up('t');
+    let lab = sip_lab('t');
     let ca = lab.ca();
     let (code, r, _) = lab.json(
         'd',
@@ -231,7 +207,7 @@ fn options_over_tcp_tls_repeat_and_several_targets() {
 #[test]
 fn silent_host_is_no_answer_within_the_timeout() {
     let Some(_lock) = lab_session() else { return };
-    let lab = Lab::up('s');
+    let lab = sip_lab('s');
     let started = std::time::Instant::now();
     let (code, r, _) = lab.json(
         'd',
@@ -286,7 +262,7 @@ fn silent_host_is_no_answer_within_the_timeout() {
 #[test]
 fn register_over_each_transport_and_nat() {
     let Some(_lock) = lab_session() else { return };
-    let lab = Lab::up('r');
+    let lab = sip_lab('r');
     let ca = lab.ca();
     let env = [("VOIPDIAG_PASSWORD", ALICE_PASSWORD)];
     for (aor, extra) in [
@@ -393,7 +369,7 @@ fn register_over_each_transport_and_nat() {
 #[test]
 fn wrong_password_fails_and_no_secret_leaks() {
     let Some(_lock) = lab_session() else { return };
-    let lab = Lab::up('w');
+    let lab = sip_lab('w');
     let wrong = "Wrong-Pa55word-xyz";
     let (code, r, _) = lab.json(
         'd',
@@ -439,7 +415,7 @@ fn wrong_password_fails_and_no_secret_leaks() {
 #[test]
 fn rfc3263_location_with_naptr_and_srv() {
     let Some(_lock) = lab_session() else { return };
-    let lab = Lab::up('n');
+    let lab = sip_lab('n');
     let (code, r, _) = lab.json(
         'd',
         &[

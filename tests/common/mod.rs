@@ -39,3 +39,46 @@ pub fn lab_available(tools: &[&str], hint: &str) -> bool {
         }
     }
 }
+
+/// A lab built by one of the `tests/lab/*.sh` scripts (`up PREFIX ARGS…` / `down PREFIX`),
+/// torn down when dropped, also when the test panics.
+pub struct Lab {
+    /// Namespace prefix: unique per test process and lab.
+    pub prefix: String,
+    script: std::path::PathBuf,
+}
+
+impl Lab {
+    /// Runs `SCRIPT up PREFIX ARGS…` with PREFIX = `tag` + process id + `code`.
+    pub fn up(script: &str, tag: &str, code: char, args: &[&str]) -> Lab {
+        let lab = Lab {
+            prefix: format!("{tag}{}{code}", std::process::id() % 100_000),
+            script: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(script),
+        };
+        let out = Command::new(&lab.script)
+            .arg("up")
+            .arg(&lab.prefix)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("run {script}: {e}"));
+        assert!(
+            out.status.success(),
+            "{script} up {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        lab
+    }
+
+    /// The name of the namespace with `role`.
+    pub fn ns(&self, role: char) -> String {
+        format!("{}{role}", self.prefix)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.script)
+            .args(["down", &self.prefix])
+            .status();
+    }
+}
