@@ -6,8 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::cli::{GlobalArgs, SipArgs};
-use crate::dns::resolver::{DnsClient, Resolution, Resolved};
 use crate::net::Direction;
+use crate::net::dns::{DnsClient, Resolution, Resolved};
 use crate::net::sip::{SipFlow, TlsOptions};
 use crate::sip::digest::redact;
 use crate::sip::message::Message;
@@ -174,10 +174,7 @@ pub fn tracer(verbose: u8) -> impl Fn(Direction, SocketAddr, SocketAddr, &[u8]) 
 
 /// How the flow's local address goes into Via sent-by: IPv6 in brackets.
 pub fn sent_by_host(addr: SocketAddr) -> String {
-    match addr.ip() {
-        IpAddr::V6(a) => format!("[{a}]"),
-        IpAddr::V4(a) => a.to_string(),
-    }
+    crate::sip::target::Host::Ip(addr.ip()).to_string()
 }
 
 /// The fields of a request that stay the same across a dialog-less exchange.

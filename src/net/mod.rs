@@ -1,6 +1,7 @@
 //! The tokio layer: sockets, timers and name resolution. Protocol machines are driven from
 //! here; nothing in this module knows a protocol's rules.
 
+pub mod dns;
 pub mod icmp;
 pub mod resolve;
 pub mod sip;

@@ -175,7 +175,7 @@ pub fn yes_no(v: Option<bool>) -> String {
 }
 
 /// The table of DNS queries made while locating a server (RFC 3263), for `-v`.
-pub fn dns_section(title: String, queries: &[crate::dns::resolver::QueryLog]) -> Section {
+pub fn dns_section(title: String, queries: &[crate::net::dns::QueryLog]) -> Section {
     Section::Table {
         title,
         header: vec!["Query".into(), "Type".into(), "Result".into(), "ms".into()],

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{Describe, Finding, Section, Severity, Status, dns_section, yes_no};
-use crate::dns::resolver::Resolution;
+use crate::net::dns::Resolution;
 
 /// One OPTIONS transaction.
 #[derive(Debug, Clone, Serialize)]

@@ -10,7 +10,7 @@ use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, RecordType};
 
-use super::rfc3263::{self, Naptr, Srv};
+use crate::dns::rfc3263::{self, Naptr, Srv};
 use crate::net::resolve::Family;
 use crate::sip::target::{Host, Target, Transport};
 
