@@ -7,10 +7,14 @@ use std::path::PathBuf;
 
 use voipdiag::sip::message::{Message, ProblemKind};
 
+mod common;
+
 fn corpus(dir: &str) -> Option<(PathBuf, Vec<Vec<String>>)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/sip-messages")
-        .join(dir);
+    let Some(shared) = common::shared_dir() else {
+        eprintln!("SKIP: the shared test data (../shared) is absent");
+        return None;
+    };
+    let root = shared.join("sip-messages").join(dir);
     let index = match std::fs::read_to_string(root.join("INDEX.tsv")) {
         Ok(s) => s,
         Err(e) => {

@@ -1,4 +1,6 @@
-//! Shared by the lab tests: whether the lab can run here, and the skip-or-fail rule.
+//! Shared by the integration tests: whether the lab can run here, the skip-or-fail rule, the
+//! lab itself, and where the shared test data is.
+#![allow(dead_code)] // each test crate uses a part
 
 use std::process::{Command, Stdio};
 
@@ -81,4 +83,17 @@ impl Drop for Lab {
             .args(["down", &self.prefix])
             .status();
     }
+}
+
+/// The shared test data directory (`../shared`: SIP messages, captures), which is not this
+/// project's to redistribute: `$VOIPDIAG_SHARED`, else `../shared` next to the checkout, else
+/// `/work/shared` (where it lives on the project's machines, also for CI's clean clone).
+/// `None` when absent.
+pub fn shared_dir() -> Option<std::path::PathBuf> {
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::env::var_os("VOIPDIAG_SHARED")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain([manifest.join("../shared"), "/work/shared".into()])
+        .find(|p| p.is_dir())
 }
