@@ -5,8 +5,9 @@
 //! Needs root, iproute2, nftables, kamailio (+ tls modules), openssl and knot. Without them the tests
 //! say why and skip — unless VOIPDIAG_LAB_REQUIRED=1 (as in CI), where they fail.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -21,8 +22,8 @@ const BOB_PASSWORD: &str = "lab-Secret-2";
 fn lab_session() -> Option<std::sync::MutexGuard<'static, ()>> {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     common::lab_available(
-        &["ip", "nft", "kamailio", "openssl", "knotd"],
-        "apt-get install iproute2 nftables kamailio kamailio-tls-modules openssl knot",
+        &["ip", "nft", "kamailio", "openssl", "knotd", "script"],
+        "apt-get install iproute2 nftables kamailio kamailio-tls-modules openssl knot bsdutils",
     )
     .then_some(guard)
 }
@@ -93,7 +94,19 @@ fn options_direct_nat_and_alg() {
     assert_eq!(t["nat_detected"], false);
     assert_eq!(t["sip_alg_detected"], false);
     assert_eq!(t["received"], "203.0.113.2");
+    assert_eq!(
+        t["allow"],
+        serde_json::json!(["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER"])
+    );
+    assert_eq!(t["supported"], serde_json::json!(["path", "outbound"]));
+    assert_eq!(t["accept"], serde_json::json!(["application/sdp"]));
     assert_eq!(r["status"], "ok");
+
+    // A final response other than 2xx: exit 1.
+    let (code, r, _) = lab.json('d', &["sip-options", "sip:nobody@198.51.100.10"], &[]);
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(r["result"]["targets"][0]["status_code"], 404);
+    assert!(codes(&r).contains(&"SIP_ERROR_RESPONSE".to_string()));
 
     // Behind NAT: the server sees the router's WAN address; no ALG.
     let (code, r, _) = lab.json('n', &["sip-options", SERVER], &[]);
@@ -490,4 +503,150 @@ fn rfc3263_location_with_naptr_and_srv() {
             "_sip._udp.srvonly.voipdiag.test"
         ]
     );
+}
+
+#[test]
+fn register_redirect_stale_nonce_auth_user_and_password_sources() {
+    let Some(_lock) = lab_session() else { return };
+    let lab = sip_lab('x');
+
+    // 3xx: reported with the redirect targets, exit 1.
+    let (code, r, _) = lab.json(
+        'd',
+        &["register", "sip:moved@198.51.100.10"],
+        &[("VOIPDIAG_PASSWORD", ALICE_PASSWORD)],
+    );
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(r["result"]["final_status"], 302);
+    assert_eq!(
+        r["result"]["redirect"],
+        serde_json::json!(["sip:moved@192.0.2.99:5060"])
+    );
+    assert!(codes(&r).contains(&"REGISTER_REDIRECTED".to_string()));
+
+    // stale=true on the first credentials: answered again with the new nonce, not a failure.
+    let (code, r, _) = lab.json(
+        'd',
+        &["register", "sip:carol@198.51.100.10"],
+        &[("VOIPDIAG_PASSWORD", "lab-Secret-3")],
+    );
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["result"]["auth"]["stale_retry"], true);
+    assert_eq!(r["result"]["ladder"].as_array().unwrap().len(), 6);
+
+    // --user: the authentication user differs from the AOR's; --password on the command line.
+    let (code, r, _) = lab.json(
+        'd',
+        &[
+            "register",
+            "sip:dave@198.51.100.10",
+            "--user",
+            "alice",
+            "--password",
+            ALICE_PASSWORD,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["result"]["auth"]["user"], "alice");
+    assert_eq!(r["result"]["aor"], "sip:dave@198.51.100.10");
+
+    // The prompt on a terminal (script(1) gives voipdiag a pty); the typed password is not
+    // echoed.
+    let mut child = Command::new("script")
+        .args([
+            "-qec",
+            &format!(
+                "ip netns exec {} {} --json register sip:alice@198.51.100.10",
+                lab.ns('d'),
+                env!("CARGO_BIN_EXE_voipdiag")
+            ),
+            "/dev/null",
+        ])
+        .env_remove("VOIPDIAG_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run script");
+    std::thread::sleep(Duration::from_millis(500));
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(format!("{ALICE_PASSWORD}\r").as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Password for alice:"), "{text}");
+    assert!(text.contains("\"registered\":true"), "{text}");
+    assert!(
+        !text.contains(ALICE_PASSWORD),
+        "the password was echoed: {text}"
+    );
+}
+
+#[test]
+fn outbound_proxy_and_ctrl_c() {
+    let Some(_lock) = lab_session() else { return };
+    let lab = sip_lab('p');
+
+    // --proxy: the request goes to the proxy (md5 instance on 5060) with a Route header,
+    // not to the target's port 5080.
+    let out = lab.run(
+        'd',
+        &[
+            "-v",
+            "--json",
+            "sip-options",
+            "sip:198.51.100.10:5080",
+            "--proxy",
+            "sip:198.51.100.10",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &r["result"]["targets"][0];
+    assert_eq!(t["address"], "198.51.100.10:5060", "{t}");
+    assert_eq!(t["server"], "kamailio-lab-md5");
+    assert_eq!(t["request_uri"], "sip:198.51.100.10:5080");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Route: <sip:198.51.100.10;lr>"));
+
+    // Ctrl-C during an endless ping prints the probes done so far.
+    let child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.ns('d'),
+            env!("CARGO_BIN_EXE_voipdiag"),
+        ])
+        .args([
+            "--json",
+            "sip-options",
+            SERVER,
+            "--count",
+            "0",
+            "--interval",
+            "100ms",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    // `ip netns exec` execs the binary, so the child's pid is voipdiag's.
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("a report after Ctrl-C");
+    assert_eq!(r["result"]["interrupted"], true);
+    assert!(codes(&r).contains(&"INTERRUPTED".to_string()));
+    let t = &r["result"]["targets"][0];
+    let answered = t["stats"]["received"].as_u64().unwrap();
+    assert!(answered >= 2, "{t}");
+    assert_eq!(t["status_code"], 200);
 }

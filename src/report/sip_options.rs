@@ -146,6 +146,13 @@ pub struct SipOptionsResult {
 /// Findings of a run.
 pub fn findings(result: &SipOptionsResult) -> Vec<Finding> {
     let mut out = Vec::new();
+    if result.interrupted {
+        out.push(Finding::new(
+            "INTERRUPTED",
+            Severity::Info,
+            "interrupted (Ctrl-C): the report shows the probes done so far",
+        ));
+    }
     for t in &result.targets {
         let who = &t.target;
         if let (Some(code), Some(e)) = (t.error_code, &t.error) {

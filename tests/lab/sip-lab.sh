@@ -10,7 +10,9 @@
 # Namespaces and addresses (documentation ranges for public addresses):
 #   ${PREFIX}s  server: 198.51.100.10 (loopback alias)
 #               kamailio "md5"    udp+tcp :5060, tls :5061  MD5, qop=auth; 407 for user bob;
-#                                 min_expires 60 with 423 Interval Too Brief
+#                                 min_expires 60 with 423 Interval Too Brief; 302 for user
+#                                 moved; stale=true on carol's first credentials; OPTIONS
+#                                 without a user → 200 with Allow/Supported/Accept, else 404
 #               kamailio "sha256" udp+tcp :5080             SHA-256, qop=auth (kamailio 5.6
 #                                 offers auth-int but cannot verify it: its auth_check_response
 #                                 hashes an uninitialised H(entity-body))
@@ -26,7 +28,8 @@
 #   ${PREFIX}n  client behind NAT 10.77.0.2
 #   ${PREFIX}a  NAT router with SIP ALG, WAN 192.0.2.130, LAN 10.78.0.1
 #   ${PREFIX}b  client behind the ALG 10.78.0.2
-# Accounts (db_text subscriber): alice / lab-Secret-1, bob / lab-Secret-2; realm "lab".
+# Accounts (db_text subscriber): alice / lab-Secret-1, bob / lab-Secret-2,
+#   carol / lab-Secret-3; realm "lab".
 # TLS: a lab CA signs the server certificate (IP 198.51.100.10, DNS sip.voipdiag.test);
 #   the CA is /tmp/sip-lab-PREFIX/ca.pem.
 set -euo pipefail
@@ -104,8 +107,22 @@ modparam("registrar", "received_avp", "\$avp(RECEIVED)")
 request_route {
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   force_rport();
-  if (is_method("OPTIONS") && \$rU == \$null) { sl_send_reply("200", "OK"); exit; }
+  if (is_method("OPTIONS") && \$rU == \$null) {
+    append_to_reply("Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER\r\nSupported: path, outbound\r\nAccept: application/sdp\r\n");
+    sl_send_reply("200", "OK");
+    exit;
+  }
   if (is_method("REGISTER")) {
+    if (\$tU == "moved") {
+      append_to_reply("Contact: <sip:moved@192.0.2.99:5060>\r\n");
+      sl_send_reply("302", "Moved Temporarily");
+      exit;
+    }
+    # carol's first credentials always get a fresh challenge with stale=true (RFC 7616 §3.3).
+    if (\$tU == "carol" && is_present_hf("Authorization") && \$cs == 2) {
+      www_challenge("lab", "17");
+      exit;
+    }
     if (nat_uac_test("19")) { fix_nated_register(); }
     if (\$tU == "bob") {
       if (!proxy_authenticate("lab", "subscriber")) { proxy_challenge("lab", "$qop"); exit; }
@@ -197,6 +214,7 @@ EOF
 id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string) 
 1:alice:lab:lab-Secret-1:unused:unused
 2:bob:lab:lab-Secret-2:unused:unused
+3:carol:lab:lab-Secret-3:unused:unused
 EOF
   # TLS: a lab CA and a server certificate for the address and a name.
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
