@@ -133,7 +133,7 @@ pub async fn run(
     for _ in 0..MAX_REQUESTS {
         cseq += 1;
         let mut extra = Vec::new();
-        let mut summary = format!("REGISTER (CSeq {cseq}, Expires {expires})");
+        let mut credentials = None;
         if let (Some((name, ch, nc, _)), Some(pw)) = (&mut answering, &password) {
             *nc += 1;
             let cnonce = random_token(&mut rng, 16);
@@ -150,12 +150,7 @@ pub async fn run(
                 &cnonce,
                 args.auth_int,
             );
-            summary.push_str(&format!(
-                " with {name} {} {}",
-                ch.algorithm_name(),
-                auth.qop
-                    .map_or(String::new(), |q| format!("qop={}", q.token()))
-            ));
+            credentials = Some((*name, ch.algorithm_name(), auth.qop));
             extra.push((name.to_string(), auth.value().to_string()));
             sent_credentials_for = Some(ch.nonce.clone());
         }
@@ -177,11 +172,14 @@ pub async fn run(
             Err(e) => return Err(CommandError::Internal(e.into())),
         };
         let sent_at = t0.elapsed();
-        result.ladder.push(Step {
-            at_ms: ms(sent_at),
-            direction: "sent",
-            summary,
-        });
+        result.ladder.push(Step::request(
+            ms(sent_at),
+            cseq,
+            expires,
+            credentials
+                .as_ref()
+                .map(|(h, alg, qop)| (*h, alg.as_str(), qop.map(|q| q.token()))),
+        ));
         let exchange = tokio::select! {
             r = transact(flow, &bytes, tx, Some(&trace)) => r,
             _ = tokio::signal::ctrl_c() => {
@@ -203,15 +201,11 @@ pub async fn run(
             .iter()
             .chain(exchange.final_response.iter())
         {
-            result.ladder.push(Step {
-                at_ms: ms(sent_at + p.at),
-                direction: "received",
-                summary: format!(
-                    "{} {}",
-                    p.message.status().unwrap_or(0),
-                    p.message.reason().unwrap_or("")
-                ),
-            });
+            result.ladder.push(Step::response(
+                ms(sent_at + p.at),
+                p.message.status().unwrap_or(0),
+                p.message.reason().unwrap_or(""),
+            ));
         }
         let Some(resp) = exchange.final_response else {
             break;

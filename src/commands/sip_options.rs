@@ -246,8 +246,7 @@ async fn run_lane(
         )
         .await;
         if args.json_lines {
-            let line = serde_json::json!({"target": lane.target, "probe": probe});
-            println!("{line}");
+            println!("{}", probe.json_line(lane.target));
         }
         if probe.transmissions > 1 && probe.status_code.is_some() {
             retransmitted += 1;

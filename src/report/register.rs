@@ -17,6 +17,38 @@ pub struct Step {
     pub summary: String,
 }
 
+impl Step {
+    /// A REGISTER we sent, at `at_ms`; `credentials` = (header name, algorithm, qop).
+    pub fn request(
+        at_ms: f64,
+        cseq: u32,
+        expires: u32,
+        credentials: Option<(&str, &str, Option<&str>)>,
+    ) -> Step {
+        let mut summary = format!("REGISTER (CSeq {cseq}, Expires {expires})");
+        if let Some((header, algorithm, qop)) = credentials {
+            summary.push_str(&format!(" with {header} {algorithm}"));
+            if let Some(q) = qop {
+                summary.push_str(&format!(" qop={q}"));
+            }
+        }
+        Step {
+            at_ms,
+            direction: "sent",
+            summary,
+        }
+    }
+
+    /// A response we received, at `at_ms`.
+    pub fn response(at_ms: f64, code: u16, reason: &str) -> Step {
+        Step {
+            at_ms,
+            direction: "received",
+            summary: format!("{code} {reason}"),
+        }
+    }
+}
+
 /// One Contact binding the registrar returned (RFC 3261 §10.3 step 8).
 #[derive(Debug, Clone, Serialize)]
 pub struct Binding {

@@ -73,6 +73,13 @@ impl Stats {
     }
 }
 
+impl Probe {
+    /// The `--json-lines` line for this probe of `target`.
+    pub fn json_line(&self, target: &str) -> String {
+        serde_json::json!({"target": target, "probe": self}).to_string()
+    }
+}
+
 /// Everything learned about one target.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TargetReport {
