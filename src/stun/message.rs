@@ -180,7 +180,17 @@ const FINGERPRINT: u16 = 0x8028;
 /// that gap.
 fn check_fingerprint(buf: &[u8]) -> Result<(), DecodeError> {
     let n = buf.len();
-    if n < HEADER_LEN + 8 || u16::from_be_bytes([buf[n - 8], buf[n - 7]]) != FINGERPRINT {
+    // Walk the attributes: FINGERPRINT counts only as the last attribute itself, not as the
+    // last bytes of, say, a DATA attribute that carries another STUN message (TURN Send).
+    let mut off = HEADER_LEN;
+    let mut last = None;
+    while off + 4 <= n {
+        let len = usize::from(u16::from_be_bytes([buf[off + 2], buf[off + 3]]));
+        last = Some(off);
+        off += 4 + len.div_ceil(4) * 4;
+    }
+    let Some(at) = last else { return Ok(()) };
+    if off != n || at + 8 != n || u16::from_be_bytes([buf[at], buf[at + 1]]) != FINGERPRINT {
         return Ok(());
     }
     let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&buf[..n - 8]) ^ 0x5354_554e;
@@ -462,6 +472,31 @@ mod tests {
 
     fn sa(s: &str) -> SocketAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn fingerprint_inside_turn_data_is_not_ours() {
+        // A TURN Send indication (ndpi-stun.pcap frame 77) whose DATA attribute carries a whole
+        // STUN request ending in that request's FINGERPRINT: the outer message has none.
+        let inner = hex::decode(
+            "000100502112a442475365334b756d334e684950000600096b5374793a58704a73000000\
+             c0570004000300 0a802a0008f4d3bd50aee2dde70025000000240004 6e7f23ff0008001448\
+             1f767304 01d4c44eb86a455b8910d84d04b7928028000401477a4d"
+                .replace(' ', ""),
+        )
+        .unwrap();
+        assert_eq!(inner.len(), 100);
+        let mut outer = hex::decode("001600742112a4427a66435744622f7a42473243").unwrap();
+        outer.extend_from_slice(&hex::decode("0012000800018cb998b82f43").unwrap());
+        outer.extend_from_slice(&[0x00, 0x13, 0x00, 100]);
+        outer.extend_from_slice(&inner);
+        assert_eq!(outer.len(), 20 + 116);
+        assert_eq!(check_fingerprint(&outer), Ok(()));
+        // The inner message's own FINGERPRINT is right, and a flipped byte is caught.
+        assert_eq!(check_fingerprint(&inner), Ok(()));
+        let mut bad = inner.clone();
+        bad[30] ^= 1;
+        assert_eq!(check_fingerprint(&bad), Err(DecodeError::BadFingerprint));
     }
 
     #[test]
