@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 use crate::net::resolve::Family;
+use crate::report::pcap_decode::View;
 
 const AFTER_HELP: &str = "\
 Exit codes (every subcommand):
@@ -95,10 +96,28 @@ pub enum Command {
     /// RFC 7616/8760); shows the bindings and expiry the registrar kept.
     #[command(after_help = REGISTER_HELP)]
     Register(RegisterArgs),
+    /// What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble
+    /// in signalling and media (pcap/pcapng; RFC 3550 loss and jitter).
+    #[command(after_help = PCAP_DECODE_HELP)]
+    PcapDecode(PcapDecodeArgs),
     /// Write shell completions and man pages generated from these definitions.
     #[command(hide = true)]
     Generate(GenerateArgs),
 }
+
+const PCAP_DECODE_HELP: &str = "\
+Examples:
+  voipdiag pcap-decode customer.pcap
+  voipdiag pcap-decode customer.pcapng --view messages
+  voipdiag pcap-decode customer.pcap --view ladder --call-id 3c26f9a1@10.0.0.5
+  tcpdump -i eth0 -w - udp | voipdiag pcap-decode - --rtp-heuristics --json
+
+Every frame is counted: packets.total = decoded + ignored + malformed. RTP is found on the
+ports SDP announced; --rtp-heuristics also finds unsignalled streams. MOS is an estimate
+(simplified ITU-T G.107 E-model).
+
+JSON result keys: packets, malformed_reasons, truncated, capture, sip, calls, streams,
+rtcp_packets, stun, stun_messages, messages.";
 
 const NAT_PROBE_HELP: &str = "\
 Examples:
@@ -475,4 +494,24 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// Arguments of `pcap-decode`.
+#[derive(Debug, Clone, Args)]
+pub struct PcapDecodeArgs {
+    /// Capture file (pcap or pcapng), or - for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+
+    /// What the human output shows (--json always carries everything).
+    #[arg(long, value_enum, default_value_t = View::Summary)]
+    pub view: View,
+
+    /// The dialog for --view ladder (default: the first call).
+    #[arg(long, value_name = "ID")]
+    pub call_id: Option<String>,
+
+    /// Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark's rtp.heuristic_rtp).
+    #[arg(long)]
+    pub rtp_heuristics: bool,
 }

@@ -6,10 +6,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod addr;
+pub mod capture;
 pub mod cli;
 pub mod commands;
 pub mod dns;
 pub mod net;
 pub mod report;
+pub mod rtp;
+pub mod sdp;
 pub mod sip;
 pub mod stun;

@@ -2,6 +2,7 @@
 
 pub mod generate;
 pub mod nat_probe;
+pub mod pcap_decode;
 pub mod register;
 pub mod sip_common;
 pub mod sip_options;

@@ -5,6 +5,7 @@
 //! JSON field names may grow, never be renamed: scripts depend on them.
 
 pub mod nat_probe;
+pub mod pcap_decode;
 pub mod register;
 pub mod sip_options;
 
@@ -106,6 +107,13 @@ pub enum Section {
         header: Vec<String>,
         /// Rows.
         rows: Vec<Vec<String>>,
+    },
+    /// Preformatted text (e.g. a ladder diagram).
+    Text {
+        /// Heading.
+        title: String,
+        /// The text, newline-terminated lines.
+        body: String,
     },
 }
 
@@ -234,6 +242,10 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
             .load_style(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic);
         let title = match section {
+            Section::Text { title, body } => {
+                let _ = write!(out, "\n{}\n{body}", paint(&title, "1", color));
+                continue;
+            }
             Section::Facts { title, rows } => {
                 for (k, v) in rows {
                     table.add_row(vec![k, v]);

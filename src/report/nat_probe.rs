@@ -472,13 +472,7 @@ pub fn findings(r: &NatProbeResult) -> Vec<Finding> {
 
 fn is_cgnat(addr: &str) -> bool {
     addr.parse::<std::net::SocketAddr>()
-        .is_ok_and(|a| match a.ip() {
-            std::net::IpAddr::V4(v4) => {
-                let o = v4.octets();
-                o[0] == 100 && (64..128).contains(&o[1])
-            }
-            std::net::IpAddr::V6(_) => false,
-        })
+        .is_ok_and(|a| crate::addr::scope(a.ip()) == crate::addr::Scope::Cgnat)
 }
 
 /// Status from findings: any critical finding is a problem; no answer at all is no-answer.

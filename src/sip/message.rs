@@ -292,6 +292,33 @@ pub fn stream_frame_len(buf: &[u8]) -> Result<Option<usize>, ParseError> {
     Ok((buf.len() >= total).then_some(total))
 }
 
+/// Cheap check whether bytes begin a SIP message: after optional CRLF keep-alives, a status
+/// line `SIP/2.0 NNN` or a request line `TOKEN SP URI SP SIP/2.0` (RFC 3261 §7.1, §7.2).
+/// Used to recognise SIP on any port and to resynchronise a stream.
+pub fn looks_like_start(buf: &[u8]) -> bool {
+    let start = buf
+        .iter()
+        .position(|b| *b != b'\r' && *b != b'\n')
+        .unwrap_or(buf.len());
+    let buf = &buf[start..];
+    let line_end = buf.iter().take(2048).position(|b| *b == b'\n');
+    let line = match line_end {
+        Some(e) => &buf[..e],
+        None => return false,
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if let Some(rest) = line.strip_prefix(b"SIP/2.0 ") {
+        return rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit);
+    }
+    let Some(sp) = line.iter().position(|b| *b == b' ') else {
+        return false;
+    };
+    sp > 0
+        && line[..sp].iter().all(|b| is_token_char(char::from(*b)))
+        && line.len() > sp + 8
+        && line.ends_with(b" SIP/2.0")
+}
+
 /// Splits a header value on commas that are outside quoted strings and `<…>`.
 fn split_list(value: &str) -> Vec<&str> {
     split_outside(value, ',', true)
@@ -954,6 +981,18 @@ fn check_uri(uri: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn start_lines_are_recognised_cheaply() {
+        assert!(looks_like_start(
+            b"INVITE sip:bob@example.com SIP/2.0\r\nVia: x\r\n"
+        ));
+        assert!(looks_like_start(b"\r\n\r\nSIP/2.0 180 Ringing\r\n"));
+        assert!(!looks_like_start(b"GET / HTTP/1.1\r\nHost: x\r\n"));
+        assert!(!looks_like_start(b"hello"));
+        assert!(!looks_like_start(b"SIP/2.0 OK\r\n"));
+        assert!(!looks_like_start(b"\x00\x01 sip SIP/2.0\r\n"));
+    }
     use super::*;
 
     const REGISTER: &str = "REGISTER sip:registrar.biloxi.com SIP/2.0\r\n\

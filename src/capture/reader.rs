@@ -1,0 +1,218 @@
+//! Streaming pcap and pcapng reading (pcap-parser): one frame at a time, memory bounded by
+//! the read buffer, whatever the file size.
+
+use std::io::Read;
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::{PcapBlockOwned, PcapError, create_reader};
+
+/// Initial read buffer; grown (up to [`MAX_BUFFER`]) only for a single larger record.
+const BUFFER: usize = 1 << 20;
+/// Largest record we accept (pcapng blocks can be large; anything beyond is corruption).
+const MAX_BUFFER: usize = 1 << 28;
+
+/// One captured frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// 1-based frame number, as Wireshark numbers them.
+    pub number: u64,
+    /// Capture time in nanoseconds since the Unix epoch.
+    pub time_ns: i64,
+    /// Link type of the interface (LINKTYPE_* value, e.g. 1 = Ethernet, 113 = Linux SLL).
+    pub linktype: i32,
+    /// The captured bytes (possibly cut short by the snap length).
+    pub data: &'a [u8],
+    /// The frame's length on the wire.
+    pub orig_len: u32,
+}
+
+/// How reading ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// The whole file was read.
+    Complete,
+    /// The file ends inside a record or a record is corrupt; frames before it were delivered.
+    Truncated(String),
+    /// `stop` returned true (e.g. on Ctrl-C); frames before were delivered.
+    Interrupted,
+}
+
+/// Why a capture cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// Neither a pcap nor a pcapng header.
+    #[error("not a pcap or pcapng file (unknown header)")]
+    NotACapture,
+    /// Nothing to read.
+    #[error("the capture is empty")]
+    Empty,
+    /// The file could not be read.
+    #[error("cannot read the capture: {0}")]
+    Read(String),
+}
+
+struct Interface {
+    linktype: i32,
+    /// Timestamp units per second.
+    resolution: u64,
+    offset: i64,
+}
+
+/// Reads every frame of a pcap or pcapng stream, calling `on_frame` for each and
+/// `on_progress` with the bytes consumed so far every few thousand frames; `stop` is asked
+/// as often and ends reading with [`End::Interrupted`].
+///
+/// Errors: [`CaptureError`] when the header is not recognised or the input is empty; a
+/// truncated or corrupt tail is not an error but [`End::Truncated`].
+pub fn read_frames<R: Read + Send>(
+    input: R,
+    mut on_frame: impl FnMut(&Frame<'_>),
+    mut on_progress: impl FnMut(u64),
+    stop: impl Fn() -> bool,
+) -> Result<End, CaptureError> {
+    let mut reader = match create_reader(BUFFER, input) {
+        Ok(r) => r,
+        Err(PcapError::Eof) => return Err(CaptureError::Empty),
+        Err(PcapError::ReadError) => return Err(CaptureError::Read("read failed".into())),
+        Err(_) => return Err(CaptureError::NotACapture),
+    };
+    let mut legacy = Interface {
+        linktype: 1,
+        resolution: 1_000_000,
+        offset: 0,
+    };
+    let mut interfaces: Vec<Interface> = Vec::new();
+    let mut number = 0u64;
+    let mut capacity = BUFFER;
+    let mut stalled = false;
+    loop {
+        match reader.next() {
+            Ok((offset, block)) => {
+                stalled = false;
+                match block {
+                    PcapBlockOwned::LegacyHeader(h) => {
+                        legacy.linktype = h.network.0;
+                        legacy.resolution = if h.is_nanosecond_precision() {
+                            1_000_000_000
+                        } else {
+                            1_000_000
+                        };
+                    }
+                    PcapBlockOwned::Legacy(b) => {
+                        number += 1;
+                        let len = (b.caplen as usize).min(b.data.len());
+                        let frac =
+                            i64::from(b.ts_usec) * (1_000_000_000 / legacy.resolution as i64);
+                        on_frame(&Frame {
+                            number,
+                            time_ns: i64::from(b.ts_sec) * 1_000_000_000 + frac,
+                            linktype: legacy.linktype,
+                            data: &b.data[..len],
+                            orig_len: b.origlen,
+                        });
+                    }
+                    PcapBlockOwned::NG(Block::SectionHeader(_)) => interfaces.clear(),
+                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                        interfaces.push(Interface {
+                            linktype: idb.linktype.0,
+                            resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                            offset: idb.ts_offset(),
+                        });
+                    }
+                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                        number += 1;
+                        let (linktype, time_ns) = match interfaces.get(epb.if_id as usize) {
+                            Some(i) => {
+                                let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                                let secs = (units / i.resolution) as i64 + i.offset;
+                                let frac = (units % i.resolution) as i128 * 1_000_000_000
+                                    / i128::from(i.resolution);
+                                (i.linktype, secs * 1_000_000_000 + frac as i64)
+                            }
+                            None => (-1, 0),
+                        };
+                        let len = (epb.caplen as usize).min(epb.data.len());
+                        on_frame(&Frame {
+                            number,
+                            time_ns,
+                            linktype,
+                            data: &epb.data[..len],
+                            orig_len: epb.origlen,
+                        });
+                    }
+                    PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+                        number += 1;
+                        let linktype = interfaces.first().map_or(-1, |i| i.linktype);
+                        let len = (spb.origlen as usize).min(spb.data.len());
+                        on_frame(&Frame {
+                            number,
+                            time_ns: 0,
+                            linktype,
+                            data: &spb.data[..len],
+                            orig_len: spb.origlen,
+                        });
+                    }
+                    PcapBlockOwned::NG(_) => {}
+                }
+                reader.consume(offset);
+                if number.is_multiple_of(4096) {
+                    on_progress(reader.consumed() as u64);
+                    if stop() {
+                        return Ok(End::Interrupted);
+                    }
+                }
+            }
+            Err(PcapError::Eof) => {
+                on_progress(reader.consumed() as u64);
+                return Ok(End::Complete);
+            }
+            Err(PcapError::Incomplete(_)) => {
+                if reader.reader_exhausted() {
+                    return Ok(End::Truncated(format!(
+                        "the file ends inside a record after frame {number}"
+                    )));
+                }
+                let before = reader.data().len();
+                if reader.refill().is_err() {
+                    return Ok(End::Truncated(format!("read error after frame {number}")));
+                }
+                if reader.data().len() == before && !reader.reader_exhausted() {
+                    // The buffer is full and holds part of one record: make room.
+                    if stalled || capacity >= MAX_BUFFER {
+                        return Ok(End::Truncated(format!(
+                            "record after frame {number} is larger than {capacity} bytes"
+                        )));
+                    }
+                    capacity *= 4;
+                    reader.grow(capacity);
+                    stalled = true;
+                }
+            }
+            Err(PcapError::UnexpectedEof) => {
+                return Ok(End::Truncated(format!(
+                    "the file ends inside a record after frame {number}"
+                )));
+            }
+            Err(PcapError::BufferTooSmall) => {
+                if capacity >= MAX_BUFFER {
+                    return Ok(End::Truncated(format!(
+                        "record after frame {number} is too large"
+                    )));
+                }
+                capacity *= 4;
+                reader.grow(capacity);
+            }
+            Err(e) => {
+                let what = match e {
+                    PcapError::NomError(_, kind) => format!("{kind:?}"),
+                    PcapError::OwnedNomError(_, kind) => format!("{kind:?}"),
+                    PcapError::ReadError => "read error".into(),
+                    _ => "unreadable block".into(),
+                };
+                return Ok(End::Truncated(format!(
+                    "corrupt record after frame {number} ({what})"
+                )));
+            }
+        }
+    }
+}

@@ -1,0 +1,899 @@
+//! The `pcap-decode` report: calls, RTP streams, STUN and SIP messages of a capture, what
+//! they mean for calls (findings), and the renderings: summary, messages, ladder, streams.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::{Describe, Finding, Section, Severity, Status};
+use crate::capture::analysis::{
+    Analysis, Call, PacketCounts, RtpStream, SipRecord, StunRecord, endpoint,
+};
+use crate::rtp::codec;
+use crate::rtp::mos;
+
+/// Which rendering the human output shows (`--json` always carries everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum View {
+    /// Calls, RTP streams and findings.
+    #[default]
+    Summary,
+    /// Every SIP message: time, source → destination, method or status, Call-ID.
+    Messages,
+    /// A sequence diagram of one dialog (`--call-id`, default the first call).
+    Ladder,
+    /// All RTP stream statistics.
+    Streams,
+}
+
+/// Times are RFC 3339 UTC with microseconds.
+fn rfc3339(ns: i64) -> String {
+    let t = if ns >= 0 {
+        UNIX_EPOCH + Duration::from_nanos(ns as u64)
+    } else {
+        UNIX_EPOCH
+    };
+    humantime::format_rfc3339_micros(t).to_string()
+}
+
+fn ms_between(a: i64, b: i64) -> f64 {
+    ((b - a) as f64 / 1e3).round() / 1e3
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
+}
+
+/// `result.packets` plus where the malformed ones came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct MalformedReason {
+    /// What was wrong.
+    pub reason: String,
+    /// Frames.
+    pub count: u64,
+}
+
+/// The time span of the capture.
+#[derive(Debug, Clone, Serialize)]
+pub struct Span {
+    /// First frame, RFC 3339.
+    pub first: Option<String>,
+    /// Last frame, RFC 3339.
+    pub last: Option<String>,
+    /// Seconds between them.
+    pub duration_s: f64,
+}
+
+/// SIP message counts (as `tshark -z sip,stat` counts them: every message, retransmissions
+/// included).
+#[derive(Debug, Clone, Serialize)]
+pub struct SipCounts {
+    /// Messages in all.
+    pub messages: u64,
+    /// Requests by method.
+    pub requests: BTreeMap<String, u64>,
+    /// Responses by status code.
+    pub responses: BTreeMap<String, u64>,
+}
+
+/// One INVITE dialog (`result.calls[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CallReport {
+    /// Call-ID.
+    pub call_id: String,
+    /// From URI.
+    pub from: String,
+    /// To URI.
+    pub to: String,
+    /// Time of the first INVITE, RFC 3339.
+    pub start: String,
+    /// INVITE → first 180/183 (ms).
+    pub post_dial_delay_ms: Option<f64>,
+    /// INVITE → 2xx (ms).
+    pub answer_ms: Option<f64>,
+    /// 2xx → BYE (s).
+    pub duration_s: Option<f64>,
+    /// Last final response to an INVITE (e.g. 200, 486).
+    pub final_status: Option<u16>,
+    /// `caller` or `callee` (who sent BYE or CANCEL), null if nobody did.
+    pub ended_by: Option<&'static str>,
+    /// Codecs of the SDP answer (else the offer), in order.
+    pub codecs: Vec<String>,
+    /// Transport of the INVITE: UDP, TCP, WS, SCTP.
+    pub transport: &'static str,
+    /// Sender of the INVITE ("ip:port").
+    pub caller: Option<String>,
+    /// Receiver of the INVITE.
+    pub callee: Option<String>,
+    /// RTP address the caller announced in SDP.
+    pub caller_media: Option<String>,
+    /// RTP address the callee announced in SDP.
+    pub callee_media: Option<String>,
+    /// SIP messages in the dialog.
+    pub messages: u64,
+    /// RTP streams of this call (indexes into `streams`).
+    pub streams: Vec<usize>,
+}
+
+/// One RTP stream (`result.streams[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamReport {
+    /// SSRC, "0xA1A1A1A1".
+    pub ssrc: String,
+    /// Source "ip:port" ("[ip]:port" for IPv6).
+    pub src: String,
+    /// Destination.
+    pub dst: String,
+    /// Call-ID when the stream was signalled.
+    pub call_id: Option<String>,
+    /// Main payload type.
+    pub payload_type: u8,
+    /// Its codec (SDP name), null when unknown.
+    pub codec: Option<String>,
+    /// All payload types seen.
+    pub payload_types: Vec<u8>,
+    /// First packet, RFC 3339.
+    pub start: String,
+    /// First to last packet (s).
+    pub duration_s: f64,
+    /// Packets received.
+    pub packets: u64,
+    /// Packets expected from the sequence numbers (RFC 3550 A.3).
+    pub expected: u64,
+    /// expected − packets (negative with duplicates).
+    pub lost: i64,
+    /// lost / expected, percent.
+    pub loss_percent: f64,
+    /// Repeated sequence numbers.
+    pub duplicates: u64,
+    /// Packets after a higher sequence number.
+    pub out_of_order: u64,
+    /// Sequence errors (gaps, late, repeated), each counted once.
+    pub sequence_errors: u64,
+    /// Largest interval between packets (ms).
+    pub max_delta_ms: f64,
+    /// Mean RFC 3550 interarrival jitter (ms).
+    pub jitter_mean_ms: f64,
+    /// Maximum RFC 3550 interarrival jitter (ms).
+    pub jitter_max_ms: f64,
+    /// Estimated MOS (ITU-T G.107 E-model, simplified; an estimate), null for non-voice.
+    pub mos: Option<f64>,
+    /// DTMF digits (RFC 4733) in the stream.
+    pub dtmf: String,
+    /// What the receiver said in RTCP: fraction lost (percent).
+    pub rtcp_fraction_lost_percent: Option<f64>,
+}
+
+/// One SIP message (`result.messages[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageReport {
+    /// Frame number.
+    pub frame: u64,
+    /// RFC 3339.
+    pub time: String,
+    /// Source.
+    pub src: String,
+    /// Destination.
+    pub dst: String,
+    /// UDP, TCP, WS, SCTP.
+    pub transport: &'static str,
+    /// Request line or status line.
+    pub message: String,
+    /// Call-ID.
+    pub call_id: String,
+    /// Carried SDP.
+    pub sdp: bool,
+}
+
+/// The result of `pcap-decode`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PcapDecodeResult {
+    /// The file read ("-" for stdin).
+    pub file: String,
+    /// Frame accounting: decoded + ignored + malformed = total.
+    pub packets: PacketCounts,
+    /// Why frames were malformed.
+    pub malformed_reasons: Vec<MalformedReason>,
+    /// Set when the file ended inside a record or was corrupt, or reading was interrupted.
+    pub truncated: Option<String>,
+    /// Time span.
+    pub capture: Span,
+    /// SIP message counts.
+    pub sip: SipCounts,
+    /// INVITE dialogs.
+    pub calls: Vec<CallReport>,
+    /// RTP streams.
+    pub streams: Vec<StreamReport>,
+    /// RTCP datagrams decoded.
+    pub rtcp_packets: u64,
+    /// STUN messages (the first 10 000).
+    pub stun: Vec<StunRecord>,
+    /// STUN messages in all.
+    pub stun_messages: u64,
+    /// SIP messages (the first 200 000).
+    pub messages: Vec<MessageReport>,
+    /// The rendering chosen.
+    #[serde(skip)]
+    pub view: View,
+    /// For the ladder view.
+    #[serde(skip)]
+    pub ladder_call_id: Option<String>,
+    /// Capture-relative times need the first frame time.
+    #[serde(skip)]
+    first_ns: i64,
+    #[serde(skip)]
+    raw_messages: Vec<SipRecord>,
+}
+
+fn ended_by(c: &Call) -> Option<&'static str> {
+    let from = c.ended_from?;
+    if Some(from) == c.caller
+        || (Some(from) != c.callee && c.caller.is_some_and(|a| a.ip() == from.ip()))
+    {
+        Some("caller")
+    } else {
+        Some("callee")
+    }
+}
+
+fn stream_report(a: &Analysis, s: &RtpStream) -> StreamReport {
+    let sum = s.stats.summary();
+    let pt = s.main_payload_type();
+    let codec = s.codec(pt);
+    let voice = codec.as_ref().is_some_and(|c| {
+        c.clock_rate > 0
+            && c.clock_rate <= 48000
+            && !c.is_telephone_event()
+            && !c.is_comfort_noise()
+    });
+    let mos = voice.then(|| {
+        mos::estimate(
+            codec.as_ref().map_or("", |c| c.name.as_str()),
+            sum.loss_percent,
+            sum.jitter_mean_ms,
+            s.ptime_ms(),
+        )
+    });
+    StreamReport {
+        ssrc: format!("0x{:08X}", s.ssrc),
+        src: endpoint(&s.src),
+        dst: endpoint(&s.dst),
+        call_id: s.call.map(|c| a.calls[c].call_id.clone()),
+        payload_type: pt,
+        codec: codec.map(|c| c.name),
+        payload_types: s.payload_types.iter().map(|(p, _)| *p).collect(),
+        start: rfc3339(sum.first_ns),
+        duration_s: round3((sum.last_ns - sum.first_ns) as f64 / 1e9),
+        packets: sum.packets,
+        expected: sum.expected,
+        lost: sum.lost,
+        loss_percent: round3(sum.loss_percent),
+        duplicates: sum.duplicates,
+        out_of_order: sum.out_of_order,
+        sequence_errors: sum.sequence_errors,
+        max_delta_ms: round3(sum.max_delta_ms),
+        jitter_mean_ms: round3(sum.jitter_mean_ms),
+        jitter_max_ms: round3(sum.jitter_max_ms),
+        mos,
+        dtmf: s.dtmf.clone(),
+        rtcp_fraction_lost_percent: s
+            .rtcp_report
+            .map(|(f, _)| round3(f64::from(f) * 100.0 / 256.0)),
+    }
+}
+
+impl PcapDecodeResult {
+    /// Builds the report from a finished analysis.
+    pub fn from_analysis(
+        file: String,
+        a: &Analysis,
+        view: View,
+        ladder_call_id: Option<String>,
+    ) -> Self {
+        let first_ns = a.first_ns.unwrap_or(0);
+        let streams: Vec<StreamReport> = a.streams.iter().map(|s| stream_report(a, s)).collect();
+        let calls = a
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CallReport {
+                call_id: c.call_id.clone(),
+                from: c.from.clone(),
+                to: c.to.clone(),
+                start: rfc3339(c.invite_ns),
+                post_dial_delay_ms: c.ringing_ns.map(|t| ms_between(c.invite_ns, t)),
+                answer_ms: c.answer_ns.map(|t| ms_between(c.invite_ns, t)),
+                duration_s: match (c.answer_ns, c.bye_ns) {
+                    (Some(a), Some(b)) => Some(round3((b - a) as f64 / 1e9)),
+                    _ => None,
+                },
+                final_status: c.final_status,
+                ended_by: ended_by(c),
+                codecs: c.codecs.clone(),
+                transport: c.transport,
+                caller: c.caller.as_ref().map(endpoint),
+                callee: c.callee.as_ref().map(endpoint),
+                caller_media: c.caller_media.as_ref().map(endpoint),
+                callee_media: c.callee_media.as_ref().map(endpoint),
+                messages: c.messages,
+                streams: a
+                    .streams
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.call == Some(i))
+                    .map(|(j, _)| j)
+                    .collect(),
+            })
+            .collect();
+        Self {
+            file,
+            packets: a.packets,
+            malformed_reasons: a
+                .malformed_reasons
+                .iter()
+                .map(|(r, n)| MalformedReason {
+                    reason: r.clone(),
+                    count: *n,
+                })
+                .collect(),
+            truncated: a.truncated.clone(),
+            capture: Span {
+                first: a.first_ns.map(rfc3339),
+                last: a.first_ns.map(|_| rfc3339(a.last_ns)),
+                duration_s: round3((a.last_ns - first_ns) as f64 / 1e9),
+            },
+            sip: SipCounts {
+                messages: a.sip_messages,
+                requests: a.sip_requests.clone(),
+                responses: a
+                    .sip_responses
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), *v))
+                    .collect(),
+            },
+            calls,
+            streams,
+            rtcp_packets: a.rtcp_packets,
+            stun: a.stun.clone(),
+            stun_messages: a.stun_messages,
+            messages: a
+                .messages
+                .iter()
+                .map(|m| MessageReport {
+                    frame: m.frame,
+                    time: rfc3339(m.time_ns),
+                    src: endpoint(&m.src),
+                    dst: endpoint(&m.dst),
+                    transport: m.transport,
+                    message: m.summary.clone(),
+                    call_id: m.call_id.clone(),
+                    sdp: m.sdp,
+                })
+                .collect(),
+            view,
+            ladder_call_id,
+            first_ns,
+            raw_messages: a.messages.clone(),
+        }
+    }
+
+    fn rel(&self, ns: i64) -> String {
+        format!("{:.6}", (ns - self.first_ns) as f64 / 1e9)
+    }
+
+    /// The ladder (sequence diagram) of one dialog as text; `None` when the Call-ID is unknown.
+    pub fn ladder(&self, call_id: &str) -> Option<String> {
+        let msgs: Vec<&SipRecord> = self
+            .raw_messages
+            .iter()
+            .filter(|m| m.call_id == call_id)
+            .collect();
+        if msgs.is_empty() {
+            return None;
+        }
+        let mut hosts: Vec<SocketAddr> = Vec::new();
+        for m in &msgs {
+            for a in [m.src, m.dst] {
+                if !hosts.contains(&a) {
+                    hosts.push(a);
+                }
+            }
+        }
+        const COL: usize = 30;
+        let width = COL * (hosts.len() - 1) + 1;
+        let mut out = String::new();
+        let mut head = String::new();
+        for (i, h) in hosts.iter().enumerate() {
+            let label = endpoint(h);
+            let pos = i * COL;
+            while head.chars().count() < pos.saturating_sub(label.len() / 2) {
+                head.push(' ');
+            }
+            head.push_str(&label);
+            head.push(' ');
+        }
+        let _ = writeln!(out, "{:>12}  {}", "", head.trim_end());
+        for m in msgs {
+            let (a, b) = (
+                hosts.iter().position(|h| *h == m.src).unwrap_or(0),
+                hosts.iter().position(|h| *h == m.dst).unwrap_or(0),
+            );
+            let mut line: Vec<char> = vec![' '; width];
+            for i in 0..hosts.len() {
+                line[i * COL] = '|';
+            }
+            let (lo, hi) = (a.min(b) * COL, a.max(b) * COL);
+            let mut label = m
+                .summary
+                .split(' ')
+                .take(if m.status.is_some() { 4 } else { 1 })
+                .collect::<Vec<_>>()
+                .join(" ");
+            if m.sdp {
+                label.push_str(" (SDP)");
+            }
+            if hi > lo {
+                for c in line.iter_mut().take(hi).skip(lo + 1) {
+                    *c = '-';
+                }
+                if b > a {
+                    line[hi - 1] = '>';
+                } else {
+                    line[lo + 1] = '<';
+                }
+                let room = hi - lo - 3;
+                let label: String = label.chars().take(room).collect();
+                let start = lo + 2 + (room - label.chars().count()) / 2;
+                for (k, ch) in label.chars().enumerate() {
+                    line[start + k] = ch;
+                }
+            }
+            let _ = writeln!(
+                out,
+                "{:>12}  {}",
+                self.rel(m.time_ns),
+                line.into_iter().collect::<String>().trim_end()
+            );
+        }
+        Some(out)
+    }
+}
+
+fn opt_ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.0} ms"))
+}
+
+impl Describe for PcapDecodeResult {
+    fn verdict(&self) -> String {
+        let p = &self.packets;
+        format!(
+            "{} call(s), {} RTP stream(s), {} SIP message(s) in {} packets ({} decoded, {} ignored, {} malformed)",
+            self.calls.len(),
+            self.streams.len(),
+            self.sip.messages,
+            p.total,
+            p.decoded,
+            p.ignored,
+            p.malformed
+        )
+    }
+
+    fn sections(&self, verbose: bool) -> Vec<Section> {
+        let mut out = Vec::new();
+        match self.view {
+            View::Messages => {
+                out.push(Section::Table {
+                    title: "SIP messages".into(),
+                    header: [
+                        "#",
+                        "time (s)",
+                        "source → destination",
+                        "transport",
+                        "message",
+                        "Call-ID",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    rows: self
+                        .raw_messages
+                        .iter()
+                        .map(|m| {
+                            vec![
+                                m.frame.to_string(),
+                                self.rel(m.time_ns),
+                                format!("{} → {}", endpoint(&m.src), endpoint(&m.dst)),
+                                m.transport.to_string(),
+                                format!("{}{}", m.summary, if m.sdp { " (SDP)" } else { "" }),
+                                m.call_id.clone(),
+                            ]
+                        })
+                        .collect(),
+                });
+                return out;
+            }
+            View::Ladder => {
+                let id = self
+                    .ladder_call_id
+                    .clone()
+                    .or_else(|| self.calls.first().map(|c| c.call_id.clone()))
+                    .or_else(|| self.raw_messages.first().map(|m| m.call_id.clone()));
+                let body = id
+                    .as_deref()
+                    .and_then(|id| self.ladder(id))
+                    .unwrap_or_else(|| "no SIP dialog with that Call-ID in the capture\n".into());
+                out.push(Section::Text {
+                    title: format!("Ladder of Call-ID {}", id.unwrap_or_default()),
+                    body,
+                });
+                return out;
+            }
+            View::Summary | View::Streams => {}
+        }
+        if self.view == View::Summary {
+            let p = &self.packets;
+            let mut rows = vec![
+                ("file".to_string(), self.file.clone()),
+                (
+                    "packets".into(),
+                    format!(
+                        "{} = {} decoded + {} ignored + {} malformed",
+                        p.total, p.decoded, p.ignored, p.malformed
+                    ),
+                ),
+                (
+                    "time span".into(),
+                    format!(
+                        "{} (+{:.3} s)",
+                        self.capture.first.clone().unwrap_or_else(|| "-".into()),
+                        self.capture.duration_s
+                    ),
+                ),
+                (
+                    "SIP".into(),
+                    format!(
+                        "{} messages: {}",
+                        self.sip.messages,
+                        self.sip
+                            .requests
+                            .iter()
+                            .map(|(k, v)| format!("{k} {v}"))
+                            .chain(self.sip.responses.iter().map(|(k, v)| format!("{k} {v}")))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                ("RTCP".into(), format!("{} packets", self.rtcp_packets)),
+                ("STUN".into(), format!("{} messages", self.stun_messages)),
+            ];
+            if let Some(t) = &self.truncated {
+                rows.push(("truncated".into(), t.clone()));
+            }
+            for m in &self.malformed_reasons {
+                rows.push(("malformed".into(), format!("{} × {}", m.count, m.reason)));
+            }
+            out.push(Section::Facts {
+                title: "Capture".into(),
+                rows,
+            });
+            if !self.calls.is_empty() {
+                out.push(Section::Table {
+                    title: "Calls".into(),
+                    header: [
+                        "Call-ID",
+                        "from → to",
+                        "start",
+                        "post-dial",
+                        "answer",
+                        "duration",
+                        "status",
+                        "ended by",
+                        "codecs",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                    rows: self
+                        .calls
+                        .iter()
+                        .map(|c| {
+                            vec![
+                                c.call_id.clone(),
+                                format!("{} → {}", c.from, c.to),
+                                c.start.clone(),
+                                opt_ms(c.post_dial_delay_ms),
+                                opt_ms(c.answer_ms),
+                                c.duration_s
+                                    .map_or_else(|| "-".into(), |d| format!("{d:.1} s")),
+                                c.final_status.map_or_else(|| "-".into(), |s| s.to_string()),
+                                c.ended_by.unwrap_or("-").to_string(),
+                                c.codecs.join(" "),
+                            ]
+                        })
+                        .collect(),
+                });
+            }
+        }
+        if !self.streams.is_empty() {
+            let full = self.view == View::Streams || verbose;
+            let mut header = vec![
+                "SSRC",
+                "source → destination",
+                "codec",
+                "packets",
+                "lost",
+                "jitter mean/max",
+                "max delta",
+                "MOS (est.)",
+            ];
+            if full {
+                header.extend(["dup", "out of order", "seq errors", "DTMF", "Call-ID"]);
+            }
+            out.push(Section::Table {
+                title: "RTP streams".into(),
+                header: header.into_iter().map(String::from).collect(),
+                rows: self
+                    .streams
+                    .iter()
+                    .map(|s| {
+                        let c = s.codec.as_ref().map(|n| codec::Codec::new(n.clone(), 0));
+                        let mut row = vec![
+                            s.ssrc.clone(),
+                            format!("{} → {}", s.src, s.dst),
+                            codec::label(c.as_ref(), s.payload_type),
+                            s.packets.to_string(),
+                            format!("{} ({:.1}%)", s.lost, s.loss_percent),
+                            format!("{:.2} / {:.2} ms", s.jitter_mean_ms, s.jitter_max_ms),
+                            format!("{:.1} ms", s.max_delta_ms),
+                            s.mos.map_or_else(|| "-".into(), |m| format!("{m:.2}")),
+                        ];
+                        if full {
+                            row.extend([
+                                s.duplicates.to_string(),
+                                s.out_of_order.to_string(),
+                                s.sequence_errors.to_string(),
+                                s.dtmf.clone(),
+                                s.call_id.clone().unwrap_or_default(),
+                            ]);
+                        }
+                        row
+                    })
+                    .collect(),
+            });
+        }
+        if self.view == View::Summary && !self.stun.is_empty() {
+            let limit = if verbose { usize::MAX } else { 20 };
+            out.push(Section::Table {
+                title: format!(
+                    "STUN ({} messages{})",
+                    self.stun_messages,
+                    if self.stun.len() > limit {
+                        ", first 20; -v for all"
+                    } else {
+                        ""
+                    }
+                ),
+                header: [
+                    "#",
+                    "source → destination",
+                    "message",
+                    "mapped address",
+                    "other / origin",
+                ]
+                .map(String::from)
+                .to_vec(),
+                rows: self
+                    .stun
+                    .iter()
+                    .take(limit)
+                    .map(|s| {
+                        vec![
+                            s.frame.to_string(),
+                            format!("{} → {} ({})", s.src, s.dst, s.transport),
+                            format!(
+                                "{} {}{}",
+                                s.method,
+                                s.class,
+                                if s.classic { " (RFC 3489)" } else { "" }
+                            ),
+                            s.xor_mapped_address
+                                .clone()
+                                .or_else(|| s.mapped_address.clone())
+                                .unwrap_or_default(),
+                            [s.other_address.clone(), s.response_origin.clone()]
+                                .into_iter()
+                                .flatten()
+                                .collect::<Vec<_>>()
+                                .join(" / "),
+                        ]
+                    })
+                    .collect(),
+            });
+        }
+        out
+    }
+}
+
+/// Findings about the capture: failed and unfinished calls, one-way audio, NAT trouble in
+/// signalling and media, poor streams, and what could not be read.
+pub fn findings(a: &Analysis, r: &PcapDecodeResult) -> Vec<Finding> {
+    use Severity::{Critical, Info, Warning};
+    let mut f = Vec::new();
+    if let Some(t) = &r.truncated {
+        f.push(Finding::new(
+            "CAPTURE_TRUNCATED",
+            Warning,
+            format!("the capture is incomplete: {t}; the report covers what came before"),
+        ));
+    }
+    if r.packets.malformed > 0 {
+        let top = r
+            .malformed_reasons
+            .iter()
+            .max_by_key(|m| m.count)
+            .map(|m| m.reason.clone())
+            .unwrap_or_default();
+        f.push(Finding::new(
+            "MALFORMED_PACKETS",
+            Info,
+            format!(
+                "{} packets could not be decoded (most often: {top})",
+                r.packets.malformed
+            ),
+        ));
+    }
+    for (i, c) in a.calls.iter().enumerate() {
+        let cr = &r.calls[i];
+        let who = format!("call {} ({} → {})", c.call_id, c.from, c.to);
+        match c.final_status {
+            Some(s) if s == 487 || (c.cancelled && s >= 300) => f.push(Finding::new(
+                "CALL_CANCELLED",
+                Info,
+                format!("{who} was cancelled by the caller before it was answered"),
+            )),
+            Some(s) if s >= 300 => {
+                let reason = a
+                    .messages
+                    .iter()
+                    .rev()
+                    .find(|m| m.call_id == c.call_id && m.status == Some(s))
+                    .map(|m| m.summary.clone())
+                    .unwrap_or_else(|| s.to_string());
+                f.push(Finding::new(
+                    "CALL_FAILED",
+                    Warning,
+                    format!("{who} failed: {reason}"),
+                ));
+            }
+            None if !c.cancelled => f.push(Finding::new(
+                "NO_FINAL_RESPONSE",
+                Warning,
+                format!("{who} never got a final answer to its INVITE in this capture"),
+            )),
+            _ => {}
+        }
+        if c.answer_ns.is_some() && c.bye_ns.is_none() {
+            f.push(Finding::new(
+                "NO_BYE",
+                Warning,
+                format!("{who} was answered but no BYE was seen: it was still up when the capture ended, or the BYE was lost (e.g. a NAT binding expired)"),
+            ));
+        }
+        if !c.private_addresses.is_empty() {
+            let list: Vec<String> = c
+                .private_addresses
+                .iter()
+                .map(|(w, addr, src)| format!("{w} {addr} (sent from {src})"))
+                .collect();
+            f.push(Finding::new(
+                "PRIVATE_ADDRESS_IN_SIGNALLING",
+                Warning,
+                format!(
+                    "{who}: private/CGNAT addresses in signalling sent from a public address: {}; the far end cannot reach them without NAT traversal (rport, symmetric RTP, a media relay)",
+                    list.join(", ")
+                ),
+            ));
+        }
+        for sign in &c.alg_signs {
+            f.push(Finding::new(
+                "SIP_ALG_SUSPECTED",
+                Warning,
+                format!("{who}: {sign}"),
+            ));
+        }
+        for (expected, actual) in &c.media_mismatch {
+            f.push(Finding::new(
+                "MEDIA_SOURCE_MISMATCH",
+                Warning,
+                format!(
+                    "{who}: RTP arrives from {actual} but SDP announced {expected}: the receiver must latch onto the real source (symmetric RTP / comedia) or send its audio to the wrong place"
+                ),
+            ));
+        }
+        if c.answer_ns.is_some() {
+            // Direction of each stream: towards the caller's or the callee's SDP endpoint.
+            let towards_caller = |s: &RtpStream| {
+                if Some(s.dst) == c.caller_media || Some(s.src) == c.callee_media {
+                    Some(true)
+                } else if Some(s.dst) == c.callee_media || Some(s.src) == c.caller_media {
+                    Some(false)
+                } else {
+                    None
+                }
+            };
+            let dirs: Vec<Option<bool>> = cr
+                .streams
+                .iter()
+                .map(|&s| towards_caller(&a.streams[s]))
+                .collect();
+            let to_caller = dirs.contains(&Some(true));
+            let to_callee = dirs.contains(&Some(false));
+            if cr.streams.is_empty() {
+                f.push(Finding::new(
+                    "NO_MEDIA",
+                    Warning,
+                    format!("{who} was answered but no RTP of it is in the capture (media may take another path than the capture point saw)"),
+                ));
+            } else if to_caller != to_callee {
+                let (has, missing) = if to_caller {
+                    ("callee → caller", "caller → callee")
+                } else {
+                    ("caller → callee", "callee → caller")
+                };
+                f.push(Finding::new(
+                    "ONE_WAY_AUDIO",
+                    Critical,
+                    format!("{who}: RTP flows {has} only; nothing {missing}: one-way audio, typically NAT (media sent to a private or wrong address) or a firewall"),
+                ));
+            }
+        }
+    }
+    for (i, s) in a.streams.iter().enumerate() {
+        let sr = &r.streams[i];
+        let in_one_way_call = s.call.is_some_and(|c| {
+            f.iter()
+                .any(|x| x.code == "ONE_WAY_AUDIO" && x.message.contains(&a.calls[c].call_id))
+        });
+        if !in_one_way_call && sr.packets >= 10 && !a.has_return(s) {
+            f.push(Finding::new(
+                "RTP_NO_RETURN",
+                Warning,
+                format!(
+                    "RTP {} → {} (SSRC {}): {} never sends RTP back",
+                    sr.src, sr.dst, sr.ssrc, sr.dst
+                ),
+            ));
+        }
+        if let Some(m) = sr.mos
+            && m < 3.6
+            && sr.packets >= 10
+        {
+            f.push(Finding::new(
+                "POOR_AUDIO_QUALITY",
+                Warning,
+                format!(
+                    "RTP {} → {} (SSRC {}): estimated MOS {m:.2} with {:.1}% loss and {:.1} ms mean jitter",
+                    sr.src, sr.dst, sr.ssrc, sr.loss_percent, sr.jitter_mean_ms
+                ),
+            ));
+        }
+    }
+    if r.packets.decoded == 0 && r.packets.total > 0 {
+        f.push(Finding::new(
+            "NO_VOIP",
+            Info,
+            "no SIP, RTP, RTCP or STUN was found (RTP without signalling needs --rtp-heuristics)",
+        ));
+    }
+    f
+}
+
+/// Problem when anything at warning level or above was found.
+pub fn status(findings: &[Finding]) -> Status {
+    if findings.iter().any(|f| f.severity >= Severity::Warning) {
+        Status::Problem
+    } else {
+        Status::Ok
+    }
+}
