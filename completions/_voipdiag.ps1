@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('nat-probe', 'nat-probe', [CompletionResultType]::ParameterValue, 'Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that means for calls')
             [CompletionResult]::new('sip-options', 'sip-options', [CompletionResultType]::ParameterValue, 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)')
             [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept')
+            [CompletionResult]::new('pcap-decode', 'pcap-decode', [CompletionResultType]::ParameterValue, 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages generated from these definitions')
             break
         }
@@ -109,6 +110,25 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--unregister', '--unregister', [CompletionResultType]::ParameterName, 'Remove our binding (Expires: 0)')
             [CompletionResult]::new('--auth-int', '--auth-int', [CompletionResultType]::ParameterName, 'Prefer qop=auth-int when the registrar offers it')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the TLS certificate (the connection is then open to interception)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (the report) instead of text')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('--ipv4', '--ipv4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'voipdiag;pcap-decode' {
+            [CompletionResult]::new('--view', '--view', [CompletionResultType]::ParameterName, 'What the human output shows (--json always carries everything)')
+            [CompletionResult]::new('--call-id', '--call-id', [CompletionResultType]::ParameterName, 'The dialog for --view ladder (default: the first call)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
+            [CompletionResult]::new('--rtp-heuristics', '--rtp-heuristics', [CompletionResultType]::ParameterName, 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark''s rtp.heuristic_rtp)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (the report) instead of text')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')

@@ -22,6 +22,9 @@ _voipdiag() {
             voipdiag,nat-probe)
                 cmd="voipdiag__subcmd__nat__subcmd__probe"
                 ;;
+            voipdiag,pcap-decode)
+                cmd="voipdiag__subcmd__pcap__subcmd__decode"
+                ;;
             voipdiag,register)
                 cmd="voipdiag__subcmd__register"
                 ;;
@@ -35,7 +38,7 @@ _voipdiag() {
 
     case "${cmd}" in
         voipdiag)
-            opts="-v -4 -6 -h -V --json --timeout --verbose --color --ipv4 --ipv6 --help --version nat-probe sip-options register generate"
+            opts="-v -4 -6 -h -V --json --timeout --verbose --color --ipv4 --ipv6 --help --version nat-probe sip-options register pcap-decode generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -102,6 +105,36 @@ _voipdiag() {
                     return 0
                     ;;
                 --lifetime-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__pcap__subcmd__decode)
+            opts="-v -4 -6 -h -V --view --call-id --rtp-heuristics --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --view)
+                    COMPREPLY=($(compgen -W "summary messages ladder streams" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

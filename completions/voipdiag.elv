@@ -34,6 +34,7 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand nat-probe 'Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that means for calls'
             cand sip-options 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)'
             cand register 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept'
+            cand pcap-decode 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
             cand generate 'Write shell completions and man pages generated from these definitions'
         }
         &'voipdiag;nat-probe'= {
@@ -103,6 +104,24 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --unregister 'Remove our binding (Expires: 0)'
             cand --auth-int 'Prefer qop=auth-int when the registrar offers it'
             cand --insecure 'Do not verify the TLS certificate (the connection is then open to interception)'
+            cand --json 'Print one JSON document (the report) instead of text'
+            cand -v 'Show decoded messages on stderr (-vv adds hex dumps)'
+            cand --verbose 'Show decoded messages on stderr (-vv adds hex dumps)'
+            cand -4 'Use IPv4 only'
+            cand --ipv4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --ipv6 'Use IPv6 only'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'voipdiag;pcap-decode'= {
+            cand --view 'What the human output shows (--json always carries everything)'
+            cand --call-id 'The dialog for --view ladder (default: the first call)'
+            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
+            cand --color 'When to colour the human output'
+            cand --rtp-heuristics 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark''s rtp.heuristic_rtp)'
             cand --json 'Print one JSON document (the report) instead of text'
             cand -v 'Show decoded messages on stderr (-vv adds hex dumps)'
             cand --verbose 'Show decoded messages on stderr (-vv adds hex dumps)'

@@ -37,6 +37,7 @@ complete -c voipdiag -n "__fish_voipdiag_needs_command" -s V -l version -d 'Prin
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "nat-probe" -d 'Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that means for calls'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "sip-options" -d 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "register" -d 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept'
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "pcap-decode" -d 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "generate" -d 'Write shell completions and man pages generated from these definitions'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l server -d 'STUN server HOST[:PORT] (default port 3478; repeatable). The first one that supports RFC 5780 runs the behaviour tests. Default: a built-in list of public servers' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l transport -d 'Transport to STUN over. With udp, TCP is tried as well to tell "UDP blocked" from "server down"; tcp only learns the public address' -r -f -a "udp\t'STUN over UDP (RFC 8489 §6.2.1)'
@@ -105,6 +106,22 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 4 -l ipv4
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s V -l version -d 'Print version'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l view -d 'What the human output shows (--json always carries everything)' -r -f -a "summary\t'Calls, RTP streams and findings'
+messages\t'Every SIP message: time, source → destination, method or status, Call-ID'
+ladder\t'A sequence diagram of one dialog (`--call-id`, default the first call)'
+streams\t'All RTP stream statistics'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l call-id -d 'The dialog for --view ladder (default: the first call)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
+always\t'Always'
+never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l rtp-heuristics -d 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark\'s rtp.heuristic_rtp)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l json -d 'Print one JSON document (the report) instead of text'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s 4 -l ipv4 -d 'Use IPv4 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s 6 -l ipv6 -d 'Use IPv6 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s V -l version -d 'Print version'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'

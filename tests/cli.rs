@@ -92,7 +92,7 @@ fn completions_and_man_pages_are_fresh() {
     }
     assert_eq!(
         checked,
-        5 + 4,
+        5 + 5,
         "5 shells + main page + one page per subcommand"
     );
     let _ = std::fs::remove_dir_all(tmp);

@@ -17,6 +17,10 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v knotd >/dev/null || need+=(knot)
 command -v sipsak >/dev/null || need+=(sipsak)
 command -v sipp >/dev/null || need+=(sip-tester)
+command -v tshark >/dev/null || need+=(tshark)
+command -v dumpcap >/dev/null || need+=(tshark)
+command -v sngrep >/dev/null || need+=(sngrep)
+command -v /usr/bin/time >/dev/null || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "setup: need root to apt-get install ${need[*]}" >&2; exit 1; }
   export DEBIAN_FRONTEND=noninteractive

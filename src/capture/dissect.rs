@@ -118,6 +118,8 @@ pub struct Dissector {
     held: HashMap<FragKey, (u32, i64)>,
     reassembled: Vec<u8>,
     frames: u64,
+    /// Frames of datagrams given up on when too many were pending.
+    dropped: u64,
 }
 
 impl std::fmt::Debug for Dissector {
@@ -144,7 +146,7 @@ impl Dissector {
 
     /// Frames still held in incomplete IP datagrams.
     pub fn held_fragments(&self) -> u64 {
-        self.held.values().map(|(n, _)| u64::from(*n)).sum()
+        self.dropped + self.held.values().map(|(n, _)| u64::from(*n)).sum::<u64>()
     }
 
     /// Dissects one frame of the given link type captured at `time_ns`.
@@ -239,6 +241,11 @@ impl Dissector {
                     entry.0 += 1;
                     if self.held.len() > MAX_PENDING_DATAGRAMS {
                         self.expire(i64::MAX);
+                        self.dropped += self
+                            .held
+                            .drain()
+                            .map(|(_, (n, _))| u64::from(n))
+                            .sum::<u64>();
                     }
                     return Ok(Dissected::Fragment);
                 }

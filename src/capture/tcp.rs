@@ -52,7 +52,11 @@ impl Stream {
                 self.data.clear();
                 self.pending_bytes += payload.len();
                 self.pending.insert(seq, payload.to_vec());
-                self.next_seq = self.pending.keys().copied().min_by_key(|k| seq_diff(*k, next));
+                self.next_seq = self
+                    .pending
+                    .keys()
+                    .copied()
+                    .min_by_key(|k| seq_diff(*k, next));
                 self.drain();
                 return Segment::Data;
             }

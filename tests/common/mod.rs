@@ -97,3 +97,21 @@ pub fn shared_dir() -> Option<std::path::PathBuf> {
         .chain([manifest.join("../shared"), "/work/shared".into()])
         .find(|p| p.is_dir())
 }
+
+/// Whether `tool` is installed; says why not and returns false (panics in CI, where
+/// `VOIPDIAG_LAB_REQUIRED=1`). For oracle tools such as tshark that need no root.
+pub fn tool_available(tool: &str, hint: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        let why = format!("{tool} is not installed ({hint})");
+        if std::env::var("VOIPDIAG_LAB_REQUIRED").as_deref() == Ok("1") {
+            panic!("required in CI: {why}");
+        }
+        eprintln!("SKIP: {why}");
+    }
+    found
+}
