@@ -19,6 +19,7 @@ use crate::rtp::stats::{Arrival, StreamStats};
 use crate::rtp::{self as rtpmod, header as rtph};
 use crate::sdp;
 use crate::sip::message::{Message, NameAddr, StartLine, looks_like_start};
+use crate::sip::target::{Host, Target};
 use crate::stun::message as stunmsg;
 
 /// Message records kept for the `messages` and `ladder` views.
@@ -238,6 +239,39 @@ pub struct StunRecord {
     pub software: Option<String>,
 }
 
+impl StunRecord {
+    /// A record with what the header gives: class and method from the message type, the
+    /// transaction ID in hex; the attributes are filled in by the caller.
+    fn header(
+        f: &Frame<'_>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        transport: &'static str,
+        message_type: u16,
+        transaction_id: &[u8],
+    ) -> Self {
+        let (class, method) = stunmsg::message_type(message_type);
+        Self {
+            frame: f.number,
+            time_ns: f.time_ns,
+            src: endpoint(&src),
+            dst: endpoint(&dst),
+            transport,
+            class: class.as_str().into(),
+            method: stunmsg::method_name(method),
+            transaction_id: hex::encode(transaction_id),
+            classic: false,
+            xor_mapped_address: None,
+            mapped_address: None,
+            other_address: None,
+            response_origin: None,
+            change_request: None,
+            error: None,
+            software: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TcpKind {
     Unknown,
@@ -318,26 +352,17 @@ fn uri_of(v: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
+/// The IP literal of a Via sent-by or a (Contact) URI, through the SIP target parser;
+/// `None` for host names.
 fn host_ip(uri_or_host: &str) -> Option<IpAddr> {
-    // Via sent-by or a URI's host part, with or without port / brackets.
     let s = uri_or_host
         .trim()
         .trim_start_matches('<')
         .trim_end_matches('>');
-    let s = s
-        .strip_prefix("sips:")
-        .or_else(|| s.strip_prefix("sip:"))
-        .unwrap_or(s);
-    let s = s.rsplit('@').next().unwrap_or(s);
-    let s = s.split([';', '?', '>']).next().unwrap_or(s);
-    if let Some(rest) = s.strip_prefix('[') {
-        return rest.split(']').next()?.parse().ok();
+    match s.parse::<Target>().ok()?.host {
+        Host::Ip(ip) => Some(ip),
+        Host::Name(_) => None,
     }
-    let host = match s.matches(':').count() {
-        0 | 1 => s.split(':').next().unwrap_or(s),
-        _ => s,
-    };
-    host.parse().ok()
 }
 
 impl Analysis {
@@ -563,38 +588,11 @@ impl Analysis {
         {
             return None;
         }
-        self.stun_messages += 1;
         self.stun_flows.insert(flow_key(src, dst));
-        if self.stun.len() < MAX_STUN {
-            let class = match kind & 0x0110 {
-                0x0000 => "request",
-                0x0100 => "success-response",
-                _ => "error-response",
-            };
-            self.stun.push(StunRecord {
-                frame: f.number,
-                time_ns: f.time_ns,
-                src: endpoint(&src),
-                dst: endpoint(&dst),
-                transport: "UDP",
-                class: class.into(),
-                method: if kind & 0x000f == 1 {
-                    "binding"
-                } else {
-                    "shared-secret"
-                }
-                .into(),
-                transaction_id: hex::encode(&p[4..20]),
-                classic: true,
-                xor_mapped_address: None,
-                mapped_address: None,
-                other_address: None,
-                response_origin: None,
-                change_request: None,
-                error: None,
-                software: None,
-            });
-        }
+        // RFC 3489's transaction ID is the 128 bits after the length.
+        let mut record = StunRecord::header(f, src, dst, "UDP", kind, &p[4..20]);
+        record.classic = true;
+        self.push_stun(record);
         Some(Class::Decoded)
     }
 
@@ -606,92 +604,49 @@ impl Analysis {
         transport: &'static str,
         p: &[u8],
     ) -> Class {
-        self.stun_messages += 1;
-        let method_name = |m: u16| match m {
-            0x001 => "binding".to_string(),
-            0x003 => "allocate".to_string(),
-            0x004 => "refresh".to_string(),
-            0x006 => "send".to_string(),
-            0x007 => "data".to_string(),
-            0x008 => "create-permission".to_string(),
-            0x009 => "channel-bind".to_string(),
-            other => format!("0x{other:03x}"),
-        };
-        let (record, class) = match stunmsg::decode(p) {
+        // The caller checked the header, so the type and transaction ID are there.
+        let mut record = StunRecord::header(
+            f,
+            src,
+            dst,
+            transport,
+            u16::from_be_bytes([p[0], p[1]]),
+            &p[8..20],
+        );
+        let class = match stunmsg::decode(p) {
             Ok(m) => {
-                let cls = serde_json::to_value(m.class)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                (
-                    StunRecord {
-                        frame: f.number,
-                        time_ns: f.time_ns,
-                        src: endpoint(&src),
-                        dst: endpoint(&dst),
-                        transport,
-                        class: cls,
-                        method: method_name(m.method),
-                        transaction_id: hex::encode(m.transaction_id),
-                        classic: false,
-                        xor_mapped_address: m.xor_mapped_address.map(|a| a.to_string()),
-                        mapped_address: m.mapped_address.map(|a| a.to_string()),
-                        other_address: m.other_address.map(|a| a.to_string()),
-                        response_origin: m.response_origin.map(|a| a.to_string()),
-                        change_request: m.change_request.map(|c| {
-                            match (c.change_ip, c.change_port) {
-                                (true, true) => "ip+port",
-                                (true, false) => "ip",
-                                (false, true) => "port",
-                                (false, false) => "none",
-                            }
-                            .to_string()
-                        }),
-                        error: m.error_code.map(|(c, r)| format!("{c} {r}")),
-                        software: m.software,
-                    },
-                    Class::Decoded,
-                )
+                record.xor_mapped_address = m.xor_mapped_address.map(|a| a.to_string());
+                record.mapped_address = m.mapped_address.map(|a| a.to_string());
+                record.other_address = m.other_address.map(|a| a.to_string());
+                record.response_origin = m.response_origin.map(|a| a.to_string());
+                record.change_request = m.change_request.map(|c| {
+                    match (c.change_ip, c.change_port) {
+                        (true, true) => "ip+port",
+                        (true, false) => "ip",
+                        (false, true) => "port",
+                        (false, false) => "none",
+                    }
+                    .to_string()
+                });
+                record.error = m.error_code.map(|(c, r)| format!("{c} {r}"));
+                record.software = m.software;
+                Class::Decoded
             }
             Err(e) => {
-                // Header is fine (checked by the caller); the attributes are not. Keep what the
-                // header says and count the frame as malformed.
-                let t = u16::from_be_bytes([p[0], p[1]]);
-                let method = (t & 0x000f) | ((t & 0x00e0) >> 1) | ((t & 0x3e00) >> 2);
-                let class = match t & 0x0110 {
-                    0x0000 => "request",
-                    0x0010 => "indication",
-                    0x0100 => "success-response",
-                    _ => "error-response",
-                };
-                let c = self.malformed(format!("STUN: {e}"));
-                (
-                    StunRecord {
-                        frame: f.number,
-                        time_ns: f.time_ns,
-                        src: endpoint(&src),
-                        dst: endpoint(&dst),
-                        transport,
-                        class: class.into(),
-                        method: method_name(method),
-                        transaction_id: hex::encode(&p[8..20]),
-                        classic: false,
-                        xor_mapped_address: None,
-                        mapped_address: None,
-                        other_address: None,
-                        response_origin: None,
-                        change_request: None,
-                        error: Some(format!("undecodable: {e}")),
-                        software: None,
-                    },
-                    c,
-                )
+                // The attributes are not decodable: keep what the header says.
+                record.error = Some(format!("undecodable: {e}"));
+                self.malformed(format!("STUN: {e}"))
             }
         };
+        self.push_stun(record);
+        class
+    }
+
+    fn push_stun(&mut self, record: StunRecord) {
+        self.stun_messages += 1;
         if self.stun.len() < MAX_STUN {
             self.stun.push(record);
         }
-        class
     }
 
     fn rtcp(&mut self, p: &[u8]) -> Class {
@@ -708,7 +663,7 @@ impl Analysis {
             }
             // The rtcp crate rejects some valid packets (feedback formats it does not know) and
             // all SRTCP (encrypted after the first header): a consistent first header is RTCP.
-            Err(_) if rtpmod::rtcp::first_header_ok(p) => {
+            Err(_) if rtph::looks_like_rtcp(p) => {
                 self.rtcp_packets += 1;
                 Class::Decoded
             }

@@ -40,7 +40,7 @@ fn rfc3339(ns: i64) -> String {
 }
 
 fn ms_between(a: i64, b: i64) -> f64 {
-    ((b - a) as f64 / 1e3).round() / 1e3
+    round3((b - a) as f64 / 1e6)
 }
 
 fn round3(x: f64) -> f64 {

@@ -68,6 +68,12 @@ pub fn static_codec(pt: u8) -> Option<Codec> {
         .map(|(_, n, r)| Codec::new(*n, *r))
 }
 
+/// Whether a payload type is one of the static comfort-noise types: 13 (RFC 3389) and the
+/// old 19 (RFC 1890), which are what Wireshark leaves out of delta and jitter figures.
+pub fn is_static_comfort_noise(pt: u8) -> bool {
+    STATIC.iter().any(|(p, name, _)| *p == pt && *name == "CN")
+}
+
 /// Clock rate (Hz) for a dynamic payload known only by its encoding name, when `a=rtpmap`
 /// carried no rate we could use; 0 when unknown.
 pub fn clock_rate_for_name(name: &str) -> u32 {
@@ -106,6 +112,7 @@ mod tests {
         assert_eq!(static_codec(96), None);
         assert_eq!(static_codec(2), None, "PT 2 was unassigned by RFC 3551");
         assert!(static_codec(13).unwrap().is_comfort_noise());
+        assert!(is_static_comfort_noise(19) && !is_static_comfort_noise(8));
         assert_eq!(clock_rate_for_name("opus"), 48000);
         assert_eq!(clock_rate_for_name("x-unknown"), 0);
     }

@@ -126,13 +126,6 @@ pub fn parse(buf: &[u8]) -> Result<Compound, String> {
     Ok(out)
 }
 
-/// Whether the first RTCP header of a datagram is consistent (version 2, a packet type of
-/// 192–223, a length within the datagram): true for SRTCP (RFC 3711 §3.4), whose later
-/// packets are encrypted, and for feedback formats the `rtcp` crate does not parse.
-pub fn first_header_ok(buf: &[u8]) -> bool {
-    crate::rtp::header::looks_like_rtcp(buf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,10 +94,6 @@ pub struct StreamSummary {
     pub last_ns: i64,
 }
 
-fn is_cn(pt: u8) -> bool {
-    pt == 13 || pt == 19
-}
-
 impl StreamStats {
     /// Accounts for one packet. Packets must be given in arrival order.
     pub fn add(&mut self, a: &Arrival) {
@@ -150,8 +146,8 @@ impl StreamStats {
             self.sequence_errors += 1;
         }
 
-        let cn = is_cn(a.payload_type);
-        let follows_cn = is_cn(self.last_pt);
+        let cn = super::codec::is_static_comfort_noise(a.payload_type);
+        let follows_cn = super::codec::is_static_comfort_noise(self.last_pt);
         self.last_pt = a.payload_type;
 
         let delta_ms = (a.time_ns - self.seq_time_ns) as f64 / NS_PER_MS;

@@ -47,6 +47,48 @@ pub enum Class {
     ErrorResponse,
 }
 
+impl Class {
+    /// The class as written in reports: `request`, `indication`, `success-response`,
+    /// `error-response` (the serde form too).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Request => "request",
+            Class::Indication => "indication",
+            Class::SuccessResponse => "success-response",
+            Class::ErrorResponse => "error-response",
+        }
+    }
+}
+
+/// Class and method from the 16-bit message type (RFC 8489 §5: the class bits C1 C0 sit at
+/// 0x0100 and 0x0010, the 12 method bits around them). RFC 3489 types decode the same way.
+pub fn message_type(t: u16) -> (Class, u16) {
+    let class = match t & 0x0110 {
+        0x0000 => Class::Request,
+        0x0010 => Class::Indication,
+        0x0100 => Class::SuccessResponse,
+        _ => Class::ErrorResponse,
+    };
+    let method = (t & 0x000f) | ((t & 0x00e0) >> 1) | ((t & 0x3e00) >> 2);
+    (class, method)
+}
+
+/// Method name: Binding (RFC 8489), RFC 3489's Shared Secret, the TURN methods (RFC 8656
+/// §17), else the number in hex.
+pub fn method_name(method: u16) -> String {
+    match method {
+        0x001 => "binding".into(),
+        0x002 => "shared-secret".into(),
+        0x003 => "allocate".into(),
+        0x004 => "refresh".into(),
+        0x006 => "send".into(),
+        0x007 => "data".into(),
+        0x008 => "create-permission".into(),
+        0x009 => "channel-bind".into(),
+        other => format!("0x{other:03x}"),
+    }
+}
+
 /// An owned, flattened view of one decoded STUN message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StunMessage {
@@ -345,13 +387,12 @@ impl fmt::Display for StunMessage {
         } else {
             format!("method 0x{:03x}", self.method)
         };
-        let class = match self.class {
-            Class::Request => "request",
-            Class::Indication => "indication",
-            Class::SuccessResponse => "success-response",
-            Class::ErrorResponse => "error-response",
-        };
-        write!(f, "{method} {class} tid={}", tid_hex(&self.transaction_id))?;
+        write!(
+            f,
+            "{method} {} tid={}",
+            self.class.as_str(),
+            tid_hex(&self.transaction_id)
+        )?;
         if let Some(c) = self.change_request {
             write!(
                 f,
@@ -472,6 +513,17 @@ mod tests {
 
     fn sa(s: &str) -> SocketAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn message_type_splits_class_and_method() {
+        assert_eq!(message_type(0x0001), (Class::Request, 1));
+        assert_eq!(message_type(0x0101), (Class::SuccessResponse, 1));
+        assert_eq!(message_type(0x0111), (Class::ErrorResponse, 1));
+        assert_eq!(message_type(0x0016), (Class::Indication, 6));
+        assert_eq!(method_name(6), "send");
+        assert_eq!(method_name(0x0ab), "0x0ab");
+        assert_eq!(Class::SuccessResponse.as_str(), "success-response");
     }
 
     #[test]
