@@ -16,6 +16,9 @@ _voipdiag() {
             ",$1")
                 cmd="voipdiag"
                 ;;
+            voipdiag,enum-lookup)
+                cmd="voipdiag__subcmd__enum__subcmd__lookup"
+                ;;
             voipdiag,generate)
                 cmd="voipdiag__subcmd__generate"
                 ;;
@@ -38,12 +41,50 @@ _voipdiag() {
 
     case "${cmd}" in
         voipdiag)
-            opts="-v -4 -6 -h -V --json --timeout --verbose --color --ipv4 --ipv6 --help --version nat-probe sip-options register pcap-decode generate"
+            opts="-v -4 -6 -h -V --json --timeout --verbose --color --ipv4 --ipv6 --help --version nat-probe sip-options register pcap-decode enum-lookup generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__enum__subcmd__lookup)
+            opts="-v -4 -6 -h -V --sip-domain --suffix --service --server --tcp --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sip-domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --suffix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

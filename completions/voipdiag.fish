@@ -38,6 +38,7 @@ complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "nat-probe" -d 'Di
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "sip-options" -d 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "register" -d 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "pcap-decode" -d 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "enum-lookup" -d 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "generate" -d 'Write shell completions and man pages generated from these definitions'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l server -d 'STUN server HOST[:PORT] (default port 3478; repeatable). The first one that supports RFC 5780 runs the behaviour tests. Default: a built-in list of public servers' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l transport -d 'Transport to STUN over. With udp, TCP is tried as well to tell "UDP blocked" from "server down"; tcp only learns the public address' -r -f -a "udp\t'STUN over UDP (RFC 8489 §6.2.1)'
@@ -122,6 +123,21 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s 4 -l i
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s V -l version -d 'Print version'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l sip-domain -d 'Locate the SIP servers of this domain (RFC 3263), like sip:DOMAIN' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l suffix -d 'ENUM tree to look in, tried in the order given (default e164.arpa; give it as well to try it after a private tree)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l service -d 'Only this enumservice, e.g. E2U+sip, sip, E2U+voice:tel (default: all)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l server -d 'Ask this nameserver, ADDR[:PORT], instead of the system\'s (/etc/resolv.conf)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
+always\t'Always'
+never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l tcp -d 'Query over TCP only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l json -d 'Print one JSON document (the report) instead of text'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s 4 -l ipv4 -d 'Use IPv4 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s 6 -l ipv6 -d 'Use IPv6 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s V -l version -d 'Print version'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'

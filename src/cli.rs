@@ -100,6 +100,10 @@ pub enum Command {
     /// in signalling and media (pcap/pcapng; RFC 3550 loss and jitter).
     #[command(after_help = PCAP_DECODE_HELP)]
     PcapDecode(PcapDecodeArgs),
+    /// Where does this number route, which servers take calls for this domain? ENUM
+    /// (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains.
+    #[command(after_help = ENUM_LOOKUP_HELP)]
+    EnumLookup(EnumLookupArgs),
     /// Write shell completions and man pages generated from these definitions.
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -118,6 +122,28 @@ ports SDP announced; --rtp-heuristics also finds unsignalled streams. MOS is an 
 
 JSON result keys: packets, malformed_reasons, truncated, capture, sip, calls, streams,
 rtcp_packets, stun, stun_messages, messages.";
+
+const ENUM_LOOKUP_HELP: &str = "\
+Examples:
+  voipdiag enum-lookup +43 1 979 3321
+  voipdiag enum-lookup 0043-1-9793321 --service E2U+sip --json
+  voipdiag enum-lookup +43 1 979 3321 --suffix e164.example.net --suffix e164.arpa
+  voipdiag enum-lookup sip:example.com
+  voipdiag enum-lookup --sip-domain example.com --server 192.0.2.53 --tcp
+
+A number may have any spacing, dashes, a leading + or 00, or be a tel: URI. Its NAPTR
+records are sorted by order then preference; terminal (\"u\") records give URIs through their
+regexp, non-terminal ones are followed (at most 5 hops). Once an order gives a URI, higher
+orders are not considered (RFC 3403 §4.1). Every query is listed with its rcode, time and
+whether the nameserver DNSSEC-validated it (AD).
+
+Exit codes: 0 URIs (or servers) found; 1 no ENUM entry, or records without a usable URI;
+3 SERVFAIL or no answer.
+
+JSON result keys: number, aus, suffixes, uris (uri, service, enumservices, order, preference,
+domain, record), records, queries (name, type, rcode, answers, ms, ad); for a SIP domain:
+sip_domain, targets (transport, host, port, address, priority, weight, source), naptr, srv,
+queries.";
 
 const NAT_PROBE_HELP: &str = "\
 Examples:
@@ -382,6 +408,36 @@ impl FromStr for HostPort {
             port,
         })
     }
+}
+
+/// Arguments of `enum-lookup`.
+#[derive(Debug, Clone, Args)]
+pub struct EnumLookupArgs {
+    /// An E.164 number (+43 1 979 3321, 0043-1-9793321, tel:+4319793321; spaces allowed
+    /// without quotes) or a SIP domain as sip:DOMAIN / sips:DOMAIN.
+    #[arg(value_name = "NUMBER|sip:DOMAIN", num_args = 1.., required_unless_present = "sip_domain", conflicts_with = "sip_domain")]
+    pub input: Vec<String>,
+
+    /// Locate the SIP servers of this domain (RFC 3263), like sip:DOMAIN.
+    #[arg(long, value_name = "DOMAIN")]
+    pub sip_domain: Option<String>,
+
+    /// ENUM tree to look in, tried in the order given (default e164.arpa; give it as well to
+    /// try it after a private tree).
+    #[arg(long, value_name = "DOMAIN")]
+    pub suffix: Vec<String>,
+
+    /// Only this enumservice, e.g. E2U+sip, sip, E2U+voice:tel (default: all).
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<crate::dns::e164::ServiceFilter>,
+
+    /// Ask this nameserver, ADDR[:PORT], instead of the system's (/etc/resolv.conf).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub server: Option<LocalAddr>,
+
+    /// Query over TCP only.
+    #[arg(long)]
+    pub tcp: bool,
 }
 
 /// A local address `ADDR[:PORT]` (an IP literal; IPv6 with a port as `[ADDR]:PORT`).

@@ -51,6 +51,10 @@ fn main() -> ExitCode {
             runtime.block_on(commands::pcap_decode::run(&global, &args)),
             &global,
         ),
+        Command::EnumLookup(args) => emit(
+            runtime.block_on(commands::enum_lookup::run(&global, &args)),
+            &global,
+        ),
         Command::Generate(args) => match commands::generate::write_all(&args.out_dir) {
             Ok(paths) => {
                 for p in paths {

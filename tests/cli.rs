@@ -24,6 +24,15 @@ fn usage_errors_exit_2() {
         &["nat-probe", "-4", "-6"],
         &["no-such-command"],
         &["nat-probe", "--local", "not-an-ip"],
+        // enum-lookup: a national number, a letter, too many digits, an IP literal, an
+        // unknown enumservice syntax, --service with a SIP domain, nothing to look up.
+        &["enum-lookup", "01", "979", "3321"],
+        &["enum-lookup", "+43", "1", "97x"],
+        &["enum-lookup", "+4319793321999999"],
+        &["enum-lookup", "sip:192.0.2.1"],
+        &["enum-lookup", "+4319793321", "--service", "E2U+"],
+        &["enum-lookup", "sip:example.com", "--service", "sip"],
+        &["enum-lookup"],
     ] {
         let out = voipdiag(args);
         assert_eq!(
@@ -92,7 +101,7 @@ fn completions_and_man_pages_are_fresh() {
     }
     assert_eq!(
         checked,
-        5 + 5,
+        5 + 6,
         "5 shells + main page + one page per subcommand"
     );
     let _ = std::fs::remove_dir_all(tmp);

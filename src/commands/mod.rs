@@ -1,5 +1,6 @@
 //! One module per subcommand: arguments in, protocol machines driven over `net`, report out.
 
+pub mod enum_lookup;
 pub mod generate;
 pub mod nat_probe;
 pub mod pcap_decode;

@@ -5,63 +5,104 @@ use rand::RngExt;
 
 use crate::sip::target::Transport;
 
-/// A NAPTR record (RFC 3403 §4.1), text fields decoded.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Naptr {
-    /// Lower is tried first.
-    pub order: u16,
-    /// Among equal order, lower is tried first.
-    pub preference: u16,
-    /// `s`, `a`, `u`, `p` or empty.
-    pub flags: String,
-    /// e.g. `SIP+D2U`.
-    pub services: String,
-    /// Substitution expression (ENUM).
-    pub regexp: String,
-    /// Next domain name, `.` when none.
-    pub replacement: String,
+pub use super::{Naptr, Srv};
+
+/// The transport a RFC 3263 NAPTR service names: the three SIP transports of RFC 3263 §4.1
+/// plus WebSocket (`SIP+D2W`, `SIPS+D2W`, RFC 7118), which only `enum-lookup` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceTransport {
+    /// `SIP+D2U`.
+    Udp,
+    /// `SIP+D2T`.
+    Tcp,
+    /// `SIPS+D2T`.
+    Tls,
+    /// `SIP+D2W`.
+    Ws,
+    /// `SIPS+D2W`.
+    Wss,
 }
 
-/// An SRV record (RFC 2782).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Srv {
-    /// Lower is tried first.
-    pub priority: u16,
-    /// Relative share among equal priority.
-    pub weight: u16,
-    /// Port.
-    pub port: u16,
-    /// Target host, without the trailing dot.
-    pub target: String,
+impl ServiceTransport {
+    /// The SIP transport our SIP commands can use, `None` for WebSocket.
+    pub fn sip(self) -> Option<Transport> {
+        match self {
+            ServiceTransport::Udp => Some(Transport::Udp),
+            ServiceTransport::Tcp => Some(Transport::Tcp),
+            ServiceTransport::Tls => Some(Transport::Tls),
+            ServiceTransport::Ws | ServiceTransport::Wss => None,
+        }
+    }
+
+    /// Whether it is a `sips` (TLS) service.
+    pub fn is_secure(self) -> bool {
+        matches!(self, ServiceTransport::Tls | ServiceTransport::Wss)
+    }
+
+    /// Port when only an address record is known: RFC 3261 §19.1.2 (5060, 5061 for TLS),
+    /// RFC 7118 (80, 443).
+    pub fn default_port(self) -> u16 {
+        match self {
+            ServiceTransport::Ws => 80,
+            ServiceTransport::Wss => 443,
+            other => other.sip().map_or(5060, Transport::default_port),
+        }
+    }
 }
 
-/// Transport of a RFC 3263 §4.1 NAPTR service, with whether it is a `sips` service.
-pub fn service_transport(service: &str) -> Option<(Transport, bool)> {
+impl From<Transport> for ServiceTransport {
+    fn from(t: Transport) -> Self {
+        match t {
+            Transport::Udp => ServiceTransport::Udp,
+            Transport::Tcp => ServiceTransport::Tcp,
+            Transport::Tls => ServiceTransport::Tls,
+        }
+    }
+}
+
+impl std::fmt::Display for ServiceTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ServiceTransport::Udp => "udp",
+            ServiceTransport::Tcp => "tcp",
+            ServiceTransport::Tls => "tls",
+            ServiceTransport::Ws => "ws",
+            ServiceTransport::Wss => "wss",
+        })
+    }
+}
+
+/// Transport of a RFC 3263 §4.1 (or RFC 7118) NAPTR service, case-insensitive.
+pub fn service_transport(service: &str) -> Option<ServiceTransport> {
     match service.to_ascii_uppercase().as_str() {
-        "SIP+D2U" => Some((Transport::Udp, false)),
-        "SIP+D2T" => Some((Transport::Tcp, false)),
-        "SIPS+D2T" => Some((Transport::Tls, true)),
+        "SIP+D2U" => Some(ServiceTransport::Udp),
+        "SIP+D2T" => Some(ServiceTransport::Tcp),
+        "SIPS+D2T" => Some(ServiceTransport::Tls),
+        "SIP+D2W" => Some(ServiceTransport::Ws),
+        "SIPS+D2W" => Some(ServiceTransport::Wss),
         _ => None,
     }
 }
 
 /// From a domain's NAPTR records, the (transport, SRV name) pairs to try, in NAPTR order
-/// (RFC 3263 §4.1): only `s`-flag records with a service we support; for a `sips` target only
-/// SIPS services; restricted to `only` when the user chose a transport.
+/// (RFC 3263 §4.1): only `s`-flag records with a known service; for a `sips` target only
+/// SIPS services; only transports `allowed` accepts (the SIP commands: theirs, or the one the
+/// user chose).
 pub fn naptr_choices(
     records: &[Naptr],
     secure: bool,
-    only: Option<Transport>,
-) -> Vec<(Transport, String)> {
+    allowed: impl Fn(ServiceTransport) -> bool,
+) -> Vec<(ServiceTransport, String)> {
     let mut sorted: Vec<&Naptr> = records.iter().collect();
     sorted.sort_by_key(|n| (n.order, n.preference));
     sorted
         .into_iter()
         .filter(|n| n.flags.eq_ignore_ascii_case("s"))
         .filter_map(|n| {
-            let (t, is_sips) = service_transport(&n.services)?;
-            let allowed = (!secure || is_sips) && only.is_none_or(|o| o == t);
-            allowed.then(|| (t, n.replacement.trim_end_matches('.').to_string()))
+            let t = service_transport(&n.services)?;
+            ((!secure || t.is_secure()) && allowed(t))
+                .then(|| (t, n.replacement.trim_end_matches('.').to_string()))
         })
         .collect()
 }
@@ -71,15 +112,15 @@ pub fn naptr_choices(
 pub fn srv_fallbacks(
     domain: &str,
     secure: bool,
-    only: Option<Transport>,
-) -> Vec<(Transport, String)> {
+    allowed: impl Fn(ServiceTransport) -> bool,
+) -> Vec<(ServiceTransport, String)> {
     let all = [
-        (Transport::Tls, format!("_sips._tcp.{domain}")),
-        (Transport::Tcp, format!("_sip._tcp.{domain}")),
-        (Transport::Udp, format!("_sip._udp.{domain}")),
+        (ServiceTransport::Tls, format!("_sips._tcp.{domain}")),
+        (ServiceTransport::Tcp, format!("_sip._tcp.{domain}")),
+        (ServiceTransport::Udp, format!("_sip._udp.{domain}")),
     ];
     all.into_iter()
-        .filter(|(t, _)| (!secure || *t == Transport::Tls) && only.is_none_or(|o| o == *t))
+        .filter(|(t, _)| (!secure || t.is_secure()) && allowed(*t))
         .collect()
 }
 
@@ -162,28 +203,34 @@ mod tests {
             naptr(10, 10, "s", "SIP+D2W", "_sip._ws.example.com."),
             naptr(10, 10, "u", "E2U+sip", "."),
         ];
-        let all = naptr_choices(&records, false, None);
+        let sip_only = |t: ServiceTransport| t.sip().is_some();
+        let all = naptr_choices(&records, false, sip_only);
         assert_eq!(
             all,
             [
-                (Transport::Tls, "_sips._tcp.example.com".to_string()),
-                (Transport::Tcp, "_sip._tcp.example.com".to_string()),
-                (Transport::Udp, "_sip._udp.example.com".to_string()),
+                (ServiceTransport::Tls, "_sips._tcp.example.com".to_string()),
+                (ServiceTransport::Tcp, "_sip._tcp.example.com".to_string()),
+                (ServiceTransport::Udp, "_sip._udp.example.com".to_string()),
             ]
         );
-        assert_eq!(naptr_choices(&records, true, None).len(), 1);
+        assert_eq!(naptr_choices(&records, true, sip_only).len(), 1);
         assert_eq!(
-            naptr_choices(&records, false, Some(Transport::Udp))[0].0,
-            Transport::Udp
+            naptr_choices(&records, false, |t| t == ServiceTransport::Udp)[0].0,
+            ServiceTransport::Udp
+        );
+        // enum-lookup also reports WebSocket (RFC 7118), first here by order.
+        assert_eq!(
+            naptr_choices(&records, false, |_| true)[0],
+            (ServiceTransport::Ws, "_sip._ws.example.com".to_string())
         );
     }
 
     #[test]
     fn fallbacks_and_defaults() {
-        assert_eq!(srv_fallbacks("example.com", false, None).len(), 3);
+        assert_eq!(srv_fallbacks("example.com", false, |_| true).len(), 3);
         assert_eq!(
-            srv_fallbacks("example.com", true, None),
-            [(Transport::Tls, "_sips._tcp.example.com".to_string())]
+            srv_fallbacks("example.com", true, |_| true),
+            [(ServiceTransport::Tls, "_sips._tcp.example.com".to_string())]
         );
         assert_eq!(default_transport(false, None), Transport::Udp);
         assert_eq!(default_transport(true, None), Transport::Tls);

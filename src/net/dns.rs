@@ -1,16 +1,26 @@
-//! The DNS client: hickory-resolver with the user's nameserver (`--dns-server`) or the
-//! system's, every query recorded with its outcome and time, and RFC 3263 resolution of a SIP
-//! target into the ordered list of (transport, address) to try.
+//! The DNS client: hickory-resolver's nameserver pool with the user's nameserver
+//! (`--dns-server`, `--server`) or the system's, every query recorded with its rcode, time and
+//! AD bit, and RFC 3263 resolution of a SIP target into the ordered list of (transport,
+//! address) to try.
+//!
+//! Queries go through [`NameServerPool`] rather than `Resolver::lookup`: the resolver's
+//! caching layer rebuilds each answer as a fresh message and so drops the header, and with it
+//! the AD bit (RFC 4035 §3.2.3) that `enum-lookup` reports. The pool still does what we want
+//! from hickory: UDP with the switch to TCP on truncation, timeouts, several servers.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hickory_resolver::Resolver;
-use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::config::{NameServerConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::proto::rr::{RData, RecordType};
+use hickory_resolver::net::xfer::FirstAnswer;
+use hickory_resolver::net::{DnsError, DnsHandle, NetError};
+use hickory_resolver::proto::op::{DnsRequest, DnsRequestOptions, Query, ResponseCode};
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
 
-use crate::dns::rfc3263::{self, Naptr, Srv};
+use crate::dns::rfc3263::{self, Naptr, ServiceTransport, Srv};
 use crate::net::resolve::Family;
 use crate::sip::target::{Host, Target, Transport};
 
@@ -28,6 +38,10 @@ pub struct QueryLog {
     pub answers: usize,
     /// Time taken, ms.
     pub ms: f64,
+    /// The AD bit of the answer: the nameserver validated it with DNSSEC (RFC 4035 §3.2.3;
+    /// asked for with AD in the query, RFC 6840 §5.7). `null` when no answer header was
+    /// seen (timeouts, errors, negative answers).
+    pub ad: Option<bool>,
 }
 
 /// Where a resolved target came from.
@@ -44,6 +58,40 @@ pub enum Source {
     A,
     /// AAAA record of the host itself.
     Aaaa,
+    /// NAPTR records exist but none names a usable service, so the RFC 3263 §4.1 SRV names
+    /// were tried instead.
+    Fallback,
+}
+
+/// One address to try for a SIP domain, any NAPTR transport (WebSocket included): what
+/// `enum-lookup` reports. The SIP commands get [`Resolved`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Located {
+    /// Transport.
+    pub transport: ServiceTransport,
+    /// Host name the address belongs to.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Address.
+    pub address: IpAddr,
+    /// SRV priority, when from SRV.
+    pub priority: Option<u16>,
+    /// SRV weight, when from SRV.
+    pub weight: Option<u16>,
+    /// How we got here.
+    pub source: Source,
+}
+
+/// What locating a SIP domain found on the way: the records, for the report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Location {
+    /// Addresses in try order.
+    pub targets: Vec<Located>,
+    /// The domain's NAPTR records as received.
+    pub naptr: Vec<Naptr>,
+    /// SRV records by name, in query order.
+    pub srv: Vec<(String, Vec<Srv>)>,
 }
 
 /// One address to try, in order.
@@ -89,52 +137,60 @@ pub enum QueryError {
 
 /// A DNS client that logs every query.
 pub struct DnsClient {
-    resolver: Resolver<TokioRuntimeProvider>,
+    pool: NameServerPool<TokioRuntimeProvider>,
+    timeout: Duration,
     /// The trail.
     pub log: Vec<QueryLog>,
 }
 
 impl DnsClient {
-    /// A client asking `server` (or the system's nameservers when `None`), over TCP only
-    /// when `tcp`, giving up on a query after `timeout` (one attempt per server).
+    /// A client asking `server` (or the system's nameservers from /etc/resolv.conf when
+    /// `None`), over TCP only when `tcp`, giving up on a query after `timeout` (one attempt).
     ///
     /// # Errors
-    /// When the system configuration cannot be read.
+    /// When the system configuration cannot be read or names no nameserver.
     pub fn new(server: Option<SocketAddr>, tcp: bool, timeout: Duration) -> Result<Self, String> {
+        let make = |ip: IpAddr, port: u16| {
+            let mut ns = if tcp {
+                NameServerConfig::tcp(ip)
+            } else {
+                NameServerConfig::udp_and_tcp(ip)
+            };
+            for c in &mut ns.connections {
+                c.port = port;
+            }
+            ns
+        };
+        let servers = match server {
+            Some(addr) => vec![make(addr.ip(), addr.port())],
+            None => {
+                let (config, _) = hickory_resolver::system_conf::read_system_conf()
+                    .map_err(|e| format!("cannot read the system DNS configuration: {e}"))?;
+                config
+                    .name_servers
+                    .iter()
+                    .map(|ns| make(ns.ip, ns.connections.first().map_or(53, |c| c.port)))
+                    .collect()
+            }
+        };
+        if servers.is_empty() {
+            return Err("no nameserver configured (/etc/resolv.conf); use --server".into());
+        }
         let mut opts = ResolverOpts::default();
         opts.timeout = timeout;
         opts.attempts = 0;
         opts.cache_size = 0;
-        opts.ndots = 0;
-        let builder = match server {
-            Some(addr) => {
-                let mut ns = if tcp {
-                    NameServerConfig::tcp(addr.ip())
-                } else {
-                    NameServerConfig::udp_and_tcp(addr.ip())
-                };
-                for c in &mut ns.connections {
-                    c.port = addr.port();
-                }
-                Resolver::builder_with_config(
-                    ResolverConfig::from_parts(None, vec![], vec![ns]),
-                    TokioRuntimeProvider::default(),
-                )
-            }
-            None => Resolver::builder_tokio()
-                .map_err(|e| format!("cannot read the system DNS configuration: {e}"))?,
-        };
-        let resolver = builder
-            .with_options(opts)
-            .build()
-            .map_err(|e| format!("cannot start the DNS resolver: {e}"))?;
+        let tls = TlsConfig::new().map_err(|e| format!("cannot set up the DNS client: {e}"))?;
+        let cx = Arc::new(PoolContext::new(opts, tls));
         Ok(DnsClient {
-            resolver,
+            pool: NameServerPool::from_config(servers, cx, TokioRuntimeProvider::default()),
+            timeout,
             log: Vec::new(),
         })
     }
 
-    /// Queries `name` for `rtype`, logs it, returns the records of that type.
+    /// Queries `name` for `rtype` (recursion desired, AD asked for), logs it, returns the
+    /// records of that type.
     pub async fn query(&mut self, name: &str, rtype: RecordType) -> Result<Vec<RData>, QueryError> {
         let fqdn = if name.ends_with('.') {
             name.to_string()
@@ -142,44 +198,40 @@ impl DnsClient {
             format!("{name}.")
         };
         let started = Instant::now();
-        let result = self.resolver.lookup(fqdn.as_str(), rtype).await;
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (outcome, rcode) = match result {
-            Ok(lookup) => {
-                let data: Vec<RData> = lookup
-                    .answers()
-                    .iter()
-                    .filter(|r| r.record_type() == rtype)
-                    .map(|r| r.data.clone())
-                    .collect();
-                if data.is_empty() {
-                    (Err(QueryError::NoData), "NODATA".to_string())
-                } else {
-                    (Ok(data), "NOERROR".to_string())
+        let (outcome, rcode, ad) = match Name::from_ascii(&fqdn) {
+            Err(e) => (
+                Err(QueryError::Failed(format!("bad name: {e}"))),
+                "BADNAME".to_string(),
+                None,
+            ),
+            Ok(qname) => {
+                let mut request = DnsRequest::from_query(
+                    Query::query(qname, rtype),
+                    DnsRequestOptions::default(),
+                );
+                request.metadata.authentic_data = true;
+                // The pool has its own deadline; this bounds the wait whatever it does.
+                let bound = self.timeout + Duration::from_millis(250);
+                let answer = tokio::time::timeout(bound, self.pool.send(request).first_answer());
+                let mut c = classify(answer.await.unwrap_or(Err(NetError::Timeout)), rtype);
+                // The pool reports a server that stayed silent until its deadline as "no
+                // connections available".
+                if matches!(c.0, Err(QueryError::Failed(_)))
+                    && started.elapsed() + Duration::from_millis(50) >= self.timeout
+                {
+                    c = (Err(QueryError::Timeout), "TIMEOUT".into(), None);
                 }
-            }
-            Err(e) if e.is_nx_domain() => (Err(QueryError::NxDomain), "NXDOMAIN".into()),
-            Err(e) if e.is_no_records_found() => (Err(QueryError::NoData), "NODATA".into()),
-            Err(e) => {
-                let text = e.to_string();
-                let lower = text.to_ascii_lowercase();
-                if lower.contains("timed out") || lower.contains("timeout") {
-                    (Err(QueryError::Timeout), "TIMEOUT".into())
-                } else if lower.contains("servfail") || lower.contains("server failure") {
-                    (Err(QueryError::Failed(text)), "SERVFAIL".into())
-                } else if lower.contains("refused") {
-                    (Err(QueryError::Failed(text)), "REFUSED".into())
-                } else {
-                    (Err(QueryError::Failed(text.clone())), text)
-                }
+                c
             }
         };
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
         self.log.push(QueryLog {
             name: name.trim_end_matches('.').to_string(),
             rtype: rtype.to_string(),
             rcode,
             answers: outcome.as_ref().map_or(0, Vec::len),
             ms: (ms * 1000.0).round() / 1000.0,
+            ad,
         });
         outcome
     }
@@ -252,82 +304,186 @@ impl DnsClient {
         family: Family,
         rng: &mut impl rand::Rng,
     ) -> Resolution {
+        let location = self.locate(target, only, false, family, rng).await;
+        let targets = location
+            .targets
+            .into_iter()
+            .filter_map(|l| {
+                Some(Resolved {
+                    transport: l.transport.sip()?,
+                    host: l.host,
+                    address: SocketAddr::new(l.address, l.port),
+                    source: l.source,
+                    priority: l.priority,
+                    weight: l.weight,
+                })
+            })
+            .collect();
+        Resolution {
+            targets,
+            queries: std::mem::take(&mut self.log),
+        }
+    }
+
+    /// RFC 3263 §4: NAPTR → SRV → A/AAAA, the SRV names without NAPTR (or when no NAPTR
+    /// service is usable), else the host's own A/AAAA with the default transport. `only` is a
+    /// transport the user forced (the URI's `transport=` wins); `websocket` also takes the
+    /// RFC 7118 services. The queries stay in [`DnsClient::log`].
+    pub async fn locate(
+        &mut self,
+        target: &Target,
+        only: Option<Transport>,
+        websocket: bool,
+        family: Family,
+        rng: &mut impl rand::Rng,
+    ) -> Location {
         let only = target.transport.or(only);
-        let default = rfc3263::default_transport(target.secure, only);
-        let mut targets = Vec::new();
+        let allowed = |t: ServiceTransport| {
+            (websocket || t.sip().is_some()) && only.is_none_or(|o| t == o.into())
+        };
+        let default = ServiceTransport::from(rfc3263::default_transport(target.secure, only));
+        let mut location = Location::default();
         let name = match &target.host {
             Host::Ip(ip) => {
-                let port = target.port.unwrap_or(default.default_port());
-                targets.push(Resolved {
+                location.targets.push(Located {
                     transport: default,
                     host: ip.to_string(),
-                    address: SocketAddr::new(*ip, port),
-                    source: Source::Literal,
+                    port: target.port.unwrap_or(default.default_port()),
+                    address: *ip,
                     priority: None,
                     weight: None,
+                    source: Source::Literal,
                 });
-                return Resolution {
-                    targets,
-                    queries: std::mem::take(&mut self.log),
-                };
+                return location;
             }
             Host::Name(n) => n.clone(),
         };
         // §4.1/§4.2: with a port, no NAPTR/SRV — A/AAAA only.
         if target.port.is_none() {
-            let naptr = self.naptr(&name).await.unwrap_or_default();
-            let (choices, source) = if naptr.is_empty() {
-                (
-                    rfc3263::srv_fallbacks(&name, target.secure, only),
-                    Source::Srv,
-                )
-            } else {
-                (
-                    rfc3263::naptr_choices(&naptr, target.secure, only),
-                    Source::Naptr,
-                )
+            location.naptr = match self.naptr(&name).await {
+                Ok(n) => n,
+                // A silent nameserver: do not wait for it once per SRV and address query too.
+                Err(QueryError::Timeout) => return location,
+                Err(_) => Vec::new(),
             };
+            let mut choices = Vec::new();
+            if !location.naptr.is_empty() {
+                choices = rfc3263::naptr_choices(&location.naptr, target.secure, allowed)
+                    .into_iter()
+                    .map(|(t, n)| (t, n, Source::Naptr))
+                    .collect();
+            }
+            if choices.is_empty() {
+                let source = if location.naptr.is_empty() {
+                    Source::Srv
+                } else {
+                    Source::Fallback
+                };
+                choices = rfc3263::srv_fallbacks(&name, target.secure, allowed)
+                    .into_iter()
+                    .map(|(t, n)| (t, n, source))
+                    .collect();
+            }
             // Each SRV target host is looked up once per resolution.
             let mut known: std::collections::HashMap<String, Vec<(IpAddr, Source)>> =
                 std::collections::HashMap::new();
-            for (transport, srv_name) in choices {
+            for (transport, srv_name, source) in choices {
                 let Ok(records) = self.srv(&srv_name).await else {
                     continue;
                 };
+                location.srv.push((srv_name, records.clone()));
                 for s in rfc3263::order_srv(&records, rng) {
                     if !known.contains_key(&s.target) {
                         let found = self.addresses(&s.target, family).await;
                         known.insert(s.target.clone(), found);
                     }
                     for &(ip, _) in &known[&s.target] {
-                        targets.push(Resolved {
+                        location.targets.push(Located {
                             transport,
                             host: s.target.clone(),
-                            address: SocketAddr::new(ip, s.port),
-                            source,
+                            port: s.port,
+                            address: ip,
                             priority: Some(s.priority),
                             weight: Some(s.weight),
+                            source,
                         });
                     }
                 }
             }
         }
-        if targets.is_empty() {
+        if location.targets.is_empty() {
             let port = target.port.unwrap_or(default.default_port());
             for (ip, source) in self.addresses(&name, family).await {
-                targets.push(Resolved {
+                location.targets.push(Located {
                     transport: default,
                     host: name.clone(),
-                    address: SocketAddr::new(ip, port),
-                    source,
+                    port,
+                    address: ip,
                     priority: None,
                     weight: None,
+                    source,
                 });
             }
         }
-        Resolution {
-            targets,
-            queries: std::mem::take(&mut self.log),
+        location
+    }
+}
+
+/// Maps the pool's answer to records, the rcode we log, and the AD bit.
+fn classify(
+    answer: Result<hickory_resolver::proto::op::DnsResponse, NetError>,
+    rtype: RecordType,
+) -> (Result<Vec<RData>, QueryError>, String, Option<bool>) {
+    match answer {
+        Ok(response) => {
+            let ad = Some(response.metadata.authentic_data);
+            let data: Vec<RData> = response
+                .answers
+                .iter()
+                .filter(|r| r.record_type() == rtype)
+                .map(|r| r.data.clone())
+                .collect();
+            match response.metadata.response_code {
+                ResponseCode::NXDomain => (Err(QueryError::NxDomain), "NXDOMAIN".into(), ad),
+                _ if data.is_empty() => (Err(QueryError::NoData), "NODATA".into(), ad),
+                _ => (Ok(data), "NOERROR".into(), ad),
+            }
         }
+        Err(NetError::Dns(DnsError::NoRecordsFound(nr))) => {
+            if nr.response_code == ResponseCode::NXDomain {
+                (Err(QueryError::NxDomain), "NXDOMAIN".into(), None)
+            } else {
+                (Err(QueryError::NoData), "NODATA".into(), None)
+            }
+        }
+        Err(NetError::Dns(DnsError::ResponseCode(code))) => {
+            let name = rcode_name(code);
+            (Err(QueryError::Failed(name.clone())), name, None)
+        }
+        Err(NetError::Timeout) => (Err(QueryError::Timeout), "TIMEOUT".into(), None),
+        Err(e) => {
+            let text = e.to_string();
+            if text.to_ascii_lowercase().contains("timed out") {
+                (Err(QueryError::Timeout), "TIMEOUT".into(), None)
+            } else {
+                (Err(QueryError::Failed(text.clone())), text, None)
+            }
+        }
+    }
+}
+
+/// The RFC 1035 §4.1.1 / RFC 6895 mnemonic of an rcode (`SERVFAIL`, `REFUSED`, …).
+fn rcode_name(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::NoError => "NOERROR".into(),
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        ResponseCode::NotAuth => "NOTAUTH".into(),
+        ResponseCode::NotZone => "NOTZONE".into(),
+        ResponseCode::BADVERS => "BADVERS".into(),
+        other => format!("RCODE{}", u16::from(other)),
     }
 }

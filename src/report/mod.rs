@@ -4,6 +4,7 @@
 //!
 //! JSON field names may grow, never be renamed: scripts depend on them.
 
+pub mod enum_lookup;
 pub mod nat_probe;
 pub mod pcap_decode;
 pub mod register;
@@ -186,7 +187,9 @@ pub fn yes_no(v: Option<bool>) -> String {
 pub fn dns_section(title: String, queries: &[crate::net::dns::QueryLog]) -> Section {
     Section::Table {
         title,
-        header: vec!["Query".into(), "Type".into(), "Result".into(), "ms".into()],
+        header: ["Query", "Type", "Result", "AD", "ms"]
+            .map(String::from)
+            .to_vec(),
         rows: queries
             .iter()
             .map(|q| {
@@ -194,6 +197,11 @@ pub fn dns_section(title: String, queries: &[crate::net::dns::QueryLog]) -> Sect
                     q.name.clone(),
                     q.rtype.clone(),
                     format!("{} ({} answers)", q.rcode, q.answers),
+                    match q.ad {
+                        Some(true) => "yes".into(),
+                        Some(false) => "no".into(),
+                        None => "-".into(),
+                    },
                     format!("{:.1}", q.ms),
                 ]
             })
