@@ -15,6 +15,8 @@ command -v kamailio >/dev/null || need+=(kamailio)
 [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
 command -v openssl >/dev/null || need+=(openssl)
 command -v knotd >/dev/null || need+=(knot)
+command -v kdig >/dev/null || need+=(knot-dnsutils)
+command -v unbound >/dev/null || need+=(unbound)
 command -v sipsak >/dev/null || need+=(sipsak)
 command -v sipp >/dev/null || need+=(sip-tester)
 command -v tshark >/dev/null || need+=(tshark)
@@ -32,7 +34,11 @@ fi
 if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then
   systemctl stop kamailio || true
 fi
-# Debian starts coturn as a service on install on some systems; the lab runs its own.
+# Debian starts coturn and unbound as services on install on some systems; the labs run
+# their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet unbound 2>/dev/null; then
+  systemctl stop unbound || true
+fi
 if command -v systemctl >/dev/null && systemctl is-active --quiet coturn 2>/dev/null; then
   systemctl stop coturn || true
 fi
