@@ -34,6 +34,9 @@ _voipdiag() {
             voipdiag,sip-options)
                 cmd="voipdiag__subcmd__sip__subcmd__options"
                 ;;
+            voipdiag,upnp-map)
+                cmd="voipdiag__subcmd__upnp__subcmd__map"
+                ;;
             *)
                 ;;
         esac
@@ -41,7 +44,7 @@ _voipdiag() {
 
     case "${cmd}" in
         voipdiag)
-            opts="-v -4 -6 -h -V --json --timeout --verbose --color --ipv4 --ipv6 --help --version nat-probe sip-options register pcap-decode enum-lookup generate"
+            opts="-v -4 -6 -h -V --json --timeout --verbose --color --ipv4 --ipv6 --help --version nat-probe sip-options register pcap-decode enum-lookup upnp-map generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -308,6 +311,64 @@ _voipdiag() {
                     return 0
                     ;;
                 --t1)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__upnp__subcmd__map)
+            opts="-v -4 -6 -h -V --protocol --gateway --local --interface --internal-client --internal-port --lease --description --stun --json --timeout --verbose --color --ipv4 --ipv6 --help --version status list add delete udp tcp"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --protocol)
+                    COMPREPLY=($(compgen -W "auto upnp natpmp pcp" -- "${cur}"))
+                    return 0
+                    ;;
+                --gateway)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --internal-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --internal-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --description)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stun)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -39,6 +39,7 @@ complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "sip-options" -d '
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "register" -d 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "pcap-decode" -d 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "enum-lookup" -d 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "upnp-map" -d 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "generate" -d 'Write shell completions and man pages generated from these definitions'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l server -d 'STUN server HOST[:PORT] (default port 3478; repeatable). The first one that supports RFC 5780 runs the behaviour tests. Default: a built-in list of public servers' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l transport -d 'Transport to STUN over. With udp, TCP is tried as well to tell "UDP blocked" from "server down"; tcp only learns the public address' -r -f -a "udp\t'STUN over UDP (RFC 8489 §6.2.1)'
@@ -138,6 +139,28 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s 4 -l i
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s V -l version -d 'Print version'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l protocol -d 'Which gateway protocol to speak' -r -f -a "auto\t'All three at once'
+upnp\t'UPnP IGD v1/v2'
+natpmp\t'NAT-PMP (RFC 6886)'
+pcp\t'PCP (RFC 6887)'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l gateway -d 'The gateway: an address (NAT-PMP/PCP, and the only UPnP device accepted) or the URL of its UPnP description (skips SSDP discovery). Default: the default route\'s gateway' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l local -d 'Search from this local address (default: the one routing to the gateway)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l interface -d 'Search on this interface (its IPv4 address)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l internal-client -d 'For add: the LAN address to forward to (default: our own)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l internal-port -d 'For add/delete: the internal port (default: the external port)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l lease -d 'For add: lease in seconds (0 = permanent, if the gateway allows it)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l description -d 'For add: the mapping\'s description (UPnP)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l stun -d 'Compare the gateway\'s external address with the one this STUN server sees (HOST[:PORT])' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
+always\t'Always'
+never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l json -d 'Print one JSON document (the report) instead of text'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s 4 -l ipv4 -d 'Use IPv4 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s 6 -l ipv6 -d 'Use IPv6 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s V -l version -d 'Print version'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'

@@ -104,6 +104,10 @@ pub enum Command {
     /// (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains.
     #[command(after_help = ENUM_LOOKUP_HELP)]
     EnumLookup(EnumLookupArgs),
+    /// Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886)
+    /// and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check.
+    #[command(after_help = UPNP_MAP_HELP)]
+    UpnpMap(UpnpMapArgs),
     /// Write shell completions and man pages generated from these definitions.
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -144,6 +148,26 @@ JSON result keys: number, aus, suffixes, uris (uri, service, enumservices, order
 domain, record), records, queries (name, type, rcode, answers, ms, ad); for a SIP domain:
 sip_domain, targets (transport, host, port, address, priority, weight, source), naptr, srv,
 queries.";
+
+const UPNP_MAP_HELP: &str = "\
+Examples:
+  voipdiag upnp-map                       (status: which protocols answer, external address)
+  voipdiag upnp-map list
+  voipdiag upnp-map add udp 5060 --lease 3600 --description softphone
+  voipdiag upnp-map delete udp 5060
+  voipdiag upnp-map --protocol natpmp --gateway 192.168.1.1 --stun stun.example.net
+
+With --protocol auto (the default) UPnP, NAT-PMP and PCP are asked at the same time; add and
+delete then use the first that answered, in that order. An external address that is
+private or in 100.64.0.0/10, or that differs from the address a STUN server sees (--stun),
+means double NAT: a mapping on this router will not make you reachable from the Internet.
+
+Exit codes: 0 ok; 1 the action failed or double NAT; 3 no gateway answered.
+
+JSON result keys: action, protocol, answered, probes, gateway (friendly_name, manufacturer,
+model_name, model_number, udn, igd_version, description_url, control_url, service_type),
+external_address, connection, mappings (protocol, external_port, internal_client,
+internal_port, lease_s, description, enabled), double_nat, stun_address.";
 
 const NAT_PROBE_HELP: &str = "\
 Examples:
@@ -438,6 +462,87 @@ pub struct EnumLookupArgs {
     /// Query over TCP only.
     #[arg(long)]
     pub tcp: bool,
+}
+
+/// What `upnp-map` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UpnpAction {
+    /// Which protocols answer, the gateway, its external address and connection.
+    Status,
+    /// The gateway's port mappings (UPnP only: NAT-PMP and PCP cannot list).
+    List,
+    /// Open a port: PROTO EXTERNAL_PORT.
+    Add,
+    /// Close a port: PROTO EXTERNAL_PORT.
+    Delete,
+}
+
+/// The gateway protocol(s) to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayProtocol {
+    /// All three at once.
+    Auto,
+    /// UPnP IGD v1/v2.
+    Upnp,
+    /// NAT-PMP (RFC 6886).
+    Natpmp,
+    /// PCP (RFC 6887).
+    Pcp,
+}
+
+/// Arguments of `upnp-map`.
+#[derive(Debug, Clone, Args)]
+pub struct UpnpMapArgs {
+    /// status, list, add or delete.
+    #[arg(value_enum, default_value_t = UpnpAction::Status)]
+    pub action: UpnpAction,
+
+    /// For add/delete: udp or tcp.
+    #[arg(value_enum, value_name = "PROTO")]
+    pub map_protocol: Option<crate::upnp::natpmp::MapProtocol>,
+
+    /// For add/delete: the external port.
+    #[arg(value_name = "EXTERNAL_PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub external_port: Option<u16>,
+
+    /// Which gateway protocol to speak.
+    #[arg(long, value_enum, default_value_t = GatewayProtocol::Auto)]
+    pub protocol: GatewayProtocol,
+
+    /// The gateway: an address (NAT-PMP/PCP, and the only UPnP device accepted) or the URL
+    /// of its UPnP description (skips SSDP discovery). Default: the default route's gateway.
+    #[arg(long, value_name = "ADDR|URL")]
+    pub gateway: Option<String>,
+
+    /// Search from this local address (default: the one routing to the gateway).
+    #[arg(long, value_name = "ADDR", conflicts_with = "interface")]
+    pub local: Option<std::net::IpAddr>,
+
+    /// Search on this interface (its IPv4 address).
+    #[arg(long, value_name = "NAME")]
+    pub interface: Option<String>,
+
+    /// For add: the LAN address to forward to (default: our own).
+    #[arg(long, value_name = "ADDR")]
+    pub internal_client: Option<std::net::IpAddr>,
+
+    /// For add/delete: the internal port (default: the external port).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub internal_port: Option<u16>,
+
+    /// For add: lease in seconds (0 = permanent, if the gateway allows it).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub lease: u32,
+
+    /// For add: the mapping's description (UPnP).
+    #[arg(long, value_name = "TEXT", default_value = "voipdiag")]
+    pub description: String,
+
+    /// Compare the gateway's external address with the one this STUN server sees
+    /// (HOST[:PORT]).
+    #[arg(long, value_name = "SERVER")]
+    pub stun: Option<String>,
 }
 
 /// A local address `ADDR[:PORT]` (an IP literal; IPv6 with a port as `[ADDR]:PORT`).

@@ -17,3 +17,4 @@ pub mod rtp;
 pub mod sdp;
 pub mod sip;
 pub mod stun;
+pub mod upnp;

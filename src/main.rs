@@ -55,6 +55,10 @@ fn main() -> ExitCode {
             runtime.block_on(commands::enum_lookup::run(&global, &args)),
             &global,
         ),
+        Command::UpnpMap(args) => emit(
+            runtime.block_on(commands::upnp_map::run(&global, &args)),
+            &global,
+        ),
         Command::Generate(args) => match commands::generate::write_all(&args.out_dir) {
             Ok(paths) => {
                 for p in paths {

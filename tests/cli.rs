@@ -33,6 +33,11 @@ fn usage_errors_exit_2() {
         &["enum-lookup", "+4319793321", "--service", "E2U+"],
         &["enum-lookup", "sip:example.com", "--service", "sip"],
         &["enum-lookup"],
+        // upnp-map: add without a port, a port for status, a bad gateway, port 0.
+        &["upnp-map", "add", "udp"],
+        &["upnp-map", "status", "udp", "5060"],
+        &["upnp-map", "--gateway", "router.lan"],
+        &["upnp-map", "add", "udp", "0"],
     ] {
         let out = voipdiag(args);
         assert_eq!(
@@ -101,7 +106,7 @@ fn completions_and_man_pages_are_fresh() {
     }
     assert_eq!(
         checked,
-        5 + 6,
+        5 + 7,
         "5 shells + main page + one page per subcommand"
     );
     let _ = std::fs::remove_dir_all(tmp);

@@ -7,6 +7,7 @@ pub mod pcap_decode;
 pub mod register;
 pub mod sip_common;
 pub mod sip_options;
+pub mod upnp_map;
 
 /// Why a command could not produce a report.
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod icmp;
+pub mod portmap;
 pub mod resolve;
 pub mod sip;
 pub mod tcp;

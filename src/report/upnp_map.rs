@@ -1,0 +1,483 @@
+//! The `upnp-map` result: which of UPnP IGD, NAT-PMP and PCP the gateway speaks, what it
+//! says its external address is, its mappings, the outcome of an add or delete, and whether
+//! a mapping there can make us reachable at all (double NAT).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::{Describe, Finding, Section, Severity, Status};
+use crate::addr::{Scope, scope};
+
+/// How one protocol's probe went.
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    /// `upnp`, `natpmp` or `pcp`.
+    pub protocol: &'static str,
+    /// `answered`, `error` (it answered with an error), `no-answer`, `refused` (ICMP).
+    pub outcome: &'static str,
+    /// Time to the answer (or to giving up), ms.
+    pub ms: f64,
+    /// The external address it gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_address: Option<IpAddr>,
+    /// What it said or why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The gateway as UPnP describes it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GatewayInfo {
+    /// The gateway's address (UPnP host, or the NAT-PMP/PCP server).
+    pub address: Option<IpAddr>,
+    /// URL of the UPnP device description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description_url: Option<String>,
+    /// Control URL of the WAN connection service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_url: Option<String>,
+    /// The WAN connection service type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_type: Option<String>,
+    /// The device description fields.
+    #[serde(flatten)]
+    pub device: crate::upnp::igd::DeviceDescription,
+}
+
+/// The WAN connection as UPnP reports it (GetStatusInfo, GetConnectionTypeInfo).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Connection {
+    /// `Connected`, `Disconnected`, …
+    pub status: Option<String>,
+    /// Seconds since the connection came up.
+    pub uptime_s: Option<u64>,
+    /// `ERROR_NONE`, …
+    pub last_error: Option<String>,
+    /// `IP_Routed`, `IP_Bridged`, …
+    pub connection_type: Option<String>,
+}
+
+/// A port mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    /// `UDP` or `TCP`.
+    pub protocol: String,
+    /// External port.
+    pub external_port: u16,
+    /// LAN address forwarded to.
+    pub internal_client: String,
+    /// LAN port forwarded to.
+    pub internal_port: u16,
+    /// Remaining or granted lease, s (0 = permanent).
+    pub lease_s: u32,
+    /// Description (UPnP).
+    pub description: String,
+    /// Whether the mapping is active.
+    pub enabled: bool,
+}
+
+/// The outcome of add or delete.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionOutcome {
+    /// Whether the gateway did it.
+    pub ok: bool,
+    /// The mapping as granted (add) or removed (delete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Mapping>,
+    /// The UPnP error code, or the NAT-PMP / PCP result code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u16>,
+    /// Its name, e.g. `ConflictInMappingEntry`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// e.g. "lease 0 after 725 OnlyPermanentLeasesSupported".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The result of `upnp-map`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UpnpMapResult {
+    /// `status`, `list`, `add` or `delete`.
+    pub action: String,
+    /// The protocol used for the action (`upnp`, `natpmp`, `pcp`), `null` when none answered.
+    pub protocol: Option<&'static str>,
+    /// The protocols that answered.
+    pub answered: Vec<&'static str>,
+    /// Each protocol asked.
+    pub probes: Vec<Probe>,
+    /// The gateway.
+    pub gateway: Option<GatewayInfo>,
+    /// The external address the gateway reports.
+    pub external_address: Option<IpAddr>,
+    /// The gateway said it has no usable external address (UPnP empty string, NAT-PMP
+    /// Network Failure, PCP NETWORK_FAILURE / CANNOT_PROVIDE_EXTERNAL).
+    pub no_external_address: bool,
+    /// The WAN connection (UPnP).
+    pub connection: Option<Connection>,
+    /// Mappings: the gateway's list (UPnP), or the one added.
+    pub mappings: Vec<Mapping>,
+    /// add / delete outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<ActionOutcome>,
+    /// Double NAT: true, false, or null when it cannot be told.
+    pub double_nat: Option<bool>,
+    /// The address a STUN server saw (with --stun).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stun_address: Option<IpAddr>,
+    /// Why the STUN check failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stun_error: Option<String>,
+    /// Our LAN address (towards the gateway).
+    pub local_address: Option<IpAddr>,
+    /// The bound on each wait, ms.
+    pub timeout_ms: u64,
+    /// Ctrl-C stopped the command.
+    pub interrupted: bool,
+}
+
+/// Whether the gateway's view means double NAT: an external address that is private or
+/// CGNAT, a gateway that says it has none, or a STUN server seeing another address.
+pub fn double_nat(r: &UpnpMapResult) -> Option<bool> {
+    if let Some(ext) = r.external_address {
+        if matches!(scope(ext), Scope::Private | Scope::Cgnat) {
+            return Some(true);
+        }
+        if let Some(stun) = r.stun_address {
+            return Some(stun != ext);
+        }
+        return Some(false);
+    }
+    if r.no_external_address {
+        return Some(true);
+    }
+    None
+}
+
+/// Status: nothing answered → no answer (3); the action failed or double NAT → problem (1).
+pub fn status(r: &UpnpMapResult) -> Status {
+    if r.answered.is_empty() {
+        return Status::NoAnswer;
+    }
+    if r.outcome.as_ref().is_some_and(|o| !o.ok) || r.double_nat == Some(true) {
+        return Status::Problem;
+    }
+    Status::Ok
+}
+
+/// The findings, in words that say what the result means for calls.
+pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if r.interrupted {
+        out.push(Finding::new(
+            "INTERRUPTED",
+            Severity::Warning,
+            "interrupted: the gateway was not asked everything",
+        ));
+    }
+    if r.answered.is_empty() && !r.interrupted {
+        let asked: Vec<&str> = r.probes.iter().map(|p| p.protocol).collect();
+        out.push(Finding::new(
+            "NO_GATEWAY",
+            Severity::Critical,
+            format!(
+                "no gateway answered ({}) within {} ms: the router has UPnP, NAT-PMP and PCP switched off, or there is no router on this LAN; inbound calls need a port forwarded by hand on the router",
+                asked.join(", "),
+                r.timeout_ms
+            ),
+        ));
+        return out;
+    }
+    if r.double_nat == Some(true) {
+        let why = match (r.external_address, r.stun_address) {
+            (Some(ext), Some(stun)) if stun != ext && scope(ext) == Scope::Public => format!(
+                "the gateway says its external address is {ext}, but the Internet sees {stun}"
+            ),
+            (Some(ext), stun) => format!(
+                "the gateway's external address {ext} is {}{}",
+                if scope(ext) == Scope::Cgnat {
+                    "in the carrier-grade NAT range 100.64.0.0/10"
+                } else {
+                    "private"
+                },
+                stun.map(|s| format!("; the Internet sees {s}"))
+                    .unwrap_or_default()
+            ),
+            (None, stun) => format!(
+                "the gateway reports no public external address (its WAN side is private or carrier-grade NAT){}",
+                stun.map(|s| format!("; the Internet sees {s}"))
+                    .unwrap_or_default()
+            ),
+        };
+        out.push(Finding::new(
+            "DOUBLE_NAT",
+            Severity::Critical,
+            format!(
+                "double NAT / carrier-grade NAT: a mapping on this router will not make you reachable from the Internet ({why}); inbound calls need the outer NAT's operator, a public address, or a relay (TURN, an SBC)"
+            ),
+        ));
+    }
+    if let Some(o) = &r.outcome {
+        if let (false, Some(code)) = (o.ok, o.error_code) {
+            let name = o.error.as_deref().unwrap_or("error");
+            let meaning = match code {
+                718 => {
+                    "another mapping already uses this external port; pick another port or delete it"
+                }
+                606 => {
+                    "the gateway refuses the action (UPnP secure mode: only for our own address, or switched off)"
+                }
+                501 if r.double_nat == Some(true) => {
+                    "the gateway cannot forward ports without a public address"
+                }
+                714 => "there is no such mapping",
+                _ => "the gateway refused",
+            };
+            out.push(Finding::new(
+                "MAPPING_FAILED",
+                Severity::Warning,
+                format!("{} {code} {name}: {meaning}", r.action),
+            ));
+        }
+        for note in &o.notes {
+            out.push(Finding::new("MAPPING_NOTE", Severity::Info, note.clone()));
+        }
+    }
+    if !r.answered.is_empty() {
+        out.push(Finding::new(
+            "GATEWAY_PROTOCOLS",
+            Severity::Info,
+            format!(
+                "the gateway answered {}{}",
+                r.answered.join(", "),
+                if r.answered.len() < r.probes.len() {
+                    let silent: Vec<&str> = r
+                        .probes
+                        .iter()
+                        .filter(|p| !r.answered.contains(&p.protocol))
+                        .map(|p| p.protocol)
+                        .collect();
+                    format!("; not {}", silent.join(", "))
+                } else {
+                    String::new()
+                }
+            ),
+        ));
+    }
+    if let Some(e) = &r.stun_error {
+        out.push(Finding::new(
+            "STUN_FAILED",
+            Severity::Warning,
+            format!("the STUN check failed ({e}): the external address could not be compared"),
+        ));
+    }
+    out
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map_or("-".into(), ToString::to_string)
+}
+
+impl Describe for UpnpMapResult {
+    fn verdict(&self) -> String {
+        if self.answered.is_empty() {
+            return format!("no gateway answered within {} ms", self.timeout_ms);
+        }
+        let proto = self.protocol.unwrap_or("?");
+        let ext = match (self.external_address, self.no_external_address) {
+            (Some(e), _) => e.to_string(),
+            (None, true) => "none".into(),
+            _ => "unknown".into(),
+        };
+        let dn = match self.double_nat {
+            Some(true) => "; DOUBLE NAT",
+            _ => "",
+        };
+        match (&self.outcome, self.action.as_str()) {
+            (Some(o), action) => format!(
+                "{action} via {proto}: {}; external address {ext}{dn}",
+                if o.ok {
+                    "done".to_string()
+                } else {
+                    format!(
+                        "failed ({} {})",
+                        opt(&o.error_code),
+                        o.error.as_deref().unwrap_or("")
+                    )
+                }
+            ),
+            (None, "list") => format!(
+                "{} mapping(s) via {proto}; external address {ext}{dn}",
+                self.mappings.len()
+            ),
+            _ => format!(
+                "gateway answers {}; external address {ext}{dn}",
+                self.answered.join(", ")
+            ),
+        }
+    }
+
+    fn sections(&self, _verbose: bool) -> Vec<Section> {
+        let mut out = Vec::new();
+        let mut rows = Vec::new();
+        if let Some(g) = &self.gateway {
+            rows.push(("Gateway".to_string(), opt(&g.address)));
+            if let Some(n) = &g.device.friendly_name {
+                rows.push(("Name".into(), n.clone()));
+            }
+            let model = [
+                &g.device.manufacturer,
+                &g.device.model_name,
+                &g.device.model_number,
+            ]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ");
+            if !model.is_empty() {
+                rows.push(("Model".into(), model));
+            }
+            if let Some(u) = &g.device.udn {
+                rows.push(("UDN".into(), u.clone()));
+            }
+            if let Some(v) = g.device.igd_version {
+                rows.push(("IGD version".into(), v.to_string()));
+            }
+            if let Some(u) = &g.control_url {
+                rows.push(("Control URL".into(), u.clone()));
+            }
+        }
+        rows.push((
+            "External address".into(),
+            match (self.external_address, self.no_external_address) {
+                (Some(e), _) => e.to_string(),
+                (None, true) => "none (the gateway has no public address)".into(),
+                _ => "-".into(),
+            },
+        ));
+        if let Some(c) = &self.connection {
+            rows.push((
+                "Connection".into(),
+                format!(
+                    "{} {} (uptime {} s)",
+                    opt(&c.status),
+                    opt(&c.connection_type),
+                    opt(&c.uptime_s)
+                ),
+            ));
+        }
+        if let Some(s) = self.stun_address {
+            rows.push(("Seen by STUN as".into(), s.to_string()));
+        }
+        rows.push(("Double NAT".into(), super::yes_no(self.double_nat)));
+        rows.push(("Local address".into(), opt(&self.local_address)));
+        out.push(Section::Facts {
+            title: "Gateway".into(),
+            rows,
+        });
+        out.push(Section::Table {
+            title: "Protocols".into(),
+            header: ["Protocol", "Outcome", "ms", "External address", "Detail"]
+                .map(String::from)
+                .to_vec(),
+            rows: self
+                .probes
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.protocol.to_string(),
+                        p.outcome.to_string(),
+                        format!("{:.1}", p.ms),
+                        opt(&p.external_address),
+                        p.detail.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        });
+        if !self.mappings.is_empty() {
+            out.push(Section::Table {
+                title: "Port mappings".into(),
+                header: [
+                    "Protocol",
+                    "External",
+                    "Internal client",
+                    "Internal",
+                    "Lease s",
+                    "Enabled",
+                    "Description",
+                ]
+                .map(String::from)
+                .to_vec(),
+                rows: self
+                    .mappings
+                    .iter()
+                    .map(|m| {
+                        vec![
+                            m.protocol.clone(),
+                            m.external_port.to_string(),
+                            m.internal_client.clone(),
+                            m.internal_port.to_string(),
+                            m.lease_s.to_string(),
+                            super::yes_no(Some(m.enabled)),
+                            m.description.clone(),
+                        ]
+                    })
+                    .collect(),
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(ext: Option<&str>, stun: Option<&str>, none: bool) -> UpnpMapResult {
+        UpnpMapResult {
+            external_address: ext.map(|e| e.parse().unwrap()),
+            stun_address: stun.map(|e| e.parse().unwrap()),
+            no_external_address: none,
+            answered: vec!["upnp"],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn double_nat_rules() {
+        assert_eq!(
+            double_nat(&with(Some("203.0.113.1"), None, false)),
+            Some(false)
+        );
+        assert_eq!(
+            double_nat(&with(Some("100.64.0.2"), None, false)),
+            Some(true)
+        );
+        assert_eq!(
+            double_nat(&with(Some("192.168.1.2"), None, false)),
+            Some(true)
+        );
+        assert_eq!(
+            double_nat(&with(Some("203.0.113.1"), Some("203.0.113.1"), false)),
+            Some(false)
+        );
+        assert_eq!(
+            double_nat(&with(Some("203.0.113.1"), Some("198.51.100.7"), false)),
+            Some(true)
+        );
+        assert_eq!(
+            double_nat(&with(None, Some("203.0.113.1"), true)),
+            Some(true)
+        );
+        assert_eq!(double_nat(&with(None, None, false)), None);
+        let mut r = with(Some("100.64.0.2"), Some("203.0.113.1"), false);
+        r.double_nat = double_nat(&r);
+        let f = findings(&r);
+        assert_eq!(f[0].code, "DOUBLE_NAT");
+        assert!(f[0].message.contains("100.64.0.0/10"), "{}", f[0].message);
+        assert!(f[0].message.contains("203.0.113.1"), "{}", f[0].message);
+        assert_eq!(status(&r), Status::Problem);
+    }
+}
