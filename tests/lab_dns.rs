@@ -31,21 +31,9 @@ fn dns_lab(code: char) -> Option<(std::sync::MutexGuard<'static, ()>, Lab)> {
 
 /// Runs `voipdiag --json enum-lookup ARGS…` in the lab's namespace: (exit code, report).
 fn lookup(lab: &Lab, args: &[&str]) -> (i32, Value) {
-    let out = Command::new("ip")
-        .args(["netns", "exec", &lab.ns('d')])
-        .arg(env!("CARGO_BIN_EXE_voipdiag"))
-        .args(["--json", "enum-lookup"])
-        .args(args)
-        .output()
-        .expect("run voipdiag");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), v)
+    let mut all = vec!["enum-lookup"];
+    all.extend_from_slice(args);
+    lab.voipdiag_json('d', &all)
 }
 
 fn codes(r: &Value) -> Vec<String> {

@@ -17,6 +17,10 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v knotd >/dev/null || need+=(knot)
 command -v kdig >/dev/null || need+=(knot-dnsutils)
 command -v unbound >/dev/null || need+=(unbound)
+command -v miniupnpd >/dev/null || need+=(miniupnpd-iptables)
+command -v iptables-legacy >/dev/null || need+=(iptables)
+command -v upnpc >/dev/null || need+=(miniupnpc)
+command -v natpmpc >/dev/null || need+=(natpmpc)
 command -v sipsak >/dev/null || need+=(sipsak)
 command -v sipp >/dev/null || need+=(sip-tester)
 command -v tshark >/dev/null || need+=(tshark)
@@ -36,9 +40,11 @@ if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/de
 fi
 # Debian starts coturn and unbound as services on install on some systems; the labs run
 # their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet unbound 2>/dev/null; then
-  systemctl stop unbound || true
-fi
+for svc in unbound miniupnpd; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
 if command -v systemctl >/dev/null && systemctl is-active --quiet coturn 2>/dev/null; then
   systemctl stop coturn || true
 fi

@@ -77,6 +77,28 @@ impl Lab {
     }
 }
 
+impl Lab {
+    /// Runs `voipdiag --json ARGS…` in namespace `role`: (exit code, the JSON report).
+    /// Panics, with stdout and stderr, when the output is not JSON.
+    pub fn voipdiag_json(&self, role: char, args: &[&str]) -> (i32, serde_json::Value) {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.ns(role)])
+            .arg(env!("CARGO_BIN_EXE_voipdiag"))
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("run voipdiag");
+        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not JSON ({e}): {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), v)
+    }
+}
+
 impl Drop for Lab {
     fn drop(&mut self) {
         let _ = Command::new(&self.script)
