@@ -19,6 +19,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402  (shared section writer)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB = os.path.join(ROOT, "tests/lab/dns-lab.sh")
 BIN = os.path.join(ROOT, "target/release/voipdiag")
@@ -99,15 +102,7 @@ def main():
     text = "\n".join(lines)
     print(text)
     if a.write:
-        start, end = "<!-- enum:begin -->", "<!-- enum:end -->"
-        doc = open(a.write).read()
-        if start not in doc:
-            doc += f"\n{start}\n{end}\n"
-        head, _, rest = doc.partition(start)
-        _, _, tail = rest.partition(end)
-        stamp = time.strftime("%Y-%m-%d")
-        body = f"{start}\nMeasured {stamp}: {a.runs} interleaved runs per tool.\n\n{text}\n{end}"
-        open(a.write, "w").write(head + body + tail)
+        benchlib.write_section(a.write, "enum", f": {a.runs} interleaved runs per tool.", text)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402  (shared section writer)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB = os.path.join(ROOT, "tests/lab/nat-lab.sh")
 BIN = os.path.join(ROOT, "target/release/voipdiag")
@@ -146,13 +149,7 @@ def main():
     text = "\n".join(table)
     print("\n" + text)
     if a.write:
-        start, end = "<!-- nat-probe:begin -->", "<!-- nat-probe:end -->"
-        doc = open(a.write).read() if os.path.exists(a.write) else f"# Benchmarks\n\n{start}\n{end}\n"
-        head, _, rest = doc.partition(start)
-        _, _, tail = rest.partition(end)
-        stamp = time.strftime("%Y-%m-%d")
-        body = f"{start}\nMeasured {stamp}, {a.runs} runs per tool and topology, median wall time of the whole process.\n\n{text}\n{end}"
-        open(a.write, "w").write(head + body + tail)
+        benchlib.write_section(a.write, "nat-probe", f", {a.runs} runs per tool and topology, median wall time of the whole process.", text)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402  (shared section writer)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB = os.path.join(ROOT, "tests/lab/sip-lab.sh")
 BIN = os.path.join(ROOT, "target/release/voipdiag")
@@ -96,16 +99,7 @@ def main():
     text = "\n".join(lines)
     print("\n" + text)
     if a.write:
-        start, end = "<!-- sip:begin -->", "<!-- sip:end -->"
-        doc = open(a.write).read()
-        if start not in doc:
-            doc += f"\n{start}\n{end}\n"
-        head, _, rest = doc.partition(start)
-        _, _, tail = rest.partition(end)
-        stamp = time.strftime("%Y-%m-%d")
-        body = (f"{start}\nMeasured {stamp}: {a.runs} interleaved runs per single-OPTIONS tool, "
-                f"{n} transactions per throughput run.\n\n{text}\n{end}")
-        open(a.write, "w").write(head + body + tail)
+        benchlib.write_section(a.write, "sip", f": {a.runs} interleaved runs per single-OPTIONS tool, {n} transactions per throughput run.", text)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,18 @@
+"""Shared by the benchmark scripts: replacing one marked section of BENCHMARKS.md."""
+import os
+import time
+
+
+def write_section(path, tag, note, text):
+    """Replaces what lies between `<!-- TAG:begin -->` and `<!-- TAG:end -->` in the markdown
+    file at `path` (appending the markers when absent) with the date, `note` and `text`."""
+    start, end = f"<!-- {tag}:begin -->", f"<!-- {tag}:end -->"
+    doc = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    if start not in doc:
+        doc += f"\n{start}\n{end}\n"
+    head, _, rest = doc.partition(start)
+    _, _, tail = rest.partition(end)
+    stamp = time.strftime("%Y-%m-%d")
+    body = f"{start}\nMeasured {stamp}{note}\n\n{text}\n{end}"
+    with open(path, "w") as f:
+        f.write(head + body + tail)
