@@ -5,7 +5,6 @@
 //! etherparse does the header slicing and the reassembly. It has no SLL2, BSD-loopback,
 //! GRE/ERSPAN or SCTP support; that glue is here, and only here.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use etherparse::defrag::IpDefragPool;
@@ -115,7 +114,7 @@ type FragKey = (IpAddr, IpAddr, u32);
 pub struct Dissector {
     pool: IpDefragPool<i64, ()>,
     /// Frames held per datagram being reassembled, to account for them once it completes.
-    held: HashMap<FragKey, (u32, i64)>,
+    held: super::FastMap<FragKey, (u32, i64)>,
     reassembled: Vec<u8>,
     frames: u64,
     /// Frames of datagrams given up on when too many were pending.

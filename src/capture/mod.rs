@@ -7,3 +7,11 @@ pub mod analysis;
 pub mod dissect;
 pub mod reader;
 pub mod tcp;
+
+/// The per-packet lookup maps (flows, streams, endpoints, fragments): ahash with a random
+/// key, resistant to crafted collisions like std's SipHash but several times faster on
+/// these small keys (SipHash was ~14% of decode time on a 300-call capture).
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+
+/// A set with the hasher of [`FastMap`].
+pub(crate) type FastSet<K> = std::collections::HashSet<K, ahash::RandomState>;

@@ -3,7 +3,7 @@
 //! it and the report covers what was read.
 
 use std::fs::File;
-use std::io::{BufReader, IsTerminal, Read};
+use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
@@ -33,7 +33,8 @@ pub async fn run(
         let f = File::open(&args.file)
             .map_err(|e| CommandError::Usage(format!("cannot open {}: {e}", args.file)))?;
         let size = f.metadata().ok().map(|m| m.len());
-        (Box::new(BufReader::with_capacity(1 << 16, f)), size)
+        // No BufReader: pcap-parser reads into its own 1 MiB buffer.
+        (Box::new(f), size)
     };
     let show_progress = !global.json && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| {

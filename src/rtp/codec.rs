@@ -71,8 +71,24 @@ pub fn static_codec(pt: u8) -> Option<Codec> {
 /// Whether a payload type is one of the static comfort-noise types: 13 (RFC 3389) and the
 /// old 19 (RFC 1890), which are what Wireshark leaves out of delta and jitter figures.
 pub fn is_static_comfort_noise(pt: u8) -> bool {
-    STATIC.iter().any(|(p, name, _)| *p == pt && *name == "CN")
+    STATIC_CN.get(usize::from(pt)).copied().unwrap_or(false)
 }
+
+/// [`is_static_comfort_noise`] as a table built from [`STATIC`] at compile time: it is asked
+/// twice per RTP packet.
+const STATIC_CN: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut i = 0;
+    while i < STATIC.len() {
+        let (pt, name, _) = STATIC[i];
+        let n = name.as_bytes();
+        if n.len() == 2 && n[0] == b'C' && n[1] == b'N' {
+            table[pt as usize] = true;
+        }
+        i += 1;
+    }
+    table
+};
 
 /// Clock rate (Hz) for a dynamic payload known only by its encoding name, when `a=rtpmap`
 /// carried no rate we could use; 0 when unknown.
