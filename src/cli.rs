@@ -541,8 +541,8 @@ pub struct UpnpMapArgs {
 
     /// Compare the gateway's external address with the one this STUN server sees
     /// (HOST[:PORT]).
-    #[arg(long, value_name = "SERVER")]
-    pub stun: Option<String>,
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub stun: Option<HostPort>,
 }
 
 /// A local address `ADDR[:PORT]` (an IP literal; IPv6 with a port as `[ADDR]:PORT`).

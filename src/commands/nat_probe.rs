@@ -28,9 +28,6 @@ pub const DEFAULT_SERVERS: &[&str] = &[
     "stun.cloudflare.com:3478",
 ];
 
-/// Default STUN port (RFC 8489 §18.6).
-pub const STUN_PORT: u16 = 3478;
-
 /// Lower bound of the wait for silence (filtering, hairpinning, lifetime checks).
 const MIN_SILENCE: Duration = Duration::from_millis(80);
 
@@ -150,9 +147,13 @@ async fn resolve_all(given: &[HostPort], family: Family) -> Vec<Target> {
         .map(|hp| {
             let hp = hp.clone();
             tokio::spawn(async move {
-                let address = resolve(&hp.host, hp.port.unwrap_or(STUN_PORT), family)
-                    .await
-                    .map(|v| v[0]);
+                let address = resolve(
+                    &hp.host,
+                    hp.port.unwrap_or(crate::stun::message::DEFAULT_PORT),
+                    family,
+                )
+                .await
+                .map(|v| v[0]);
                 Target { given: hp, address }
             })
         })

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use igd_next::PortMappingProtocol;
 
 use super::CommandError;
-use crate::cli::{GatewayProtocol, GlobalArgs, UpnpAction, UpnpMapArgs};
+use crate::cli::{GatewayProtocol, GlobalArgs, HostPort, UpnpAction, UpnpMapArgs};
 use crate::net::portmap::{self, ExchangeError, Gateway};
 use crate::report::upnp_map::{
     ActionOutcome, Connection, GatewayInfo, Mapping, Probe, UpnpMapResult, double_nat, findings,
@@ -42,7 +42,7 @@ enum GatewayArg {
 
 fn parse_gateway(s: &str) -> Result<GatewayArg, CommandError> {
     if s.starts_with("http://") {
-        portmap::split_url(s).map_err(CommandError::Usage)?;
+        igd::split_url(s).map_err(CommandError::Usage)?;
         return Ok(GatewayArg::Url(s.to_string()));
     }
     s.parse()
@@ -92,7 +92,7 @@ pub async fn run(
     let gateway_arg = args.gateway.as_deref().map(parse_gateway).transpose()?;
     let gateway_ip = match &gateway_arg {
         Some(GatewayArg::Ip(ip)) => Some(*ip),
-        Some(GatewayArg::Url(u)) => portmap::split_url(u).ok().map(|(a, _)| a.ip()),
+        Some(GatewayArg::Url(u)) => igd::split_url(u).ok().map(|(a, _)| a.ip()),
         None => portmap::default_gateway().map(IpAddr::V4),
     };
     let local = match (&args.local, &args.interface) {
@@ -267,7 +267,7 @@ async fn probe_upnp(
     let info = GatewayInfo {
         address: Some(gateway.addr.ip()),
         description_url: Some(portmap::description_url(&gateway)),
-        control_url: Some(format!("http://{}{}", gateway.addr, gateway.control_url)),
+        control_url: Some(portmap::control_url(&gateway)),
         service_type: Some(gateway.service_type.clone()),
         device,
     };
@@ -379,61 +379,97 @@ async fn probe_natpmp(
     }
 }
 
-/// One PCP MAP exchange with `nonce` (a delete must repeat the nonce of its map, RFC 6887
-/// §11.3). A NAT-PMP-only gateway's version-0 answer comes back as result 1 UNSUPP_VERSION.
-#[allow(clippy::too_many_arguments)]
-async fn pcp_map(
-    nonce: [u8; 12],
-    gw: IpAddr,
+/// A NAT-PMP or PCP mapping request for this host (an unmap when `lifetime_s` is 0).
+#[derive(Debug, Clone, Copy)]
+struct PmpMap {
+    gateway: IpAddr,
+    /// Where to send from.
     local: Option<IpAddr>,
+    /// Our address as the gateway sees it (PCP's client address).
     client: IpAddr,
     protocol: MapProtocol,
     internal_port: u16,
+    /// Suggested external port (0: any).
     external_port: u16,
     lifetime_s: u32,
+}
+
+/// What the gateway answered, NAT-PMP or PCP.
+struct PmpAnswer {
+    result: u16,
+    result_name: &'static str,
+    external_port: u16,
+    lifetime_s: u32,
+    /// PCP only: the assigned external address.
+    external_address: Option<IpAddr>,
+    took: Duration,
+}
+
+/// One PCP MAP exchange with `nonce` (a delete must repeat the nonce of its map, RFC 6887
+/// §11.3). A NAT-PMP-only gateway's version-0 answer comes back as result 1 UNSUPP_VERSION.
+async fn pcp_map(
+    m: PmpMap,
+    nonce: [u8; 12],
     timeout: Duration,
-) -> Result<(natpmp::PcpMapResponse, Duration), ExchangeError> {
+) -> Result<PmpAnswer, ExchangeError> {
     let req = natpmp::pcp_map_request(
         nonce,
-        protocol,
-        internal_port,
-        external_port,
-        lifetime_s,
-        client,
+        m.protocol,
+        m.internal_port,
+        m.external_port,
+        m.lifetime_s,
+        m.client,
     );
     // A NAT-PMP-only gateway answers version 0 (unsupported version): take that too.
     let accept = |b: &[u8]| match natpmp::pcp_decode_map(b) {
-        Ok(m) => m.nonce == nonce || m.result != 0,
+        Ok(r) => r.nonce == nonce || r.result != 0,
         Err(natpmp::DecodeError::Version(0)) => true,
         Err(_) => false,
     };
-    let (bytes, took) = portmap::exchange(
-        SocketAddr::new(gw, natpmp::PORT),
-        local,
-        &req,
-        timeout,
-        accept,
-    )
-    .await?;
-    match natpmp::pcp_decode_map(&bytes) {
-        Ok(m) => Ok((m, took)),
-        Err(_) => Ok((
-            natpmp::PcpMapResponse {
-                result: 1,
-                lifetime_s: 0,
-                epoch_s: 0,
-                nonce,
-                internal_port,
-                external_port: 0,
-                external_address: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-            },
-            took,
-        )),
-    }
+    let to = SocketAddr::new(m.gateway, natpmp::PORT);
+    let (bytes, took) = portmap::exchange(to, m.local, &req, timeout, accept).await?;
+    let r = natpmp::pcp_decode_map(&bytes).ok();
+    let result = r.as_ref().map_or(1, |r| r.result);
+    Ok(PmpAnswer {
+        result: u16::from(result),
+        result_name: natpmp::pcp_result_name(result),
+        external_port: r.as_ref().map_or(0, |r| r.external_port),
+        lifetime_s: r.as_ref().map_or(0, |r| r.lifetime_s),
+        external_address: r.map(|r| r.external_address),
+        took,
+    })
+}
+
+/// One NAT-PMP mapping exchange (RFC 6886 §3.3).
+async fn natpmp_map(m: PmpMap, timeout: Duration) -> Result<PmpAnswer, ExchangeError> {
+    let req =
+        natpmp::natpmp_map_request(m.protocol, m.internal_port, m.external_port, m.lifetime_s);
+    let op = req[1];
+    let accept = |b: &[u8]| natpmp::natpmp_decode(b, op).is_ok();
+    let to = SocketAddr::new(m.gateway, natpmp::PORT);
+    let (bytes, took) = portmap::exchange(to, m.local, &req, timeout, accept).await?;
+    let (result, external_port, lifetime_s) = match natpmp::natpmp_decode(&bytes, op) {
+        Ok(NatPmpResponse::Mapping {
+            result,
+            external_port,
+            lifetime_s,
+            ..
+        }) => (result, external_port, lifetime_s),
+        Ok(other) => (other.result(), 0, 0),
+        Err(_) => unreachable!("accepted above"),
+    };
+    Ok(PmpAnswer {
+        result,
+        result_name: natpmp::natpmp_result_name(result),
+        external_port,
+        lifetime_s,
+        external_address: None,
+        took,
+    })
 }
 
 async fn probe_pcp(gateway: Option<IpAddr>, local: Option<IpAddr>, timeout: Duration) -> PmpProbe {
-    let (Some(gw), Some(client)) = (gateway, local) else {
+    let (Some(gateway), Some(client)) = (gateway, local) else {
         return no_gateway("pcp");
     };
     let t = Instant::now();
@@ -441,50 +477,32 @@ async fn probe_pcp(gateway: Option<IpAddr>, local: Option<IpAddr>, timeout: Dura
     let Ok(holder) = std::net::UdpSocket::bind(SocketAddr::new(client, 0)) else {
         return no_gateway("pcp");
     };
-    let port = holder.local_addr().map_or(0, |a| a.port());
-    let nonce: [u8; 12] = rand::random();
-    let r = pcp_map(
-        nonce,
-        gw,
+    let m = PmpMap {
+        gateway,
         local,
         client,
-        MapProtocol::Udp,
-        port,
-        0,
-        PCP_PROBE_LIFETIME_S,
-        timeout,
-    )
-    .await;
-    match r {
-        Ok((m, took)) => {
-            if m.result == 0 {
+        protocol: MapProtocol::Udp,
+        internal_port: holder.local_addr().map_or(0, |a| a.port()),
+        external_port: 0,
+        lifetime_s: PCP_PROBE_LIFETIME_S,
+    };
+    let nonce: [u8; 12] = rand::random();
+    match pcp_map(m, nonce, timeout).await {
+        Ok(a) => {
+            if a.result == 0 {
                 // Delete it again at once (lifetime 0); its outcome does not matter.
-                let _ = pcp_map(
-                    nonce,
-                    gw,
-                    local,
-                    client,
-                    MapProtocol::Udp,
-                    port,
-                    0,
-                    0,
-                    timeout,
-                )
-                .await;
+                let unmap = PmpMap { lifetime_s: 0, ..m };
+                let _ = pcp_map(unmap, nonce, timeout).await;
             }
             PmpProbe {
                 probe: Probe {
                     protocol: "pcp",
-                    outcome: if m.result == 0 { "answered" } else { "error" },
-                    ms: ms(took),
-                    external_address: (m.result == 0).then_some(m.external_address),
-                    detail: Some(format!(
-                        "{} {}",
-                        m.result,
-                        natpmp::pcp_result_name(m.result)
-                    )),
+                    outcome: if a.result == 0 { "answered" } else { "error" },
+                    ms: ms(a.took),
+                    external_address: a.external_address.filter(|_| a.result == 0),
+                    detail: Some(format!("{} {}", a.result, a.result_name)),
                 },
-                no_external: matches!(m.result, 7 | 11),
+                no_external: matches!(a.result, 7 | 11),
             }
         }
         Err(e) => silent("pcp", &e, t.elapsed()),
@@ -493,19 +511,13 @@ async fn probe_pcp(gateway: Option<IpAddr>, local: Option<IpAddr>, timeout: Dura
 
 /// The address a STUN server sees for us (one Binding request).
 async fn stun_address(
-    server: &str,
+    server: &HostPort,
     local: Option<IpAddr>,
     global: &GlobalArgs,
     timeout: Duration,
 ) -> Result<IpAddr, String> {
-    let (host, port) = match server.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') || h.ends_with(']') => (
-            h.trim_matches(|c| c == '[' || c == ']'),
-            p.parse().map_err(|_| format!("{server}: bad port"))?,
-        ),
-        _ => (server, 3478),
-    };
-    let to = *crate::net::resolve::resolve(host, port, global.family())
+    let port = server.port.unwrap_or(crate::stun::message::DEFAULT_PORT);
+    let to = *crate::net::resolve::resolve(&server.host, port, global.family())
         .await?
         .first()
         .ok_or_else(|| format!("{server}: no address"))?;
@@ -628,17 +640,17 @@ async fn act(
                 ));
                 return;
             }
-            let internal = args.internal_port.unwrap_or(ext);
-            let (lifetime, suggested) = if args.action == UpnpAction::Add {
-                (args.lease, ext)
-            } else {
-                (0, 0)
+            let add = args.action == UpnpAction::Add;
+            let m = PmpMap {
+                gateway: gw,
+                local,
+                client: me,
+                protocol: proto,
+                internal_port: args.internal_port.unwrap_or(ext),
+                external_port: if add { ext } else { 0 },
+                lifetime_s: if add { args.lease } else { 0 },
             };
-            let outcome = if p == "pcp" {
-                pcp_action(gw, local, me, proto, internal, suggested, lifetime, timeout).await
-            } else {
-                natpmp_action(gw, local, me, proto, internal, suggested, lifetime, timeout).await
-            };
+            let outcome = pmp_action(p == "pcp", m, timeout).await;
             if let Some(m) = outcome
                 .mapping
                 .clone()
@@ -748,118 +760,35 @@ async fn upnp_add_delete(
     unreachable!("the loop returns")
 }
 
-/// The PCP nonce of `add` and `delete`: derived from (client, protocol, internal port), so a
-/// later `delete` repeats the nonce of the `add` — gateways refuse a delete with another
-/// nonce (NOT_AUTHORIZED, RFC 6887 §11.3). The status probe uses a random one.
-fn action_nonce(me: IpAddr, proto: MapProtocol, internal: u16) -> [u8; 12] {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    h.update(b"voipdiag PCP MAP");
-    h.update(me.to_string().as_bytes());
-    h.update([proto.iana()]);
-    h.update(internal.to_be_bytes());
-    let digest = h.finalize();
-    let mut nonce = [0u8; 12];
-    nonce.copy_from_slice(&digest[..12]);
-    nonce
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn pcp_action(
-    gw: IpAddr,
-    local: Option<IpAddr>,
-    me: IpAddr,
-    proto: MapProtocol,
-    internal: u16,
-    suggested: u16,
-    lifetime: u32,
-    timeout: Duration,
-) -> ActionOutcome {
-    let nonce = action_nonce(me, proto, internal);
-    match pcp_map(
-        nonce, gw, local, me, proto, internal, suggested, lifetime, timeout,
-    )
-    .await
-    {
-        Err(e) => failed(None, e.to_string()),
-        Ok((m, _)) if m.result != 0 => failed(
-            Some(u16::from(m.result)),
-            natpmp::pcp_result_name(m.result).into(),
-        ),
-        Ok((m, _)) => mapped(
-            proto,
-            me,
-            internal,
-            suggested,
-            m.external_port,
-            m.lifetime_s,
-        ),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn natpmp_action(
-    gw: IpAddr,
-    local: Option<IpAddr>,
-    me: IpAddr,
-    proto: MapProtocol,
-    internal: u16,
-    suggested: u16,
-    lifetime: u32,
-    timeout: Duration,
-) -> ActionOutcome {
-    let req = natpmp::natpmp_map_request(proto, internal, suggested, lifetime);
-    let op = req[1];
-    let accept = |b: &[u8]| natpmp::natpmp_decode(b, op).is_ok();
-    match portmap::exchange(
-        SocketAddr::new(gw, natpmp::PORT),
-        local,
-        &req,
-        timeout,
-        accept,
-    )
-    .await
-    {
-        Err(e) => failed(None, e.to_string()),
-        Ok((bytes, _)) => match natpmp::natpmp_decode(&bytes, op) {
-            Ok(NatPmpResponse::Mapping {
-                result: 0,
-                external_port,
-                lifetime_s,
-                ..
-            }) => mapped(proto, me, internal, suggested, external_port, lifetime_s),
-            Ok(r) => failed(
-                Some(r.result()),
-                natpmp::natpmp_result_name(r.result()).into(),
-            ),
-            Err(e) => failed(None, e.to_string()),
-        },
-    }
-}
-
-/// The outcome of a NAT-PMP/PCP map or unmap that succeeded.
-fn mapped(
-    proto: MapProtocol,
-    me: IpAddr,
-    internal: u16,
-    suggested: u16,
-    external: u16,
-    lifetime_s: u32,
-) -> ActionOutcome {
+/// add/delete by PCP (with the nonce derived from the mapping, so a later delete repeats
+/// it) or NAT-PMP.
+async fn pmp_action(pcp: bool, m: PmpMap, timeout: Duration) -> ActionOutcome {
+    let answer = if pcp {
+        let nonce = natpmp::pcp_mapping_nonce(m.client, m.protocol, m.internal_port);
+        pcp_map(m, nonce, timeout).await
+    } else {
+        natpmp_map(m, timeout).await
+    };
+    let a = match answer {
+        Err(e) => return failed(None, e.to_string()),
+        Ok(a) if a.result != 0 => return failed(Some(a.result), a.result_name.into()),
+        Ok(a) => a,
+    };
     let mut notes = Vec::new();
-    if suggested != 0 && external != suggested {
+    if m.external_port != 0 && a.external_port != m.external_port {
         notes.push(format!(
-            "the gateway gave external port {external}, not the {suggested} asked for"
+            "the gateway gave external port {}, not the {} asked for",
+            a.external_port, m.external_port
         ));
     }
     ActionOutcome {
         ok: true,
-        mapping: (lifetime_s > 0).then(|| Mapping {
-            protocol: proto.as_str().into(),
-            external_port: external,
-            internal_client: me.to_string(),
-            internal_port: internal,
-            lease_s: lifetime_s,
+        mapping: (a.lifetime_s > 0).then(|| Mapping {
+            protocol: m.protocol.as_str().into(),
+            external_port: a.external_port,
+            internal_client: m.client.to_string(),
+            internal_port: m.internal_port,
+            lease_s: a.lifetime_s,
             description: String::new(),
             enabled: true,
         }),

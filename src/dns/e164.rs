@@ -871,6 +871,13 @@ mod tests {
                 .apply(aus)
                 .is_none()
         );
+        // RFC 3403 §6.1: a CID URN rewritten to the domain to look in next (non-terminal).
+        let e = SubstExpr::parse(r"/urn:cid:.+@([^\.]+\.)(.*)$/\2/i").unwrap();
+        assert_eq!(
+            e.apply("urn:cid:39CB83F7.A8450130@fake.gatech.edu")
+                .unwrap(),
+            "gatech.edu"
+        );
         // A backslash in the output.
         let e = SubstExpr::parse(r"!^.*$!x:a\\b!").unwrap();
         assert_eq!(e.apply(aus).unwrap(), r"x:a\b");

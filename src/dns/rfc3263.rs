@@ -218,6 +218,9 @@ mod tests {
             naptr_choices(&records, false, |t| t == ServiceTransport::Udp)[0].0,
             ServiceTransport::Udp
         );
+        assert_eq!(service_transport("sips+d2w"), Some(ServiceTransport::Wss));
+        assert_eq!(ServiceTransport::Wss.default_port(), 443);
+        assert_eq!(service_transport("SIP+D2X"), None);
         // enum-lookup also reports WebSocket (RFC 7118), first here by order.
         assert_eq!(
             naptr_choices(&records, false, |_| true)[0],

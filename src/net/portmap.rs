@@ -123,31 +123,6 @@ pub async fn discover(
     igd_next::aio::tokio::search_gateway(options).await
 }
 
-/// `http://host[:port]/path` split into the socket address (IP literals only, as UPnP
-/// LOCATIONs are) and the path.
-pub fn split_url(url: &str) -> Result<(SocketAddr, String), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs"))?;
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let addr: SocketAddr = authority
-        .parse()
-        .or_else(|_| {
-            authority
-                .parse::<IpAddr>()
-                .map(|ip| SocketAddr::new(ip, 80))
-        })
-        .map_err(|_| format!("{url}: the host must be an IP address (and port)"))?;
-    Ok((
-        addr,
-        if path.is_empty() {
-            "/".into()
-        } else {
-            path.into()
-        },
-    ))
-}
-
 /// GETs `url` (a device description) within `timeout`, at most 256 KiB.
 ///
 /// # Errors
@@ -176,24 +151,6 @@ pub async fn http_get(url: &str, timeout: Duration) -> Result<String, String> {
         .map_err(|_| format!("GET {url}: no answer within {timeout:?}"))?
 }
 
-/// Resolves a URL as UPnP 1.0/1.1 do: absolute as is, else against `base` (URLBase or the
-/// description's own URL).
-pub fn join_url(base: &str, url: &str) -> String {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        return url.to_string();
-    }
-    let origin_end = base
-        .strip_prefix("http://")
-        .and_then(|r| r.find('/'))
-        .map_or(base.len(), |i| i + "http://".len());
-    let origin = &base[..origin_end];
-    if url.starts_with('/') {
-        format!("{origin}{url}")
-    } else {
-        format!("{origin}/{url}")
-    }
-}
-
 /// Reads the description at `url` and builds the gateway from it (for `--gateway URL`, and
 /// for the device facts igd-next does not keep).
 ///
@@ -203,7 +160,7 @@ pub async fn describe(
     url: &str,
     timeout: Duration,
 ) -> Result<(Gateway, DeviceDescription), String> {
-    let (addr, _) = split_url(url)?;
+    let (addr, _) = igd::split_url(url)?;
     let xml = http_get(url, timeout).await?;
     let d = igd::parse_description(&xml)?;
     let (Some(service_type), Some(control)) = (d.service_type.clone(), d.control_url.clone())
@@ -213,16 +170,16 @@ pub async fn describe(
         ));
     };
     let base = d.url_base.clone().unwrap_or_else(|| url.to_string());
-    let control_url = join_url(&base, &control);
-    let (_, control_path) = split_url(&control_url)?;
-    let scpd = join_url(&base, d.scpd_url.as_deref().unwrap_or(""));
+    let control_url = igd::join_url(&base, &control);
+    let (_, control_path) = igd::split_url(&control_url)?;
+    let scpd = igd::join_url(&base, d.scpd_url.as_deref().unwrap_or(""));
     // igd-next builds its requests from the action arguments the SCPD lists.
     let control_schema = igd::parse_scpd(&http_get(&scpd, timeout).await?)?;
     let gateway = Gateway {
         addr,
         root_url: url.to_string(),
         control_url: control_path,
-        control_schema_url: split_url(&scpd).map(|(_, p)| p).unwrap_or_default(),
+        control_schema_url: igd::split_url(&scpd).map(|(_, p)| p).unwrap_or_default(),
         control_schema,
         service_type,
         provider: Tokio,
@@ -239,6 +196,11 @@ pub fn description_url(g: &Gateway) -> String {
     }
 }
 
+/// The full control URL of the gateway's WAN connection service.
+pub fn control_url(g: &Gateway) -> String {
+    format!("http://{}{}", g.addr, g.control_url)
+}
+
 /// Calls `action` (no arguments) through igd-next's HTTP client and returns the output
 /// arguments.
 ///
@@ -250,7 +212,7 @@ pub async fn soap(
     action: &str,
     timeout: Duration,
 ) -> Result<Vec<(String, String)>, Result<(u16, String), String>> {
-    let url = format!("http://{}{}", g.addr, g.control_url);
+    let url = control_url(g);
     let header = format!("\"{}#{action}\"", g.service_type);
     let body = igd::soap_body(&g.service_type, action);
     let text = tokio::time::timeout(timeout, Tokio::send_async(&url, &header, &body))
@@ -266,29 +228,6 @@ pub async fn soap(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls() {
-        assert_eq!(
-            split_url("http://192.168.80.1:5000/rootDesc.xml").unwrap(),
-            ("192.168.80.1:5000".parse().unwrap(), "/rootDesc.xml".into())
-        );
-        assert_eq!(
-            split_url("http://192.168.80.1").unwrap(),
-            ("192.168.80.1:80".parse().unwrap(), "/".into())
-        );
-        assert!(split_url("https://x/").is_err());
-        assert!(split_url("http://router.lan/").is_err());
-        assert_eq!(
-            join_url("http://192.168.80.1:5000/rootDesc.xml", "/ctl/IPConn"),
-            "http://192.168.80.1:5000/ctl/IPConn"
-        );
-        assert_eq!(
-            join_url("http://192.168.80.1:5000", "ctl/IPConn"),
-            "http://192.168.80.1:5000/ctl/IPConn"
-        );
-        assert_eq!(join_url("http://a:1/x", "http://b:2/y"), "http://b:2/y");
-    }
 
     /// The exchange retransmits on schedule and ignores datagrams that are not the answer.
     #[tokio::test]

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status, dns_section};
+use super::{Describe, Finding, Section, Severity, Status, dns_section, json_name, opt};
 use crate::dns::e164::{Disposition, RecordOutcome, UriOutcome};
 use crate::dns::{Naptr, Srv};
 use crate::net::dns::{Located, QueryLog, Source};
@@ -344,10 +344,6 @@ fn dnssec_finding(r: &EnumLookupResult, out: &mut Vec<Finding>) {
     }
 }
 
-fn opt_u16(v: Option<u16>) -> String {
-    v.map_or("-".into(), |x| x.to_string())
-}
-
 impl Describe for EnumLookupResult {
     fn verdict(&self) -> String {
         if let Some(domain) = &self.sip_domain {
@@ -408,12 +404,9 @@ impl Describe for EnumLookupResult {
                             t.host.clone(),
                             t.port.to_string(),
                             t.address.to_string(),
-                            opt_u16(t.priority),
-                            opt_u16(t.weight),
-                            serde_json::to_value(t.source)
-                                .ok()
-                                .and_then(|v| v.as_str().map(String::from))
-                                .unwrap_or_default(),
+                            opt(&t.priority),
+                            opt(&t.weight),
+                            json_name(&t.source),
                         ]
                     })
                     .collect(),
@@ -477,10 +470,7 @@ impl Describe for EnumLookupResult {
                 rows: records
                     .iter()
                     .map(|r| {
-                        let d = serde_json::to_value(r.disposition)
-                            .ok()
-                            .and_then(|v| v.as_str().map(String::from))
-                            .unwrap_or_default();
+                        let d = json_name(&r.disposition);
                         vec![
                             format!("{}{}", "  ".repeat(r.depth), r.domain),
                             r.record.clone(),

@@ -175,6 +175,19 @@ pub fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
+/// A value for a table cell, `-` when absent.
+pub fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map_or("-".into(), ToString::to_string)
+}
+
+/// The name a value has in the JSON (its serde form), for a table cell: `not-considered`.
+pub fn json_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
 /// `yes`, `no` or `unknown` for a tri-state fact.
 pub fn yes_no(v: Option<bool>) -> String {
     match v {

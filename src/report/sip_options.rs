@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status, dns_section, yes_no};
+use super::{Describe, Finding, Section, Severity, Status, dns_section, opt, yes_no};
 use crate::net::dns::Resolution;
 
 /// One OPTIONS transaction.
@@ -271,10 +271,6 @@ pub fn status(result: &SipOptionsResult) -> Status {
     } else {
         Status::Problem
     }
-}
-
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map_or_else(|| "-".into(), ToString::to_string)
 }
 
 impl Describe for SipOptionsResult {

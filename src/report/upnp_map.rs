@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status};
+use super::{Describe, Finding, Section, Severity, Status, opt};
 use crate::addr::{Scope, scope};
 
 /// How one protocol's probe went.
@@ -273,10 +273,6 @@ pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
         ));
     }
     out
-}
-
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map_or("-".into(), ToString::to_string)
 }
 
 impl Describe for UpnpMapResult {

@@ -19,6 +19,8 @@ use super::attributes::{Attribute, ChangeRequest, Padding, ResponsePort};
 pub const MAGIC_COOKIE: u32 = 0x2112_A442;
 /// Size of the STUN header in bytes.
 pub const HEADER_LEN: usize = 20;
+/// Default STUN port over UDP and TCP (RFC 8489 §18.6).
+pub const DEFAULT_PORT: u16 = 3478;
 
 /// What a Binding request should ask for (RFC 5780 §7).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! Architecture 1.1 §3.2.2 and WANIPConnection:2 §2.5), and the default gateway from
 //! /proc/net/route.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use xmltree::Element;
 
@@ -226,6 +226,49 @@ pub fn error_name(code: u16) -> &'static str {
     }
 }
 
+/// `http://host[:port]/path` split into the socket address (IP literals only, as UPnP
+/// LOCATIONs are) and the path.
+pub fn split_url(url: &str) -> Result<(SocketAddr, String), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url}: only http:// URLs"))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let addr: SocketAddr = authority
+        .parse()
+        .or_else(|_| {
+            authority
+                .parse::<IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 80))
+        })
+        .map_err(|_| format!("{url}: the host must be an IP address (and port)"))?;
+    Ok((
+        addr,
+        if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        },
+    ))
+}
+
+/// Resolves a URL as UPnP 1.0/1.1 do: absolute as is, else against `base` (URLBase or the
+/// description's own URL).
+pub fn join_url(base: &str, url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return url.to_string();
+    }
+    let origin_end = base
+        .strip_prefix("http://")
+        .and_then(|r| r.find('/'))
+        .map_or(base.len(), |i| i + "http://".len());
+    let origin = &base[..origin_end];
+    if url.starts_with('/') {
+        format!("{origin}{url}")
+    } else {
+        format!("{origin}/{url}")
+    }
+}
+
 /// The IPv4 default gateway in /proc/net/route text (lowest metric), if any.
 pub fn default_gateway(proc_net_route: &str) -> Option<Ipv4Addr> {
     proc_net_route
@@ -334,6 +377,29 @@ mod tests {
         assert!(body.contains(
             "<u:GetStatusInfo xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:1\">"
         ));
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            split_url("http://192.168.80.1:5000/rootDesc.xml").unwrap(),
+            ("192.168.80.1:5000".parse().unwrap(), "/rootDesc.xml".into())
+        );
+        assert_eq!(
+            split_url("http://192.168.80.1").unwrap(),
+            ("192.168.80.1:80".parse().unwrap(), "/".into())
+        );
+        assert!(split_url("https://x/").is_err());
+        assert!(split_url("http://router.lan/").is_err());
+        assert_eq!(
+            join_url("http://192.168.80.1:5000/rootDesc.xml", "/ctl/IPConn"),
+            "http://192.168.80.1:5000/ctl/IPConn"
+        );
+        assert_eq!(
+            join_url("http://192.168.80.1:5000", "ctl/IPConn"),
+            "http://192.168.80.1:5000/ctl/IPConn"
+        );
+        assert_eq!(join_url("http://a:1/x", "http://b:2/y"), "http://b:2/y");
     }
 
     #[test]

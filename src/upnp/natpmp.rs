@@ -257,6 +257,23 @@ pub fn pcp_map_request(
     b
 }
 
+/// The nonce voipdiag uses for a PCP mapping it is asked to add or delete: derived from
+/// (client, protocol, internal port), so a later `delete` repeats the nonce of the `add` —
+/// gateways refuse a delete with another nonce (NOT_AUTHORIZED, RFC 6887 §11.3). Probes
+/// use random nonces.
+pub fn pcp_mapping_nonce(client: IpAddr, protocol: MapProtocol, internal_port: u16) -> [u8; 12] {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"voipdiag PCP MAP");
+    h.update(v6(client));
+    h.update([protocol.iana()]);
+    h.update(internal_port.to_be_bytes());
+    let digest = h.finalize();
+    let mut nonce = [0u8; 12];
+    nonce.copy_from_slice(&digest[..12]);
+    nonce
+}
+
 /// A PCP MAP response (RFC 6887 §7.2, §11.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PcpMapResponse {
@@ -374,6 +391,19 @@ mod tests {
         assert_eq!(
             natpmp_decode(&[2, 128, 0, 0, 0, 0, 0, 0], 0),
             Err(DecodeError::Version(2))
+        );
+    }
+
+    #[test]
+    fn pcp_mapping_nonce_is_stable_per_mapping() {
+        let me: IpAddr = "192.168.80.2".parse().unwrap();
+        let n = pcp_mapping_nonce(me, MapProtocol::Udp, 5060);
+        assert_eq!(n, pcp_mapping_nonce(me, MapProtocol::Udp, 5060));
+        assert_ne!(n, pcp_mapping_nonce(me, MapProtocol::Tcp, 5060));
+        assert_ne!(n, pcp_mapping_nonce(me, MapProtocol::Udp, 5062));
+        assert_ne!(
+            n,
+            pcp_mapping_nonce("192.168.80.3".parse().unwrap(), MapProtocol::Udp, 5060)
         );
     }
 
