@@ -489,14 +489,9 @@ fn ctrl_c_prints_what_was_learned() {
         return;
     };
     let lab = nat_lab('m', "port-restricted");
-    let child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.ns('c'),
-            env!("CARGO_BIN_EXE_voipdiag"),
-        ])
-        .args([
+    let out = lab.voipdiag_interrupted(
+        'c',
+        &[
             "nat-probe",
             "--json",
             "--server",
@@ -504,18 +499,9 @@ fn ctrl_c_prints_what_was_learned() {
             "--lifetime",
             "--lifetime-max",
             "60s",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    // `ip netns exec` execs the binary, so the child's pid is voipdiag's.
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let out = child.wait_with_output().unwrap();
+        ],
+        Duration::from_millis(1500),
+    );
     let report: Value = serde_json::from_slice(&out.stdout).expect("a report after Ctrl-C");
     let r = &report["result"];
     assert_eq!(r["interrupted"], true);

@@ -614,14 +614,9 @@ fn outbound_proxy_and_ctrl_c() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("Route: <sip:198.51.100.10;lr>"));
 
     // Ctrl-C during an endless ping prints the probes done so far.
-    let child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.ns('d'),
-            env!("CARGO_BIN_EXE_voipdiag"),
-        ])
-        .args([
+    let out = lab.voipdiag_interrupted(
+        'd',
+        &[
             "--json",
             "sip-options",
             SERVER,
@@ -629,18 +624,9 @@ fn outbound_proxy_and_ctrl_c() {
             "0",
             "--interval",
             "100ms",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(800));
-    // `ip netns exec` execs the binary, so the child's pid is voipdiag's.
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let out = child.wait_with_output().unwrap();
+        ],
+        Duration::from_millis(800),
+    );
     assert_eq!(out.status.code(), Some(0));
     let r: Value = serde_json::from_slice(&out.stdout).expect("a report after Ctrl-C");
     assert_eq!(r["result"]["interrupted"], true);

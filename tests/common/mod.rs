@@ -99,6 +99,33 @@ impl Lab {
     }
 }
 
+impl Lab {
+    /// Starts `voipdiag ARGS…` in namespace `role`, sends it SIGINT (Ctrl-C) after `after`,
+    /// and returns what it printed and its exit status.
+    pub fn voipdiag_interrupted(
+        &self,
+        role: char,
+        args: &[&str],
+        after: std::time::Duration,
+    ) -> std::process::Output {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns(role)])
+            .arg(env!("CARGO_BIN_EXE_voipdiag"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run voipdiag");
+        std::thread::sleep(after);
+        // `ip netns exec` execs the binary, so the child's pid is voipdiag's.
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        child.wait_with_output().expect("wait for voipdiag")
+    }
+}
+
 impl Drop for Lab {
     fn drop(&mut self) {
         let _ = Command::new(&self.script)

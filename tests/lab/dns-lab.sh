@@ -19,6 +19,7 @@
 set -euo pipefail
 
 die() { echo "dns-lab: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 down() {
   local p=$1 ns="${1}d"
@@ -26,10 +27,7 @@ down() {
     [ -f "$f" ] || continue
     kill "$(cat "$f")" 2>/dev/null || true
   done
-  if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  fi
+  del_namespaces "$p"
   rm -rf "/tmp/dns-lab-$p" "/etc/netns/$ns"
 }
 
@@ -41,8 +39,7 @@ up() {
   mkdir -p "$D/knotdb"
   ip netns add "$ns"
   ip -n "$ns" link set lo up
-  nsx() { ip netns exec "$ns" "$@"; }
-  nsx nft -f - <<'EOF'
+  nsx "$ns" nft -f - <<'EOF'
 table inet dnslab {
   chain input {
     type filter hook input priority 0;
@@ -157,11 +154,11 @@ zone:
   - domain: broken.voipdiag.test
     file: "missing.zone"
 EOF
-  nsx knotd -c "$D/knot.conf" -d >"$D/knot.log" 2>&1 || { cat "$D/knot.log" >&2; die "knotd did not start"; }
+  nsx "$ns" knotd -c "$D/knot.conf" -d >"$D/knot.log" 2>&1 || { cat "$D/knot.log" >&2; die "knotd did not start"; }
   # knot signs e164.arpa at load; wait for its KSK (bounded), the resolver's trust anchor.
   local ksk=
   for _ in $(seq 100); do
-    ksk=$(nsx kdig +short +time=1 +retry=0 @127.0.53.1 e164.arpa DNSKEY 2>/dev/null | awk '$1 == 257' | head -1) || true
+    ksk=$(nsx "$ns" kdig +short +time=1 +retry=0 @127.0.53.1 e164.arpa DNSKEY 2>/dev/null | awk '$1 == 257' | head -1) || true
     [ -n "$ksk" ] && break
     sleep 0.1
   done
@@ -196,11 +193,11 @@ stub-zone:
 remote-control:
     control-enable: no
 EOF
-  nsx unbound -c "$D/unbound.conf" >"$D/unbound.out" 2>&1 || { cat "$D"/unbound.* >&2; die "unbound did not start"; }
+  nsx "$ns" unbound -c "$D/unbound.conf" >"$D/unbound.out" 2>&1 || { cat "$D"/unbound.* >&2; die "unbound did not start"; }
   local ok=
   for _ in $(seq 50); do
-    if nsx kdig +short +time=1 +retry=0 @127.0.53.2 example.voipdiag.test A >/dev/null 2>&1 \
-      && nsx ss -Hlun "sport = :53" | grep -q 127.0.53.2; then ok=1; break; fi
+    if nsx "$ns" kdig +short +time=1 +retry=0 @127.0.53.2 example.voipdiag.test A >/dev/null 2>&1 \
+      && nsx "$ns" ss -Hlun "sport = :53" | grep -q 127.0.53.2; then ok=1; break; fi
     sleep 0.1
   done
   [ -n "$ok" ] || { cat "$D"/unbound.* >&2; die "unbound not answering"; }

@@ -31,7 +31,7 @@ set -euo pipefail
 TOPOLOGIES="open firewall full-cone restricted-cone port-restricted symmetric udp-blocked server-down double-nat"
 
 die() { echo "nat-lab: $*" >&2; exit 1; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+. "$(dirname "$0")/lib.sh"
 
 down() {
   local p=$1
@@ -40,19 +40,10 @@ down() {
     kill "$(cat "$f")" 2>/dev/null || true
     rm -f "$f"
   done
-  for ns in $(ip netns list | awk '{print $1}' | grep "^${p}[a-z]$" || true); do
-    # Kill anything still running inside, then delete.
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  del_namespaces "$p"
   rm -rf "/tmp/nat-lab-$p"
 }
 
-link() { # link NS1 IF1 NS2 IF2
-  ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
-  ip -n "$1" link set "$2" up
-  ip -n "$3" link set "$4" up
-}
 
 up() {
   local p=$1 topo=$2
@@ -66,7 +57,7 @@ up() {
   local lan_net=10.77.0 nat=1
   case $topo in open|firewall) lan_net=198.51.100; nat=0;; esac
 
-  link "$c" eth0 "$r" lan
+  link "$c" eth0 - "$r" lan -
   ip -n "$c" addr add "$lan_net.2/24" dev eth0
   ip -n "$r" addr add "$lan_net.1/24" dev lan
   ip -n "$c" route add default via "$lan_net.1"
@@ -74,12 +65,12 @@ up() {
 
   if [ "$topo" = double-nat ]; then
     ip netns add "$o"; ip -n "$o" link set lo up
-    link "$r" wan "$o" lan
+    link "$r" wan - "$o" lan -
     ip -n "$r" addr add 100.64.0.2/24 dev wan
     ip -n "$o" addr add 100.64.0.1/24 dev lan
     ip -n "$r" route add default via 100.64.0.1
     nsx "$o" sysctl -qw net.ipv4.ip_forward=1
-    link "$o" wan "$s" eth0
+    link "$o" wan - "$s" eth0 -
     ip -n "$o" addr add 203.0.113.1/24 dev wan
     nsx "$o" nft -f - <<NFT
 table ip nat {
@@ -89,7 +80,7 @@ table ip nat {
 }
 NFT
   else
-    link "$r" wan "$s" eth0
+    link "$r" wan - "$s" eth0 -
     ip -n "$r" addr add 203.0.113.1/24 dev wan
   fi
   ip -n "$s" addr add 203.0.113.10/24 dev eth0

@@ -14,16 +14,9 @@
 set -euo pipefail
 
 die() { echo "rtp-lab: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
-down() {
-  local p=$1 n
-  for n in a r b; do
-    if ip netns list | awk '{print $1}' | grep -qx "${p}$n"; then
-      for pid in $(ip netns pids "${p}$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-      ip netns del "${p}$n" 2>/dev/null || true
-    fi
-  done
-}
+down() { del_namespaces "$1"; }
 
 up() {
   local p=$1 n
@@ -33,20 +26,12 @@ up() {
     ip netns add "${p}$n"
     ip -n "${p}$n" link set lo up
   done
-  ip link add "${p}a0" netns "${p}a" type veth peer name "${p}ra" netns "${p}r"
-  ip link add "${p}b0" netns "${p}b" type veth peer name "${p}rb" netns "${p}r"
-  ip -n "${p}a" addr add 10.79.1.2/24 dev "${p}a0"
-  ip -n "${p}r" addr add 10.79.1.1/24 dev "${p}ra"
-  ip -n "${p}r" addr add 10.79.2.1/24 dev "${p}rb"
-  ip -n "${p}b" addr add 10.79.2.2/24 dev "${p}b0"
-  ip -n "${p}a" link set "${p}a0" up
-  ip -n "${p}b" link set "${p}b0" up
-  ip -n "${p}r" link set "${p}ra" up
-  ip -n "${p}r" link set "${p}rb" up
+  link "${p}a" "${p}a0" 10.79.1.2/24 "${p}r" "${p}ra" 10.79.1.1/24
+  link "${p}b" "${p}b0" 10.79.2.2/24 "${p}r" "${p}rb" 10.79.2.1/24
   ip -n "${p}a" route add default via 10.79.1.1
   ip -n "${p}b" route add default via 10.79.2.1
-  ip netns exec "${p}r" sysctl -qw net.ipv4.ip_forward=1
-  ip netns exec "${p}r" nft -f - <<NFT
+  nsx "${p}r" sysctl -qw net.ipv4.ip_forward=1
+  nsx "${p}r" nft -f - <<NFT
 table inet loss {
   chain forward {
     type filter hook forward priority 0;

@@ -35,7 +35,7 @@
 set -euo pipefail
 
 die() { echo "sip-lab: $*" >&2; exit 1; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+. "$(dirname "$0")/lib.sh"
 
 down() {
   local p=$1
@@ -43,20 +43,10 @@ down() {
     [ -f "$f" ] || continue
     kill "$(cat "$f")" 2>/dev/null || true
   done
-  for ns in $(ip netns list | awk '{print $1}' | grep "^${p}[a-z]$" || true); do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  del_namespaces "$p"
   rm -rf "/tmp/sip-lab-$p"
 }
 
-link() { # link NS1 IF1 ADDR1 NS2 IF2 ADDR2
-  ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
-  ip -n "$1" addr add "$3" dev "$2"
-  ip -n "$4" addr add "$6" dev "$5"
-  ip -n "$1" link set "$2" up
-  ip -n "$4" link set "$5" up
-}
 
 kamailio_cfg() { # NAME UDP/TCP-PORT TLS-PORT(or -) ALGORITHM QOP-FLAG
   local name=$1 port=$2 tls=$3 alg=$4 qop=$5 dir=$D
