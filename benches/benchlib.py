@@ -16,3 +16,17 @@ def write_section(path, tag, note, text):
     body = f"{start}\nMeasured {stamp}{note}\n\n{text}\n{end}"
     with open(path, "w") as f:
         f.write(head + body + tail)
+
+
+def run_in(ns, argv, timeout):
+    """Runs `argv` in network namespace `ns` (cwd /tmp): (wall seconds, exit code or None
+    when killed at `timeout`, stdout + stderr)."""
+    import subprocess
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(["ip", "netns", "exec", ns] + argv, capture_output=True,
+                           text=True, timeout=timeout, cwd="/tmp")
+        return time.monotonic() - t0, p.returncode, p.stdout + p.stderr
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return time.monotonic() - t0, None, out

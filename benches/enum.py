@@ -33,10 +33,7 @@ CHAIN = "1.0.0.0.5.5.5.1.3.4.e164.arpa"
 
 
 def run(argv, timeout=30):
-    t0 = time.monotonic()
-    p = subprocess.run(["ip", "netns", "exec", PREFIX + "d"] + argv, capture_output=True,
-                       text=True, timeout=timeout, cwd="/tmp")
-    return time.monotonic() - t0, p.returncode, p.stdout + p.stderr
+    return benchlib.run_in(PREFIX + "d", argv, timeout)
 
 
 def cases():

@@ -40,13 +40,8 @@ TRUTH = {  # topology: (mapping, filtering); None = UDP blocked
 
 
 def run(ns, argv, timeout=60):
-    t0 = time.monotonic()
-    try:
-        p = subprocess.run(["ip", "netns", "exec", ns] + argv, capture_output=True, text=True, timeout=timeout)
-        out = p.stdout + p.stderr
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-    return time.monotonic() - t0, out
+    t, _, out = benchlib.run_in(ns, argv, timeout)
+    return t, out
 
 
 def verdict_voipdiag(out):

@@ -30,10 +30,7 @@ SERVER = "198.51.100.10"
 
 
 def run(argv, timeout=120):
-    t0 = time.monotonic()
-    p = subprocess.run(["ip", "netns", "exec", PREFIX + "s"] + argv, capture_output=True,
-                       text=True, timeout=timeout, cwd="/tmp")
-    return time.monotonic() - t0, p.returncode, p.stdout + p.stderr
+    return benchlib.run_in(PREFIX + "s", argv, timeout)
 
 
 SINGLE = [

@@ -30,13 +30,7 @@ GW = "192.168.80.1"
 
 
 def run(argv, timeout=200):
-    t0 = time.monotonic()
-    try:
-        p = subprocess.run(["ip", "netns", "exec", PREFIX + "c"] + argv, capture_output=True,
-                           text=True, timeout=timeout, cwd="/tmp")
-        return time.monotonic() - t0, p.returncode, p.stdout + p.stderr
-    except subprocess.TimeoutExpired:
-        return time.monotonic() - t0, None, "killed at the bound"
+    return benchlib.run_in(PREFIX + "c", argv, timeout)
 
 
 PRESENT = [
