@@ -133,6 +133,7 @@ fn discovery_status_and_the_same_external_address_by_every_protocol() {
     assert_eq!(g["control_url"], "http://192.168.80.1:5000/ctl/IPConn");
     assert_eq!(g["description_url"], GATEWAY_URL);
     assert_eq!(res["connection"]["status"], "Connected");
+    assert_eq!(res["connection"]["connection_type"], "IP_Routed");
     assert_eq!(res["local_address"], "192.168.80.2");
 
     // Each protocol alone gives the same external address.
@@ -142,6 +143,18 @@ fn discovery_status_and_the_same_external_address_by_every_protocol() {
         assert_eq!(r["result"]["protocol"], proto);
         assert_eq!(r["result"]["answered"], serde_json::json!([proto]));
         assert_eq!(r["result"]["external_address"], "203.0.113.1", "{proto}");
+    }
+
+    // Where to search, and NAT-PMP to a named gateway instead of the default route's.
+    for args in [
+        &["--local", "192.168.80.2"][..],
+        &["--interface", "c0"],
+        &["--protocol", "natpmp", "--gateway", "192.168.80.1"],
+    ] {
+        let (code, r) = upnp(&lab, args);
+        assert_eq!(code, 0, "{args:?}: {r:#}");
+        assert_eq!(r["result"]["external_address"], "203.0.113.1", "{args:?}");
+        assert_eq!(r["result"]["local_address"], "192.168.80.2", "{args:?}");
     }
 
     // The STUN server outside sees the same address: no double NAT.
@@ -208,6 +221,38 @@ fn add_list_reach_from_the_wan_and_delete() {
         wan_datagram_arrives(&lab, 5060).as_deref(),
         Some("hello-from-wan 203.0.113.2")
     );
+
+    // The human list shows the table.
+    let out = Command::new("ip")
+        .args(["netns", "exec", &lab.ns('c')])
+        .arg(env!("CARGO_BIN_EXE_voipdiag"))
+        .args(["upnp-map", "list"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("OK 1 mapping(s) via upnp"), "{text}");
+    assert!(
+        text.contains("Port mappings") && text.contains("softphone"),
+        "{text}"
+    );
+
+    // Another internal port than the external one.
+    let (code, _) = upnp(&lab, &["add", "tcp", "5066", "--internal-port", "5070"]);
+    assert_eq!(code, 0);
+    let (_, r) = upnp(&lab, &["list"]);
+    let m = r["result"]["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["external_port"] == 5066)
+        .unwrap_or_else(|| panic!("not listed: {r:#}"))
+        .clone();
+    assert_eq!(
+        (m["protocol"].as_str(), m["internal_port"].as_u64()),
+        (Some("TCP"), Some(5070))
+    );
+    let (code, _) = upnp(&lab, &["delete", "tcp", "5066"]);
+    assert_eq!(code, 0);
 
     // Another LAN host on the same port: refused with the UPnP code, exit 1.
     let (code, r) = upnp(
