@@ -44,7 +44,7 @@ _voipdiag() {
 
     case "${cmd}" in
         voipdiag)
-            opts="-v -4 -6 -h -V --json --timeout --verbose --color --ipv4 --ipv6 --help --version nat-probe sip-options register pcap-decode enum-lookup upnp-map generate"
+            opts="-v -4 -6 -h -V --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version nat-probe sip-options register pcap-decode enum-lookup upnp-map generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -58,6 +58,10 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -66,7 +70,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__enum__subcmd__lookup)
-            opts="-v -4 -6 -h -V --sip-domain --suffix --service --server --tcp --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
+            opts="-v -4 -6 -h -V --sip-domain --suffix --service --server --tcp --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -96,6 +100,10 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -104,7 +112,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__generate)
-            opts="-v -4 -6 -h -V --out-dir --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
+            opts="-v -4 -6 -h -V --out-dir --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -122,6 +130,10 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -130,7 +142,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__nat__subcmd__probe)
-            opts="-v -4 -6 -h -V --server --transport --local --lifetime --lifetime-max --no-hairpinning --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
+            opts="-v -4 -6 -h -V --server --transport --local --lifetime --lifetime-max --no-hairpinning --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,6 +172,10 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -168,7 +184,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__pcap__subcmd__decode)
-            opts="-v -4 -6 -h -V --view --call-id --rtp-heuristics --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
+            opts="-v -4 -6 -h -V --view --call-id --rtp-heuristics --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -190,6 +206,10 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -198,7 +218,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__register)
-            opts="-v -4 -6 -h -V --user --password-file --password --expires --contact --unregister --auth-int --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
+            opts="-v -4 -6 -h -V --user --password-file --password --expires --contact --unregister --auth-int --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +276,10 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -264,7 +288,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__sip__subcmd__options)
-            opts="-c -i -v -4 -6 -h -V --count --interval --parallel --json-lines --no-alg-check --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --help --version"
+            opts="-c -i -v -4 -6 -h -V --count --interval --parallel --json-lines --no-alg-check --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -322,6 +346,10 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -330,7 +358,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__upnp__subcmd__map)
-            opts="-v -4 -6 -h -V --protocol --gateway --local --interface --internal-client --internal-port --lease --description --stun --json --timeout --verbose --color --ipv4 --ipv6 --help --version status list add delete udp tcp"
+            opts="-v -4 -6 -h -V --protocol --gateway --local --interface --internal-client --internal-port --lease --description --stun --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version status list add delete udp tcp"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -378,6 +406,10 @@ _voipdiag() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_voipdiag_global_optspecs
-    string join \n json timeout= v/verbose color= 4/ipv4 6/ipv6 h/help V/version
+    string join \n json timeout= v/verbose color= 4/ipv4 6/ipv6 seed= h/help V/version
 end
 
 function __fish_voipdiag_needs_command
@@ -28,6 +28,7 @@ complete -c voipdiag -n "__fish_voipdiag_needs_command" -l timeout -d 'Bound on 
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s 4 -l ipv4 -d 'Use IPv4 only'
@@ -50,6 +51,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l timeout 
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l lifetime -d 'Also measure how long a UDP binding lives without traffic (RFC 5780 §4.6); takes up to --lifetime-max'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l no-hairpinning -d 'Skip the hairpinning test'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l json -d 'Print one JSON document (the report) instead of text'
@@ -73,6 +75,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l timeou
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l json-lines -d 'Print one JSON object per probe as it completes (then the report)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l no-alg-check -d 'Skip the second OPTIONS that detects a SIP ALG'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
@@ -99,6 +102,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l timeout -
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l unregister -d 'Remove our binding (Expires: 0)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l auth-int -d 'Prefer qop=auth-int when the registrar offers it'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
@@ -117,6 +121,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l timeou
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l rtp-heuristics -d 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark\'s rtp.heuristic_rtp)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
@@ -132,6 +137,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l timeou
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l tcp -d 'Query over TCP only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
@@ -155,6 +161,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l timeout -
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s 4 -l ipv4 -d 'Use IPv4 only'
@@ -166,6 +173,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l timeout -
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s 4 -l ipv4 -d 'Use IPv4 only'

@@ -2,13 +2,11 @@
 //! `Args` struct per subcommand, parsed into domain types so bad input fails before any I/O.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
-use crate::net::resolve::Family;
-use crate::report::pcap_decode::View;
+pub use crate::addr::{BindAddr, Family, HostPort, NameServer};
 
 const AFTER_HELP: &str = "\
 Exit codes (every subcommand):
@@ -57,6 +55,17 @@ pub struct GlobalArgs {
     /// Use IPv6 only.
     #[arg(short = '6', long = "ipv6", global = true)]
     pub ipv6: bool,
+
+    /// Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a
+    /// run's identifiers can be reproduced in tests. Default: from the operating system.
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "VOIPDIAG_SEED",
+        value_name = "N"
+    )]
+    pub seed: Option<u64>,
 }
 
 impl GlobalArgs {
@@ -209,7 +218,7 @@ ladder, resolution.";
 pub struct SipArgs {
     /// Transport; default from the URI (`transport=`, `sips:`) or RFC 3263 DNS, else udp.
     #[arg(long, value_enum)]
-    pub transport: Option<crate::sip::target::Transport>,
+    pub transport: Option<SipTransport>,
 
     /// Send through this outbound proxy (a SIP URI or HOST[:PORT]); it is located with
     /// RFC 3263 instead of the target.
@@ -218,11 +227,11 @@ pub struct SipArgs {
 
     /// Ask this nameserver, ADDR[:PORT], instead of the system's.
     #[arg(long, value_name = "ADDR[:PORT]")]
-    pub dns_server: Option<LocalAddr>,
+    pub dns_server: Option<NameServer>,
 
     /// Local address to send from, ADDR[:PORT].
     #[arg(long, value_name = "ADDR[:PORT]")]
-    pub local: Option<LocalAddr>,
+    pub local: Option<BindAddr>,
 
     /// PEM file of CA certificates to trust for TLS (default: the system's).
     #[arg(long, value_name = "FILE")]
@@ -319,12 +328,12 @@ pub struct NatProbeArgs {
 
     /// Transport to STUN over. With udp, TCP is tried as well to tell "UDP blocked" from
     /// "server down"; tcp only learns the public address.
-    #[arg(long, value_enum, default_value_t = Transport::Udp)]
-    pub transport: Transport,
+    #[arg(long, value_enum, default_value_t = StunTransport::Udp)]
+    pub transport: StunTransport,
 
     /// Local address to bind, ADDR[:PORT] (the port applies to the main socket).
     #[arg(long, value_name = "ADDR[:PORT]")]
-    pub local: Option<LocalAddr>,
+    pub local: Option<BindAddr>,
 
     /// Also measure how long a UDP binding lives without traffic (RFC 5780 §4.6); takes up to
     /// --lifetime-max.
@@ -340,13 +349,43 @@ pub struct NatProbeArgs {
     pub no_hairpinning: bool,
 }
 
-/// STUN transport.
+/// STUN transport (`--transport` of nat-probe).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Transport {
+pub enum StunTransport {
     /// STUN over UDP (RFC 8489 §6.2.1).
     Udp,
     /// STUN over TCP (RFC 8489 §6.2.2).
     Tcp,
+}
+
+impl From<StunTransport> for crate::stun::StunTransport {
+    fn from(t: StunTransport) -> Self {
+        match t {
+            StunTransport::Udp => Self::Udp,
+            StunTransport::Tcp => Self::Tcp,
+        }
+    }
+}
+
+/// SIP transport (`--transport` of the SIP commands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SipTransport {
+    /// UDP, with retransmissions (RFC 3261 §17.1.2.2).
+    Udp,
+    /// TCP, messages framed by Content-Length.
+    Tcp,
+    /// TLS over TCP (sips:).
+    Tls,
+}
+
+impl From<SipTransport> for crate::sip::target::Transport {
+    fn from(t: SipTransport) -> Self {
+        match t {
+            SipTransport::Udp => Self::Udp,
+            SipTransport::Tcp => Self::Tcp,
+            SipTransport::Tls => Self::Tls,
+        }
+    }
 }
 
 /// Arguments of the hidden `generate` subcommand.
@@ -355,83 +394,6 @@ pub struct GenerateArgs {
     /// Directory that receives completions/ and man/.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
-}
-
-/// A server given as `HOST[:PORT]`, `IPv4[:PORT]`, `IPv6` or `[IPv6]:PORT`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostPort {
-    /// Host name or IP literal (without brackets).
-    pub host: String,
-    /// Port, if given.
-    pub port: Option<u16>,
-}
-
-impl std::fmt::Display for HostPort {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        match self.port {
-            Some(p) => write!(f, "{host}:{p}"),
-            None => write!(f, "{host}"),
-        }
-    }
-}
-
-impl FromStr for HostPort {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        if s.is_empty() {
-            return Err("empty server".into());
-        }
-        let bad_port = |p: &str| format!("invalid port {p:?} (1-65535)");
-        let parse_port = |p: &str| {
-            p.parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| bad_port(p))
-        };
-        if let Some(rest) = s.strip_prefix('[') {
-            let (host, after) = rest.split_once(']').ok_or("missing ']' in IPv6 address")?;
-            host.parse::<std::net::Ipv6Addr>()
-                .map_err(|_| format!("invalid IPv6 address {host:?}"))?;
-            let port = match after {
-                "" => None,
-                p => Some(parse_port(
-                    p.strip_prefix(':').ok_or("expected ':' after ']'")?,
-                )?),
-            };
-            return Ok(Self {
-                host: host.into(),
-                port,
-            });
-        }
-        if s.parse::<std::net::Ipv6Addr>().is_ok() {
-            return Ok(Self {
-                host: s.into(),
-                port: None,
-            });
-        }
-        let (host, port) = match s.rsplit_once(':') {
-            Some((h, p)) => (h, Some(parse_port(p)?)),
-            None => (s, None),
-        };
-        if host.is_empty()
-            || host.contains(':')
-            || !host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
-        {
-            return Err(format!("invalid host {host:?}"));
-        }
-        Ok(Self {
-            host: host.into(),
-            port,
-        })
-    }
 }
 
 /// Arguments of `enum-lookup`.
@@ -457,7 +419,7 @@ pub struct EnumLookupArgs {
 
     /// Ask this nameserver, ADDR[:PORT], instead of the system's (/etc/resolv.conf).
     #[arg(long, value_name = "ADDR[:PORT]")]
-    pub server: Option<LocalAddr>,
+    pub server: Option<NameServer>,
 
     /// Query over TCP only.
     #[arg(long)]
@@ -478,8 +440,7 @@ pub enum UpnpAction {
 }
 
 /// The gateway protocol(s) to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GatewayProtocol {
     /// All three at once.
     Auto,
@@ -499,11 +460,11 @@ pub struct UpnpMapArgs {
     pub action: UpnpAction,
 
     /// For add/delete: udp or tcp.
-    #[arg(value_enum, value_name = "PROTO")]
-    pub map_protocol: Option<crate::upnp::natpmp::MapProtocol>,
+    #[arg(value_enum, value_name = "PROTO", required_if_eq_any = [("action", "add"), ("action", "delete")])]
+    pub map_protocol: Option<MapProtocol>,
 
     /// For add/delete: the external port.
-    #[arg(value_name = "EXTERNAL_PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(value_name = "EXTERNAL_PORT", value_parser = clap::value_parser!(u16).range(1..), required_if_eq_any = [("action", "add"), ("action", "delete")])]
     pub external_port: Option<u16>,
 
     /// Which gateway protocol to speak.
@@ -513,7 +474,7 @@ pub struct UpnpMapArgs {
     /// The gateway: an address (NAT-PMP/PCP, and the only UPnP device accepted) or the URL
     /// of its UPnP description (skips SSDP discovery). Default: the default route's gateway.
     #[arg(long, value_name = "ADDR|URL")]
-    pub gateway: Option<String>,
+    pub gateway: Option<crate::upnp::GatewayAddr>,
 
     /// Search from this local address (default: the one routing to the gateway).
     #[arg(long, value_name = "ADDR", conflicts_with = "interface")]
@@ -545,30 +506,41 @@ pub struct UpnpMapArgs {
     pub stun: Option<HostPort>,
 }
 
-/// A local address `ADDR[:PORT]` (an IP literal; IPv6 with a port as `[ADDR]:PORT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocalAddr {
-    /// IP address.
-    pub ip: std::net::IpAddr,
-    /// Port (0 = any).
-    pub port: u16,
+/// A port mapping's protocol (`PROTO` of upnp-map).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MapProtocol {
+    /// UDP (SIP, RTP).
+    Udp,
+    /// TCP (SIP over TCP/TLS).
+    Tcp,
 }
 
-impl FromStr for LocalAddr {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
-            return Ok(Self {
-                ip: sa.ip(),
-                port: sa.port(),
-            });
+impl From<MapProtocol> for crate::upnp::MapProtocol {
+    fn from(p: MapProtocol) -> Self {
+        match p {
+            MapProtocol::Udp => Self::Udp,
+            MapProtocol::Tcp => Self::Tcp,
         }
-        let ip = s
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse()
-            .map_err(|_| format!("invalid local address {s:?} (expected ADDR or ADDR:PORT)"))?;
-        Ok(Self { ip, port: 0 })
+    }
+}
+
+impl UpnpMapArgs {
+    /// The mapping that `add`/`delete` act on, `(protocol, external port)`; `None` for
+    /// `status`/`list`. (clap already requires both for add and delete.)
+    ///
+    /// # Errors
+    /// PROTO or EXTERNAL_PORT given to `status` or `list`.
+    pub fn target(&self) -> Result<Option<(crate::upnp::MapProtocol, u16)>, String> {
+        match (self.action, self.map_protocol, self.external_port) {
+            (UpnpAction::Add | UpnpAction::Delete, Some(p), Some(port)) => {
+                Ok(Some((p.into(), port)))
+            }
+            (UpnpAction::Status | UpnpAction::List, None, None) => Ok(None),
+            (UpnpAction::Status | UpnpAction::List, _, _) => {
+                Err("PROTO and EXTERNAL_PORT are only for add and delete".into())
+            }
+            _ => Err("add and delete need PROTO and EXTERNAL_PORT, e.g. add udp 5060".into()),
+        }
     }
 }
 
@@ -594,55 +566,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn host_port_forms() {
-        let hp = |s: &str| s.parse::<HostPort>();
-        assert_eq!(
-            hp("stun.example.net").unwrap(),
-            HostPort {
-                host: "stun.example.net".into(),
-                port: None
-            }
-        );
-        assert_eq!(
-            hp("192.0.2.1:3479").unwrap(),
-            HostPort {
-                host: "192.0.2.1".into(),
-                port: Some(3479)
-            }
-        );
-        assert_eq!(
-            hp("2001:db8::1").unwrap(),
-            HostPort {
-                host: "2001:db8::1".into(),
-                port: None
-            }
-        );
-        assert_eq!(
-            hp("[2001:db8::1]:19302").unwrap(),
-            HostPort {
-                host: "2001:db8::1".into(),
-                port: Some(19302)
-            }
-        );
-        assert_eq!(
-            hp("[2001:db8::1]:19302").unwrap().to_string(),
-            "[2001:db8::1]:19302"
-        );
-        for bad in [
-            "",
-            "host:0",
-            "host:99999",
-            "host:x",
-            "[::1",
-            "[zz]:1",
-            "a b",
-            ":3478",
-        ] {
-            assert!(hp(bad).is_err(), "{bad:?} must be rejected");
-        }
-    }
-
-    #[test]
     fn durations() {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
@@ -665,8 +588,8 @@ pub struct PcapDecodeArgs {
     pub file: String,
 
     /// What the human output shows (--json always carries everything).
-    #[arg(long, value_enum, default_value_t = View::Summary)]
-    pub view: View,
+    #[arg(long, value_enum, default_value_t = PcapView::Summary)]
+    pub view: PcapView,
 
     /// The dialog for --view ladder (default: the first call).
     #[arg(long, value_name = "ID")]
@@ -675,4 +598,18 @@ pub struct PcapDecodeArgs {
     /// Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark's rtp.heuristic_rtp).
     #[arg(long)]
     pub rtp_heuristics: bool,
+}
+
+/// What pcap-decode's human output shows (`--view`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum PcapView {
+    /// Calls, RTP streams and findings.
+    #[default]
+    Summary,
+    /// Every SIP message: time, source → destination, method or status, Call-ID.
+    Messages,
+    /// A sequence diagram of one dialog (`--call-id`, default the first call).
+    Ladder,
+    /// All RTP stream statistics.
+    Streams,
 }

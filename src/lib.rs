@@ -11,6 +11,7 @@ pub mod capture;
 pub mod cli;
 pub mod commands;
 pub mod dns;
+pub mod machine;
 pub mod net;
 pub mod report;
 pub mod rtp;

@@ -2,7 +2,6 @@
 //! or a SIP domain through RFC 3263 to its servers. The DDDS rules are `dns::e164`, the
 //! server location rules `dns::rfc3263`; this file fetches over `net::dns` and reports.
 
-use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
 use rand::SeedableRng;
@@ -68,9 +67,7 @@ pub async fn run(
     let started_at = SystemTime::now();
     let t0 = Instant::now();
     let subject = subject(args)?;
-    let server = args
-        .server
-        .map(|l| SocketAddr::new(l.ip, if l.port == 0 { 53 } else { l.port }));
+    let server = args.server.map(|n| n.0);
     let mut dns = DnsClient::new(server, args.tcp, global.timeout)
         .map_err(|e| CommandError::Internal(anyhow::anyhow!(e)))?;
     let mut result = EnumLookupResult {

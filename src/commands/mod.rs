@@ -1,4 +1,8 @@
 //! One module per subcommand: arguments in, protocol machines driven over `net`, report out.
+//!
+//! Commands, `net/` and `main.rs` are the only places that read clocks, draw ambient
+//! randomness or spawn tasks (`clippy.toml`); everything else gets time and an RNG passed in.
+#![allow(clippy::disallowed_methods)]
 
 pub mod enum_lookup;
 pub mod generate;
@@ -9,6 +13,17 @@ pub mod sip_common;
 pub mod sip_options;
 pub mod upnp_map;
 
+use std::cell::Cell;
+use std::time::{Instant, SystemTime};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::cli::GlobalArgs;
+use crate::net::driver;
+use crate::net::signal::Interrupt;
+use crate::report::{Finding, Report, Status};
+
 /// Why a command could not produce a report.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -18,4 +33,72 @@ pub enum CommandError {
     /// A bug or an environment failure (exit 4).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// What every command starts from: its start time, the RNG seed (`--seed`), and Ctrl-C.
+#[derive(Debug)]
+pub struct Env {
+    /// Wall-clock start, for the report's `started_at`.
+    pub started_at: SystemTime,
+    /// Start on the driver's clock, for `duration_ms` and offsets.
+    pub t0: Instant,
+    /// Ctrl-C.
+    pub interrupt: Interrupt,
+    seed: Option<u64>,
+    rngs: Cell<u64>,
+}
+
+impl Env {
+    /// The environment of a command starting now. Must be called inside the runtime.
+    pub fn new(global: &GlobalArgs) -> Env {
+        Env {
+            started_at: SystemTime::now(),
+            t0: driver::now(),
+            interrupt: Interrupt::ctrl_c(),
+            seed: global.seed,
+            rngs: Cell::new(0),
+        }
+    }
+
+    /// A fresh RNG: from `--seed` (each call a different, reproducible stream), else from
+    /// the operating system.
+    pub fn rng(&self) -> StdRng {
+        let n = self.rngs.get();
+        self.rngs.set(n + 1);
+        match self.seed {
+            Some(seed) => StdRng::seed_from_u64(seed.wrapping_add(n.wrapping_mul(0x9E37_79B9))),
+            None => StdRng::from_rng(&mut rand::rng()),
+        }
+    }
+
+    /// The driver's clock now.
+    pub fn now(&self) -> Instant {
+        driver::now()
+    }
+
+    /// Driver options without a trace hook.
+    pub fn options(&self) -> driver::Options<'_> {
+        driver::Options {
+            tracer: None,
+            interrupt: &self.interrupt,
+        }
+    }
+
+    /// The report of `command`, timed from the start.
+    pub fn report<T>(
+        &self,
+        command: &'static str,
+        status: Status,
+        findings: Vec<Finding>,
+        result: T,
+    ) -> Report<T> {
+        Report::new(
+            command,
+            self.started_at,
+            driver::now().saturating_duration_since(self.t0),
+            status,
+            findings,
+            result,
+        )
+    }
 }

@@ -13,7 +13,7 @@ use anyhow::anyhow;
 use super::CommandError;
 use crate::capture::analysis::{Analysis, Options};
 use crate::capture::reader::{CaptureError, End, read_frames};
-use crate::cli::{GlobalArgs, PcapDecodeArgs};
+use crate::cli::{GlobalArgs, PcapDecodeArgs, PcapView};
 use crate::report::Report;
 use crate::report::pcap_decode::{PcapDecodeResult, View, findings, status};
 
@@ -99,7 +99,13 @@ pub async fn run(
     }
     analysis.finish();
 
-    if args.view == View::Ladder
+    let view = match args.view {
+        PcapView::Summary => View::Summary,
+        PcapView::Messages => View::Messages,
+        PcapView::Ladder => View::Ladder,
+        PcapView::Streams => View::Streams,
+    };
+    if view == View::Ladder
         && let Some(id) = &args.call_id
         && !analysis.messages.iter().any(|m| &m.call_id == id)
     {
@@ -119,12 +125,8 @@ pub async fn run(
             }
         )));
     }
-    let result = PcapDecodeResult::from_analysis(
-        args.file.clone(),
-        &analysis,
-        args.view,
-        args.call_id.clone(),
-    );
+    let result =
+        PcapDecodeResult::from_analysis(args.file.clone(), &analysis, view, args.call_id.clone());
     let found = findings(&analysis, &result);
     let st = status(&found);
     Ok(Report::new(

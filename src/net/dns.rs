@@ -20,8 +20,8 @@ use hickory_resolver::proto::op::{DnsRequest, DnsRequestOptions, Query, Response
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
 
+use crate::addr::Family;
 use crate::dns::rfc3263::{self, Naptr, ServiceTransport, Srv};
-use crate::net::resolve::Family;
 use crate::sip::target::{Host, Target, Transport};
 
 /// One query and what came of it.

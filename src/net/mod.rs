@@ -1,16 +1,21 @@
-//! The tokio layer: sockets, timers and name resolution. Protocol machines are driven from
-//! here; nothing in this module knows a protocol's rules.
+//! The tokio layer: the one driver that runs every sans-IO machine over sockets, Ctrl-C, TLS,
+//! and name resolution. Nothing in this module knows a protocol's rules.
+//!
+//! With `commands/` and `main.rs`, the only place that reads clocks, draws ambient randomness
+//! or spawns tasks (`clippy.toml`).
+#![allow(clippy::disallowed_methods)]
 
 pub mod dns;
+pub mod driver;
 pub mod icmp;
-pub mod portmap;
 pub mod resolve;
+pub mod signal;
 pub mod sip;
-pub mod tcp;
-pub mod udp;
+pub mod tls;
+pub mod upnp;
 
 /// Which way a traced datagram went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Direction {
     /// Sent by us.
     Sent,
@@ -18,7 +23,20 @@ pub enum Direction {
     Received,
 }
 
-/// A hook that sees every datagram or stream message sent and received, for `-v` traces:
-/// `(direction, local address, remote address, bytes)`.
-pub type Tracer<'a> =
-    &'a (dyn Fn(Direction, std::net::SocketAddr, std::net::SocketAddr, &[u8]) + Sync);
+/// One datagram or stream message, as the trace hook sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Traced<'a> {
+    /// Sent or received.
+    pub direction: Direction,
+    /// Our address.
+    pub local: std::net::SocketAddr,
+    /// The other end.
+    pub remote: std::net::SocketAddr,
+    /// Whether it went over a stream (TCP/TLS) rather than UDP.
+    pub stream: bool,
+    /// The bytes.
+    pub bytes: &'a [u8],
+}
+
+/// A hook that sees every datagram or stream message sent and received, for `-v` traces.
+pub type Tracer<'a> = &'a (dyn Fn(&Traced<'_>) + Sync);

@@ -9,6 +9,7 @@ pub mod nat_probe;
 pub mod pcap_decode;
 pub mod register;
 pub mod sip_options;
+pub mod trace;
 pub mod upnp_map;
 
 use std::fmt::Write as _;

@@ -16,7 +16,7 @@ use crate::rtp::codec;
 use crate::rtp::mos;
 
 /// Which rendering the human output shows (`--json` always carries everything).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
     /// Calls, RTP streams and findings.
     #[default]

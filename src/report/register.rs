@@ -3,8 +3,17 @@
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status, dns_section, yes_no};
+use std::net::SocketAddr;
+
+use super::{Describe, Finding, Section, Severity, Status, dns_section, ms, opt, yes_no};
 use crate::net::dns::Resolution;
+use crate::sip::endpoint::Flow;
+use crate::sip::reflexive::ReflexiveAddress;
+use crate::sip::register::{LadderEntry, RegisterOutcome, read_final};
+use crate::sip::target::Transport;
+
+/// The environment variable the password is read from.
+pub const PASSWORD_ENV: &str = "VOIPDIAG_PASSWORD";
 
 /// One step of the ladder.
 #[derive(Debug, Clone, Serialize)]
@@ -49,33 +58,7 @@ impl Step {
     }
 }
 
-/// One Contact binding the registrar returned (RFC 3261 §10.3 step 8).
-#[derive(Debug, Clone, Serialize)]
-pub struct Binding {
-    /// Contact URI.
-    pub uri: String,
-    /// Its `expires` parameter (or the Expires header), s.
-    pub expires_s: Option<u64>,
-    /// Whether it is the one we registered.
-    pub ours: bool,
-}
-
-/// The authentication that was used.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuthInfo {
-    /// 401 (WWW-Authenticate) or 407 (Proxy-Authenticate).
-    pub challenge_status: u16,
-    /// Realm.
-    pub realm: String,
-    /// `MD5`, `MD5-sess`, `SHA-256`, …
-    pub algorithm: String,
-    /// qop used.
-    pub qop: Option<String>,
-    /// Authentication user name.
-    pub user: String,
-    /// Whether a `stale=true` challenge was answered again.
-    pub stale_retry: bool,
-}
+pub use crate::sip::register::{AuthFailure, AuthInfo, Binding};
 
 /// The `result` of `register`.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -105,11 +88,11 @@ pub struct RegisterResult {
     /// Contacts of a 3xx.
     pub redirect: Vec<String>,
     /// Server address (`ip:port`).
-    pub address: Option<String>,
+    pub address: Option<SocketAddr>,
     /// Transport.
-    pub transport: Option<String>,
+    pub transport: Option<Transport>,
     /// Our address.
-    pub local_address: Option<String>,
+    pub local_address: Option<SocketAddr>,
     /// Top Via `received`.
     pub received: Option<String>,
     /// Top Via `rport`.
@@ -117,7 +100,7 @@ pub struct RegisterResult {
     /// Whether the registrar saw another address than ours.
     pub nat_detected: Option<bool>,
     /// The address it saw.
-    pub public_address: Option<String>,
+    pub public_address: Option<SocketAddr>,
     /// Authentication used.
     pub auth: Option<AuthInfo>,
     /// Every request and response.
@@ -132,10 +115,91 @@ pub struct RegisterResult {
     pub error_code: Option<&'static str>,
     /// Why authentication failed, when it did.
     #[serde(skip)]
-    pub auth_failure: Option<String>,
+    pub auth_failure: Option<AuthFailure>,
     /// Whether Min-Expires drove a retry.
     #[serde(skip)]
     pub interval_retry: Option<u32>,
+}
+
+impl RegisterResult {
+    /// Fills the result from what the REGISTER machine learned over `flow`.
+    pub fn fill(&mut self, flow: &Flow, contact: &str, o: &RegisterOutcome) {
+        self.address = Some(flow.peer);
+        self.transport = Some(flow.transport);
+        self.local_address = Some(flow.local);
+        self.requested_expires_s = o.requested_expires_s;
+        self.ladder = o.ladder.iter().map(Step::from).collect();
+        self.auth.clone_from(&o.auth);
+        self.auth_failure.clone_from(&o.auth_failure);
+        self.interval_retry = o.interval_retry;
+        if let Some((code, e)) = &o.error {
+            self.error_code = Some(code);
+            self.error = Some(e.clone());
+        }
+        let Some(m) = &o.final_response else {
+            return;
+        };
+        self.final_status = m.status();
+        self.reason = m.reason().map(str::to_string);
+        let view = ReflexiveAddress::from_response(m);
+        self.received.clone_from(&view.received);
+        self.rport = view.rport;
+        self.nat_detected = view.nat_detected(flow.local);
+        self.public_address = view.seen;
+        let kept = read_final(m, contact, self.unregister);
+        self.registered = kept.registered;
+        self.expires_s = kept.expires_s;
+        self.bindings = kept.bindings;
+        self.path = kept.path;
+        self.service_route = kept.service_route;
+        self.p_associated_uri = kept.p_associated_uri;
+        self.redirect = kept.redirect;
+    }
+}
+
+impl From<&LadderEntry> for Step {
+    fn from(e: &LadderEntry) -> Step {
+        match e {
+            LadderEntry::Request {
+                at,
+                cseq,
+                expires,
+                credentials,
+            } => Step::request(
+                ms(*at),
+                *cseq,
+                *expires,
+                credentials
+                    .as_ref()
+                    .map(|c| (c.header, c.algorithm.as_str(), c.qop)),
+            ),
+            LadderEntry::Response { at, status, reason } => {
+                Step::response(ms(*at), *status, reason)
+            }
+        }
+    }
+}
+
+/// Why authentication failed, in words.
+pub fn auth_failure_text(f: &AuthFailure) -> String {
+    match f {
+        AuthFailure::Unanswerable { status, errors } => format!(
+            "the registrar's {status} challenge cannot be answered: {}",
+            errors.join("; ")
+        ),
+        AuthFailure::Rejected {
+            user,
+            realm,
+            status,
+        } => format!(
+            "authentication failed: the registrar rejected the credentials of user {user:?} \
+             for realm {realm:?} ({status} again) — wrong password or user name"
+        ),
+        AuthFailure::NoPassword { status } => format!(
+            "the registrar requires authentication ({status}) and no password was given: set \
+             {PASSWORD_ENV}, use --password-file, or run on a terminal"
+        ),
+    }
 }
 
 /// Findings of a run.
@@ -146,7 +210,11 @@ pub fn findings(r: &RegisterResult) -> Vec<Finding> {
         return out;
     }
     if let Some(why) = &r.auth_failure {
-        out.push(Finding::new("AUTH_FAILED", Severity::Critical, why.clone()));
+        out.push(Finding::new(
+            "AUTH_FAILED",
+            Severity::Critical,
+            auth_failure_text(why),
+        ));
     }
     match r.final_status {
         None => out.push(Finding::new(
@@ -154,7 +222,7 @@ pub fn findings(r: &RegisterResult) -> Vec<Finding> {
             Severity::Critical,
             format!(
                 "no final response to REGISTER within the timeout from {}",
-                r.address.as_deref().unwrap_or("?")
+                r.address.map_or_else(|| "?".into(), |a| a.to_string())
             ),
         )),
         Some(c) if (300..400).contains(&c) => out.push(Finding::new(
@@ -196,8 +264,10 @@ pub fn findings(r: &RegisterResult) -> Vec<Finding> {
                 "the registrar sees us as {} while we are {}: behind NAT. Incoming calls reach \
                  us only if the registrar stores the source address (nathelper / outbound) \
                  and we re-register or send keep-alives more often than the NAT forgets",
-                r.public_address.as_deref().unwrap_or("?"),
-                r.local_address.as_deref().unwrap_or("?")
+                r.public_address
+                    .map_or_else(|| "?".into(), |a| a.to_string()),
+                r.local_address
+                    .map_or_else(|| "?".into(), |a| a.to_string())
             ),
         ));
     }
@@ -236,7 +306,6 @@ impl Describe for RegisterResult {
     }
 
     fn sections(&self, verbose: bool) -> Vec<Section> {
-        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
         let mut rows = vec![
             (
                 "Registrar".to_string(),

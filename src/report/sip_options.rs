@@ -3,12 +3,19 @@
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status, dns_section, opt, yes_no};
+use std::net::SocketAddr;
+
+use super::{Describe, Finding, Section, Severity, Status, dns_section, ms, opt, yes_no};
 use crate::net::dns::Resolution;
+use crate::sip::endpoint::Flow;
+use crate::sip::message::Message;
+use crate::sip::options::{OptionsOutcome, ProbeRecord};
+use crate::sip::reflexive::ReflexiveAddress;
+use crate::sip::target::Transport;
 
 /// One OPTIONS transaction.
 #[derive(Debug, Clone, Serialize)]
-pub struct Probe {
+pub struct ProbeReport {
     /// 1-based sequence number.
     pub seq: u32,
     /// Final status code, `None` when unanswered.
@@ -43,9 +50,22 @@ pub struct Stats {
     pub stddev_ms: Option<f64>,
 }
 
+impl From<&ProbeRecord> for ProbeReport {
+    fn from(p: &ProbeRecord) -> Self {
+        ProbeReport {
+            seq: p.seq,
+            status_code: p.status_code,
+            reason: p.reason.clone(),
+            rtt_ms: p.rtt.map(ms),
+            transmissions: p.transmissions,
+            error: p.error.clone(),
+        }
+    }
+}
+
 impl Stats {
     /// Computes the statistics of `probes`.
-    pub fn of(probes: &[Probe]) -> Stats {
+    pub fn of(probes: &[ProbeReport]) -> Stats {
         let rtts: Vec<f64> = probes.iter().filter_map(|p| p.rtt_ms).collect();
         let sent = probes.len() as u32;
         let received = rtts.len() as u32;
@@ -73,7 +93,7 @@ impl Stats {
     }
 }
 
-impl Probe {
+impl ProbeReport {
     /// The `--json-lines` line for this probe of `target`.
     pub fn json_line(&self, target: &str) -> String {
         serde_json::json!({"target": target, "probe": self}).to_string()
@@ -88,11 +108,11 @@ pub struct TargetReport {
     /// Request-URI sent.
     pub request_uri: String,
     /// Server address used (`ip:port`).
-    pub address: Option<String>,
+    pub address: Option<SocketAddr>,
     /// Transport used.
-    pub transport: Option<String>,
+    pub transport: Option<Transport>,
     /// Our address of the flow.
-    pub local_address: Option<String>,
+    pub local_address: Option<SocketAddr>,
     /// TLS version, for TLS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_version: Option<String>,
@@ -119,13 +139,13 @@ pub struct TargetReport {
     /// Whether the server saw another address than ours; `null` when it cannot be told.
     pub nat_detected: Option<bool>,
     /// The address the server saw (`ip:port`).
-    pub public_address: Option<String>,
+    pub public_address: Option<SocketAddr>,
     /// Whether a SIP ALG rewrote our Via: `null` when not checked or not checkable.
     pub sip_alg_detected: Option<bool>,
     /// What the server saw for the ALG check's host-name Via (`ip:port`).
-    pub alg_check_address: Option<String>,
+    pub alg_check_address: Option<SocketAddr>,
     /// Every probe.
-    pub probes: Vec<Probe>,
+    pub probes: Vec<ProbeReport>,
     /// Statistics over the probes.
     pub stats: Stats,
     /// RFC 3263 resolution.
@@ -139,6 +159,51 @@ pub struct TargetReport {
     /// Probes that answered only after retransmission.
     #[serde(skip)]
     pub retransmitted: u32,
+}
+
+impl TargetReport {
+    /// Fills the report from the OPTIONS machine's outcome over `flow` (the first lane).
+    pub fn fill(&mut self, flow: &Flow, o: &OptionsOutcome) {
+        self.probes = o.probes.iter().map(ProbeReport::from).collect();
+        self.retransmitted = o.retransmitted;
+        if let Some(m) = &o.last_answer {
+            self.fill_from_answer(m, flow.local);
+        }
+        self.stats = Stats::of(&self.probes);
+        self.rtt_ms = self.probes.iter().rev().find_map(|p| p.rtt_ms);
+        if let Some(p) = self.probes.iter().rev().find(|p| p.status_code.is_some()) {
+            self.status_code = p.status_code;
+            self.reason.clone_from(&p.reason);
+        }
+        if let Some(alg) = &o.alg
+            && let Some(seen) = alg.seen
+        {
+            self.alg_check_address = Some(seen);
+            self.sip_alg_detected = alg.alg_detected();
+            // The host-name view is the true one.
+            self.nat_detected = Some(seen != flow.local);
+            self.public_address = Some(seen);
+        }
+    }
+
+    /// What the server's answer says about it and about us.
+    fn fill_from_answer(&mut self, m: &Message, local: SocketAddr) {
+        let list = |name: &str| {
+            m.headers_named(name)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        self.server = m.header("Server").map(str::to_string);
+        self.user_agent = m.header("User-Agent").map(str::to_string);
+        self.allow = list("Allow");
+        self.supported = list("Supported");
+        self.accept = list("Accept");
+        let view = ReflexiveAddress::from_response(m);
+        self.received.clone_from(&view.received);
+        self.rport = view.rport;
+        self.nat_detected = view.nat_detected(local);
+        self.public_address = view.seen;
+    }
 }
 
 /// The `result` of `sip-options`.
@@ -177,7 +242,7 @@ pub fn findings(result: &SipOptionsResult) -> Vec<Finding> {
                 format!(
                     "{who}: no response to OPTIONS within the timeout ({} requests sent to {})",
                     t.probes.iter().map(|p| p.transmissions).sum::<u32>(),
-                    t.address.as_deref().unwrap_or("?")
+                    t.address.map_or_else(|| "?".into(), |a| a.to_string())
                 ),
             )),
             Some(c) if !(200..300).contains(&c) => out.push(Finding::new(
@@ -222,7 +287,8 @@ pub fn findings(result: &SipOptionsResult) -> Vec<Finding> {
                      as {} but the answer was rewritten to look like no NAT. ALGs often break \
                      registration and audio; switch the SIP ALG (\"SIP helper\", \
                      nf_conntrack_sip) off on the router",
-                    t.alg_check_address.as_deref().unwrap_or("?")
+                    t.alg_check_address
+                        .map_or_else(|| "?".into(), |a| a.to_string())
                 ),
             ));
         }
@@ -234,12 +300,14 @@ pub fn findings(result: &SipOptionsResult) -> Vec<Finding> {
                     "{who}: the server sees us as {} while we are {}: we are behind NAT. Calls \
                      work when the server answers to the source address (rport, RFC 3581) and \
                      the NAT binding is kept open (keep-alives shorter than the NAT timeout)",
-                    t.public_address.as_deref().unwrap_or("?"),
-                    t.local_address.as_deref().unwrap_or("?")
+                    t.public_address
+                        .map_or_else(|| "?".into(), |a| a.to_string()),
+                    t.local_address
+                        .map_or_else(|| "?".into(), |a| a.to_string())
                 ),
             ));
         }
-        if t.status_code.is_some() && t.rport.is_none() && t.transport.as_deref() == Some("udp") {
+        if t.status_code.is_some() && t.rport.is_none() && t.transport == Some(Transport::Udp) {
             out.push(Finding::new(
                 "SIP_RPORT_IGNORED",
                 Severity::Warning,

@@ -10,12 +10,38 @@ use super::{Describe, Finding, Section, Severity, Status, opt};
 use crate::addr::{Scope, scope};
 
 /// How one protocol's probe went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeOutcome {
+    /// It answered.
+    Answered,
+    /// It answered with an error.
+    Error,
+    /// Silence within the timeout.
+    NoAnswer,
+    /// ICMP port unreachable: nothing listens.
+    Refused,
+}
+
+impl ProbeOutcome {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeOutcome::Answered => "answered",
+            ProbeOutcome::Error => "error",
+            ProbeOutcome::NoAnswer => "no-answer",
+            ProbeOutcome::Refused => "refused",
+        }
+    }
+}
+
+/// One protocol's probe of the gateway.
 #[derive(Debug, Clone, Serialize)]
-pub struct Probe {
+pub struct GatewayProbe {
     /// `upnp`, `natpmp` or `pcp`.
-    pub protocol: &'static str,
+    pub protocol: Protocol,
     /// `answered`, `error` (it answered with an error), `no-answer`, `refused` (ICMP).
-    pub outcome: &'static str,
+    pub outcome: ProbeOutcome,
     /// Time to the answer (or to giving up), ms.
     pub ms: f64,
     /// The external address it gave.
@@ -26,87 +52,19 @@ pub struct Probe {
     pub detail: Option<String>,
 }
 
-/// The gateway as UPnP describes it.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct GatewayInfo {
-    /// The gateway's address (UPnP host, or the NAT-PMP/PCP server).
-    pub address: Option<IpAddr>,
-    /// URL of the UPnP device description.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description_url: Option<String>,
-    /// Control URL of the WAN connection service.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub control_url: Option<String>,
-    /// The WAN connection service type.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_type: Option<String>,
-    /// The device description fields.
-    #[serde(flatten)]
-    pub device: crate::upnp::igd::DeviceDescription,
-}
-
-/// The WAN connection as UPnP reports it (GetStatusInfo, GetConnectionTypeInfo).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Connection {
-    /// `Connected`, `Disconnected`, …
-    pub status: Option<String>,
-    /// Seconds since the connection came up.
-    pub uptime_s: Option<u64>,
-    /// `ERROR_NONE`, …
-    pub last_error: Option<String>,
-    /// `IP_Routed`, `IP_Bridged`, …
-    pub connection_type: Option<String>,
-}
-
-/// A port mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Mapping {
-    /// `UDP` or `TCP`.
-    pub protocol: String,
-    /// External port.
-    pub external_port: u16,
-    /// LAN address forwarded to.
-    pub internal_client: String,
-    /// LAN port forwarded to.
-    pub internal_port: u16,
-    /// Remaining or granted lease, s (0 = permanent).
-    pub lease_s: u32,
-    /// Description (UPnP).
-    pub description: String,
-    /// Whether the mapping is active.
-    pub enabled: bool,
-}
-
-/// The outcome of add or delete.
-#[derive(Debug, Clone, Serialize)]
-pub struct ActionOutcome {
-    /// Whether the gateway did it.
-    pub ok: bool,
-    /// The mapping as granted (add) or removed (delete).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Mapping>,
-    /// The UPnP error code, or the NAT-PMP / PCP result code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<u16>,
-    /// Its name, e.g. `ConflictInMappingEntry`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// e.g. "lease 0 after 725 OnlyPermanentLeasesSupported".
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
+pub use crate::upnp::{Action, ActionOutcome, Connection, GatewayInfo, Mapping, Protocol};
 
 /// The result of `upnp-map`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct UpnpMapResult {
     /// `status`, `list`, `add` or `delete`.
-    pub action: String,
+    pub action: Action,
     /// The protocol used for the action (`upnp`, `natpmp`, `pcp`), `null` when none answered.
-    pub protocol: Option<&'static str>,
+    pub protocol: Option<Protocol>,
     /// The protocols that answered.
-    pub answered: Vec<&'static str>,
+    pub answered: Vec<Protocol>,
     /// Each protocol asked.
-    pub probes: Vec<Probe>,
+    pub probes: Vec<GatewayProbe>,
     /// The gateway.
     pub gateway: Option<GatewayInfo>,
     /// The external address the gateway reports.
@@ -177,7 +135,7 @@ pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
         ));
     }
     if r.answered.is_empty() && !r.interrupted {
-        let asked: Vec<&str> = r.probes.iter().map(|p| p.protocol).collect();
+        let asked: Vec<&str> = r.probes.iter().map(|p| p.protocol.as_str()).collect();
         out.push(Finding::new(
             "NO_GATEWAY",
             Severity::Critical,
@@ -250,13 +208,13 @@ pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
             Severity::Info,
             format!(
                 "the gateway answered {}{}",
-                r.answered.join(", "),
+                join(&r.answered),
                 if r.answered.len() < r.probes.len() {
                     let silent: Vec<&str> = r
                         .probes
                         .iter()
                         .filter(|p| !r.answered.contains(&p.protocol))
-                        .map(|p| p.protocol)
+                        .map(|p| p.protocol.as_str())
                         .collect();
                     format!("; not {}", silent.join(", "))
                 } else {
@@ -275,12 +233,20 @@ pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
     out
 }
 
+fn join(protocols: &[Protocol]) -> String {
+    protocols
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Describe for UpnpMapResult {
     fn verdict(&self) -> String {
         if self.answered.is_empty() {
             return format!("no gateway answered within {} ms", self.timeout_ms);
         }
-        let proto = self.protocol.unwrap_or("?");
+        let proto = self.protocol.map_or("?", Protocol::as_str);
         let ext = match (self.external_address, self.no_external_address) {
             (Some(e), _) => e.to_string(),
             (None, true) => "none".into(),
@@ -309,7 +275,7 @@ impl Describe for UpnpMapResult {
             ),
             _ => format!(
                 "gateway answers {}; external address {ext}{dn}",
-                self.answered.join(", ")
+                join(&self.answered)
             ),
         }
     }
@@ -384,7 +350,7 @@ impl Describe for UpnpMapResult {
                 .map(|p| {
                     vec![
                         p.protocol.to_string(),
-                        p.outcome.to_string(),
+                        p.outcome.as_str().to_string(),
                         format!("{:.1}", p.ms),
                         opt(&p.external_address),
                         p.detail.clone().unwrap_or_default(),
@@ -436,7 +402,7 @@ mod tests {
             external_address: ext.map(|e| e.parse().unwrap()),
             stun_address: stun.map(|e| e.parse().unwrap()),
             no_external_address: none,
-            answered: vec!["upnp"],
+            answered: vec![Protocol::Upnp],
             ..Default::default()
         }
     }

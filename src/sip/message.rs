@@ -292,6 +292,23 @@ pub fn stream_frame_len(buf: &[u8]) -> Result<Option<usize>, ParseError> {
     Ok((buf.len() >= total).then_some(total))
 }
 
+/// The [`crate::machine::Framer`] for SIP over TCP/TLS: CRLF keep-alives between messages are
+/// dropped, then one message is framed by its Content-Length (RFC 3261 §18.3).
+///
+/// # Errors
+/// A header section without a usable Content-Length, in words.
+pub fn stream_framer(buf: &[u8]) -> Result<crate::machine::Frame, String> {
+    use crate::machine::Frame;
+    if buf.starts_with(b"\r\n") {
+        return Ok(Frame::Skip(2));
+    }
+    match stream_frame_len(buf) {
+        Ok(Some(n)) => Ok(Frame::Message(n)),
+        Ok(None) => Ok(Frame::Incomplete),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Cheap check whether bytes begin a SIP message: after optional CRLF keep-alives, a status
 /// line `SIP/2.0 NNN` or a request line `TOKEN SP URI SP SIP/2.0` (RFC 3261 §7.1, §7.2).
 /// Used to recognise SIP on any port and to resynchronise a stream.

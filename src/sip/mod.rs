@@ -1,8 +1,16 @@
-//! SIP signalling core (RFC 3261): message parsing and building, digest authentication, client
-//! transactions and target URIs. No I/O: bytes and time go in, bytes and events come out.
+//! SIP signalling core (RFC 3261), without I/O: message parsing and building, digest
+//! authentication, targets, the request context, client and server transactions, the
+//! endpoint that routes messages to them, and the machines built on it — REGISTER and
+//! OPTIONS (the INVITE dialog next). Bytes and time go in; bytes and events come out.
 
+pub mod context;
 pub mod digest;
+pub mod endpoint;
 pub mod message;
+pub mod options;
+pub mod reflexive;
+pub mod register;
 pub mod request;
+pub mod response;
 pub mod target;
 pub mod transaction;

@@ -6,10 +6,9 @@
 //! parsed here.
 
 use std::fmt;
-use std::net::IpAddr;
 
 /// A SIP transport (RFC 3261 §18; TLS per §26.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// UDP, with retransmissions (RFC 3261 §17.1.2.2).
@@ -54,24 +53,7 @@ impl fmt::Display for Transport {
     }
 }
 
-/// The host part of a target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Host {
-    /// A name to resolve (RFC 3263).
-    Name(String),
-    /// A literal address: no DNS.
-    Ip(IpAddr),
-}
-
-impl fmt::Display for Host {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Host::Name(n) => f.write_str(n),
-            Host::Ip(IpAddr::V6(a)) => write!(f, "[{a}]"),
-            Host::Ip(a) => write!(f, "{a}"),
-        }
-    }
-}
+pub use crate::addr::Host;
 
 /// A parsed target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,29 +108,13 @@ impl fmt::Display for Target {
     }
 }
 
+/// A host in a SIP URI (the shared grammar of [`Host`]); names are case-insensitive
+/// (RFC 3261 §19.1.4) and kept in lower case.
 fn parse_host(s: &str) -> Result<Host, String> {
-    let bare = s.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
-    if let Some(v6) = bare {
-        return v6
-            .parse::<std::net::Ipv6Addr>()
-            .map(|a| Host::Ip(IpAddr::V6(a)))
-            .map_err(|_| format!("{s:?} is not an IPv6 address"));
-    }
-    if let Ok(ip) = s.parse::<std::net::Ipv4Addr>() {
-        return Ok(Host::Ip(IpAddr::V4(ip)));
-    }
-    let valid = !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-    if valid {
-        Ok(Host::Name(s.trim_end_matches('.').to_ascii_lowercase()))
-    } else {
-        Err(format!("{s:?} is not a host name or address"))
-    }
+    Ok(match Host::parse(s)? {
+        Host::Name(n) => Host::Name(n.to_ascii_lowercase()),
+        ip => ip,
+    })
 }
 
 impl std::str::FromStr for Target {

@@ -4,7 +4,8 @@
 //! 0x2/0x1 instead of 0x4/0x2, and its RESPONSE-PORT always encodes port 0) and has no PADDING
 //! nor the RFC 3489 CHANGED-ADDRESS. This module is the one place where we patch around that
 //! (see ../shared/CRATES.md §2): it defines those attributes ourselves and plugs them into
-//! stun_codec's extensible attribute set together with its correct RFC 5389/5780 attributes.
+//! stun_codec's extensible attribute set together with its correct RFC 5389/5780 attributes
+//! and the TURN ones (RFC 5766, RFC 8656 REQUESTED-ADDRESS-FAMILY).
 
 use std::net::SocketAddr;
 
@@ -16,7 +17,12 @@ use stun_codec::rfc5389::attributes::{
     AlternateServer, ErrorCode, Fingerprint, MappedAddress, MessageIntegrity, Nonce, Realm,
     Software, UnknownAttributes, Username, XorMappedAddress,
 };
+use stun_codec::rfc5766::attributes::{
+    ChannelNumber, Data, DontFragment, EvenPort, Lifetime, RequestedTransport, ReservationToken,
+    XorPeerAddress, XorRelayAddress,
+};
 use stun_codec::rfc5780::attributes::{OtherAddress, ResponseOrigin};
+use stun_codec::rfc8656::attributes::RequestedAddressFamily;
 use stun_codec::{AttributeType, define_attribute_enums};
 
 /// Implements `Decode`/`TryTaggedDecode` and `Encode`/`SizedEncode` for a wrapper codec whose
@@ -177,6 +183,16 @@ define_attribute_enums!(
         Padding,
         ResponseOrigin,
         OtherAddress,
-        ChangedAddress
+        ChangedAddress,
+        ChannelNumber,
+        Lifetime,
+        XorPeerAddress,
+        Data,
+        XorRelayAddress,
+        EvenPort,
+        RequestedTransport,
+        DontFragment,
+        ReservationToken,
+        RequestedAddressFamily
     ]
 );

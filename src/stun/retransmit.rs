@@ -33,6 +33,8 @@ pub struct Retransmit {
     rm: u32,
     deadline: Instant,
     sent: u32,
+    /// One transmission, then wait until the deadline (a reliable transport, RFC 8489 §6.2.2).
+    single: bool,
 }
 
 impl Retransmit {
@@ -46,7 +48,16 @@ impl Retransmit {
             rm: DEFAULT_RM,
             deadline,
             sent: 0,
+            single: false,
         }
+    }
+
+    /// The same schedule for a reliable transport: one transmission, then the wait until the
+    /// deadline (RFC 8489 §6.2.2; Ti = 39.5 s there, the caller's deadline here).
+    pub fn single(mut self) -> Self {
+        self.rc = 1;
+        self.single = true;
+        self
     }
 
     /// Number of transmissions made so far.
@@ -61,6 +72,9 @@ impl Retransmit {
     }
 
     fn give_up_at(&self) -> Instant {
+        if self.single {
+            return self.deadline;
+        }
         let last = self.transmit_at(self.rc - 1);
         (last + self.rto * self.rm).min(self.deadline)
     }

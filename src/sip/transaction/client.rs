@@ -1,28 +1,13 @@
 //! Client transactions (RFC 3261 §17.1): retransmission timers A/E, timeout timers B/F,
-//! provisional and final responses, response matching (§17.1.3). Sans-IO: the driver passes
-//! `now` in and asks when to wake up.
+//! provisional and final responses, response matching (§17.1.3); for INVITE the Completed
+//! state of §17.1.1.2 (an ACK for each non-2xx final response, Timer D) and the Accepted
+//! state of RFC 6026 §7.2 (2xx retransmissions handed to the dialog, Timer M). Sans-IO: the
+//! owner passes `now` in and asks when to wake up.
 
 use std::time::{Duration, Instant};
 
-use super::message::Message;
-
-/// Timer values (RFC 3261 §17.1.1.1, Table 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timers {
-    /// RTT estimate, 500 ms by default.
-    pub t1: Duration,
-    /// Longest retransmit interval for non-INVITE requests, 4 s.
-    pub t2: Duration,
-}
-
-impl Default for Timers {
-    fn default() -> Self {
-        Timers {
-            t1: Duration::from_millis(500),
-            t2: Duration::from_secs(4),
-        }
-    }
-}
+use super::Timers;
+use crate::sip::message::Message;
 
 /// INVITE (§17.1.1) or non-INVITE (§17.1.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +18,19 @@ pub enum Kind {
     NonInvite,
 }
 
-/// Transaction state (§17.1.1.2 / §17.1.2.2, the states we need on the client side).
+/// Transaction state (§17.1.1.2 / §17.1.2.2; Accepted from RFC 6026 §7.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     /// Request sent, nothing heard (Calling / Trying).
     Trying,
     /// A provisional response arrived.
     Proceeding,
-    /// A final response arrived.
+    /// A final response arrived (INVITE: a non-2xx one, absorbed again until Timer D).
     Completed,
+    /// INVITE only: a 2xx arrived; its retransmissions go to the dialog until Timer M.
+    Accepted,
+    /// Over: nothing more is matched to it.
+    Terminated,
     /// Timer B/F fired.
     TimedOut,
 }
@@ -60,8 +49,14 @@ pub enum Action {
 pub enum Outcome {
     /// 1xx.
     Provisional(u16),
-    /// 2xx–6xx: the transaction is over.
+    /// 2xx–6xx: the transaction's result. For a non-2xx final response to INVITE the
+    /// owner sends the ACK of §17.1.1.3.
     Final(u16),
+    /// INVITE: a retransmission of the non-2xx final response: send the same ACK again.
+    RepeatAck,
+    /// INVITE: a 2xx after the first (a retransmission, or another fork): for the dialog,
+    /// which ACKs it itself (RFC 6026 §7.2).
+    Retransmitted2xx(u16),
     /// A retransmitted final response after completion: ignore.
     Duplicate,
 }
@@ -80,6 +75,8 @@ pub struct ClientTransaction {
     interval: Duration,
     /// Timer B/F.
     deadline: Instant,
+    /// Timer D (Completed) or M (Accepted): when the transaction terminates.
+    linger_until: Option<Instant>,
     /// Requests sent, the first included.
     pub transmissions: u32,
 }
@@ -109,8 +106,24 @@ impl ClientTransaction {
             retransmit_at: (!reliable).then(|| now + timers.t1),
             interval: timers.t1,
             deadline: now + wait,
+            linger_until: None,
             transmissions: 1,
         }
+    }
+
+    /// The branch (the transaction's key, §17.1.3).
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// The method of the request.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// INVITE or non-INVITE.
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 
     /// Current state.
@@ -118,24 +131,36 @@ impl ClientTransaction {
         self.state
     }
 
-    /// Whether the transaction is over (final response or timeout).
+    /// Whether the transaction has its result (a final response, or the timeout).
     pub fn is_done(&self) -> bool {
-        matches!(self.state, State::Completed | State::TimedOut)
+        !matches!(self.state, State::Trying | State::Proceeding)
     }
 
-    /// When the driver must call [`Self::handle_timeout`] next; `None` when done.
+    /// Whether nothing more will be matched to it (after Timer D or M for INVITE).
+    pub fn is_terminated(&self) -> bool {
+        matches!(self.state, State::Terminated | State::TimedOut)
+    }
+
+    /// When the owner must call [`Self::handle_timeout`] next; `None` when terminated.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.is_done() {
-            return None;
+        match self.state {
+            State::Terminated | State::TimedOut => None,
+            State::Completed | State::Accepted => self.linger_until,
+            State::Trying | State::Proceeding => Some(match self.retransmit_at {
+                Some(r) => r.min(self.deadline),
+                None => self.deadline,
+            }),
         }
-        Some(match self.retransmit_at {
-            Some(r) => r.min(self.deadline),
-            None => self.deadline,
-        })
     }
 
     /// Fires due timers.
     pub fn handle_timeout(&mut self, now: Instant) -> Option<Action> {
+        if matches!(self.state, State::Completed | State::Accepted) {
+            if self.linger_until.is_none_or(|t| now >= t) {
+                self.state = State::Terminated;
+            }
+            return None;
+        }
         if self.is_done() {
             return None;
         }
@@ -169,10 +194,17 @@ impl ClientTransaction {
         branch_ok && method_ok && response.status().is_some()
     }
 
-    /// Feeds a matching response.
-    pub fn handle_response(&mut self, status: u16) -> Outcome {
-        if self.is_done() {
-            return Outcome::Duplicate;
+    /// Feeds a matching response at `now`.
+    pub fn handle_response(&mut self, now: Instant, status: u16) -> Outcome {
+        match self.state {
+            State::Completed if self.kind == Kind::Invite && status >= 300 => {
+                return Outcome::RepeatAck;
+            }
+            State::Accepted if (200..300).contains(&status) => {
+                return Outcome::Retransmitted2xx(status);
+            }
+            _ if self.is_done() => return Outcome::Duplicate,
+            _ => {}
         }
         if status < 200 {
             self.state = State::Proceeding;
@@ -188,8 +220,29 @@ impl ClientTransaction {
             }
             return Outcome::Provisional(status);
         }
-        self.state = State::Completed;
         self.retransmit_at = None;
+        match self.kind {
+            Kind::Invite if status < 300 => {
+                // RFC 6026 §7.2: Accepted, Timer M = 64·T1.
+                self.state = State::Accepted;
+                self.linger_until = Some(now + self.timers.t1 * 64);
+            }
+            Kind::Invite => {
+                // §17.1.1.2: Completed, Timer D ≥ 32 s over UDP, 0 over a reliable transport.
+                self.state = State::Completed;
+                let d = if self.reliable {
+                    Duration::ZERO
+                } else {
+                    Duration::from_secs(32)
+                };
+                self.linger_until = Some(now + d);
+            }
+            Kind::NonInvite => {
+                // Timer K would absorb retransmissions; a client that ignores them as
+                // strays needs no state for it.
+                self.state = State::Terminated;
+            }
+        }
         Outcome::Final(status)
     }
 
@@ -205,8 +258,13 @@ mod tests {
 
     /// Runs the timers with a fake clock until the transaction ends; returns the offsets (ms)
     /// of every retransmission and of the timeout.
+    #[allow(clippy::disallowed_methods)]
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
     fn schedule(kind: Kind, reliable: bool, provisional_at: Option<u64>) -> (Vec<u64>, u64) {
-        let t0 = Instant::now();
+        let t0 = t0();
         let mut tx = ClientTransaction::new(
             kind,
             reliable,
@@ -223,7 +281,7 @@ mod tests {
             if let Some(p) = provisional
                 && t0 + Duration::from_millis(p) <= next
             {
-                tx.handle_response(180);
+                tx.handle_response(t0, 180);
                 provisional = None;
                 continue;
             }
@@ -274,7 +332,7 @@ mod tests {
 
     #[test]
     fn user_deadline_and_final_responses() {
-        let t0 = Instant::now();
+        let t0 = t0();
         let mut tx = ClientTransaction::new(
             Kind::NonInvite,
             false,
@@ -297,9 +355,9 @@ mod tests {
             t0,
             None,
         );
-        assert_eq!(tx.handle_response(100), Outcome::Provisional(100));
-        assert_eq!(tx.handle_response(200), Outcome::Final(200));
-        assert_eq!(tx.handle_response(200), Outcome::Duplicate);
+        assert_eq!(tx.handle_response(t0, 100), Outcome::Provisional(100));
+        assert_eq!(tx.handle_response(t0, 200), Outcome::Final(200));
+        assert_eq!(tx.handle_response(t0, 200), Outcome::Duplicate);
         assert_eq!(tx.poll_timeout(), None);
     }
 
@@ -311,7 +369,7 @@ mod tests {
             Timers::default(),
             "z9hG4bKa",
             "OPTIONS",
-            Instant::now(),
+            t0(),
             None,
         );
         let resp = |branch: &str, method: &str| {
@@ -327,5 +385,49 @@ mod tests {
         assert!(tx.matches(&resp("z9hG4bKa", "OPTIONS")));
         assert!(!tx.matches(&resp("z9hG4bKb", "OPTIONS")));
         assert!(!tx.matches(&resp("z9hG4bKa", "INVITE")));
+    }
+
+    #[test]
+    fn invite_completed_absorbs_retransmissions_until_timer_d() {
+        let t0 = t0();
+        for (reliable, d) in [(false, 32), (true, 0)] {
+            let mut tx = ClientTransaction::new(
+                Kind::Invite,
+                reliable,
+                Timers::default(),
+                "z9hG4bKi",
+                "INVITE",
+                t0,
+                None,
+            );
+            let at = t0 + Duration::from_millis(40);
+            assert_eq!(tx.handle_response(at, 100), Outcome::Provisional(100));
+            assert_eq!(tx.handle_response(at, 486), Outcome::Final(486));
+            assert_eq!(tx.state(), State::Completed);
+            assert_eq!(tx.handle_response(at, 486), Outcome::RepeatAck);
+            assert_eq!(tx.poll_timeout(), Some(at + Duration::from_secs(d)));
+            tx.handle_timeout(at + Duration::from_secs(d));
+            assert!(tx.is_terminated());
+        }
+    }
+
+    #[test]
+    fn invite_accepted_passes_2xx_retransmissions_until_timer_m() {
+        let t0 = t0();
+        let mut tx = ClientTransaction::new(
+            Kind::Invite,
+            false,
+            Timers::default(),
+            "z9hG4bKi",
+            "INVITE",
+            t0,
+            None,
+        );
+        assert_eq!(tx.handle_response(t0, 200), Outcome::Final(200));
+        assert_eq!(tx.state(), State::Accepted);
+        assert_eq!(tx.handle_response(t0, 200), Outcome::Retransmitted2xx(200));
+        assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_secs(32)));
+        tx.handle_timeout(t0 + Duration::from_secs(32));
+        assert!(tx.is_terminated());
     }
 }

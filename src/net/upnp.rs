@@ -1,0 +1,393 @@
+//! UPnP IGD over the network, through igd-next (SSDP discovery, the port-mapping SOAP
+//! actions) and hyper (the device description): the I/O half of `upnp-map`'s UPnP client.
+//! What igd-next leaves to us is parsed without I/O in `crate::upnp::igd`. Every call is
+//! bounded by the timeout given. Also the default gateway from /proc/net/route.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty, Limited};
+use igd_next::PortMappingProtocol;
+use igd_next::aio::Provider;
+use igd_next::aio::tokio::Tokio;
+
+use crate::upnp::igd::{self, DeviceDescription};
+use crate::upnp::{ActionOutcome, Connection, GatewayAddr, GatewayInfo, MapProtocol, Mapping};
+
+/// A gateway found by SSDP or named with `--gateway URL`.
+pub type Gateway = igd_next::aio::Gateway<Tokio>;
+
+/// Largest device description or SOAP answer read, bytes.
+const MAX_HTTP_BODY: usize = 256 * 1024;
+
+/// Most entries `list` reads (GetGenericPortMappingEntry index bound).
+const MAX_ENTRIES: u32 = 1024;
+
+/// What the UPnP probe learned.
+#[derive(Debug)]
+pub struct UpnpState {
+    /// The gateway, for later actions.
+    pub gateway: Gateway,
+    /// What it says it is.
+    pub info: GatewayInfo,
+    /// GetExternalIPAddress.
+    pub external: Option<IpAddr>,
+    /// GetExternalIPAddress answered with an empty address: no public address.
+    pub no_external: bool,
+    /// GetStatusInfo / GetConnectionTypeInfo.
+    pub connection: Connection,
+}
+
+/// An add or delete, as UPnP needs it.
+#[derive(Debug, Clone)]
+pub struct MapRequest {
+    /// Add (or delete).
+    pub add: bool,
+    /// UDP or TCP.
+    pub protocol: MapProtocol,
+    /// External port.
+    pub external_port: u16,
+    /// LAN port.
+    pub internal_port: u16,
+    /// LAN address to forward to (add).
+    pub internal_client: Option<IpAddr>,
+    /// Lease, s (add; 0 = permanent).
+    pub lease_s: u32,
+    /// Description (add).
+    pub description: String,
+}
+
+/// The IPv4 default gateway of this host (/proc/net/route), if any.
+pub fn default_gateway() -> Option<Ipv4Addr> {
+    std::fs::read_to_string("/proc/net/route")
+        .ok()
+        .and_then(|t| igd::default_gateway(&t))
+}
+
+/// SSDP search (igd-next) from `local` (default: any), bounded by `timeout`: the first
+/// gateway (only `only`, when given) that answers with a usable WAN service, once its
+/// description is read.
+///
+/// # Errors
+/// igd-next's: no answer within the timeout, a socket error, an unusable answer.
+pub async fn discover(
+    local: Option<IpAddr>,
+    only: Option<IpAddr>,
+    timeout: Duration,
+) -> Result<Gateway, igd_next::SearchError> {
+    let mut options = igd_next::SearchOptions::default();
+    options.timeout = Some(timeout);
+    options.single_search_timeout = Some(timeout);
+    if let Some(ip) = local {
+        options.bind_addr = SocketAddr::new(ip, 0);
+    }
+    if let Some(ip) = only {
+        options.allowed_gateway_ips = vec![ip];
+    }
+    igd_next::aio::tokio::search_gateway(options).await
+}
+
+/// GETs `url` (a device description) within `timeout`, at most 256 KiB.
+///
+/// # Errors
+/// In words: connection, status, size, time, encoding.
+pub async fn http_get(url: &str, timeout: Duration) -> Result<String, String> {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Empty<bytes::Bytes>>();
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+    let work = async {
+        let resp = client
+            .get(uri)
+            .await
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        if !resp.status().is_success() {
+            return Err(format!("GET {url}: HTTP {}", resp.status()));
+        }
+        let body = Limited::new(resp.into_body(), MAX_HTTP_BODY)
+            .collect()
+            .await
+            .map_err(|e| format!("GET {url}: {e}"))?
+            .to_bytes();
+        String::from_utf8(body.to_vec()).map_err(|_| format!("GET {url}: not UTF-8"))
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| format!("GET {url}: no answer within {timeout:?}"))?
+}
+
+/// Reads the description at `url` and builds the gateway from it (for `--gateway URL`, and
+/// for the device facts igd-next does not keep).
+///
+/// # Errors
+/// The GET failed, the description does not parse or has no WAN connection service.
+pub async fn describe(
+    url: &str,
+    timeout: Duration,
+) -> Result<(Gateway, DeviceDescription), String> {
+    let (addr, _) = igd::split_url(url)?;
+    let xml = http_get(url, timeout).await?;
+    let d = igd::parse_description(&xml)?;
+    let (Some(service_type), Some(control)) = (d.service_type.clone(), d.control_url.clone())
+    else {
+        return Err(format!(
+            "{url}: the device has no WANIPConnection or WANPPPConnection service"
+        ));
+    };
+    let base = d.url_base.clone().unwrap_or_else(|| url.to_string());
+    let control_url = igd::join_url(&base, &control);
+    let (_, control_path) = igd::split_url(&control_url)?;
+    let scpd = igd::join_url(&base, d.scpd_url.as_deref().unwrap_or(""));
+    // igd-next builds its requests from the action arguments the SCPD lists.
+    let control_schema = igd::parse_scpd(&http_get(&scpd, timeout).await?)?;
+    let gateway = Gateway {
+        addr,
+        root_url: url.to_string(),
+        control_url: control_path,
+        control_schema_url: igd::split_url(&scpd).map(|(_, p)| p).unwrap_or_default(),
+        control_schema,
+        service_type,
+        provider: Tokio,
+    };
+    Ok((gateway, d))
+}
+
+/// The full URL of the gateway's description.
+pub fn description_url(g: &Gateway) -> String {
+    if g.root_url.starts_with("http://") {
+        g.root_url.clone()
+    } else {
+        format!("http://{}{}", g.addr, g.root_url)
+    }
+}
+
+/// The full control URL of the gateway's WAN connection service.
+pub fn control_url(g: &Gateway) -> String {
+    format!("http://{}{}", g.addr, g.control_url)
+}
+
+/// Calls `action` (no arguments) through igd-next's HTTP client and returns the output
+/// arguments.
+///
+/// # Errors
+/// `Err(Ok((code, description)))` for a UPnP error, `Err(Err(text))` otherwise.
+#[allow(clippy::type_complexity)]
+pub async fn soap(
+    g: &Gateway,
+    action: &str,
+    timeout: Duration,
+) -> Result<Vec<(String, String)>, Result<(u16, String), String>> {
+    let url = control_url(g);
+    let header = format!("\"{}#{action}\"", g.service_type);
+    let body = igd::soap_body(&g.service_type, action);
+    let text = tokio::time::timeout(timeout, Tokio::send_async(&url, &header, &body))
+        .await
+        .map_err(|_| Err(format!("{action}: no answer within {timeout:?}")))?
+        .map_err(|e| match e {
+            igd_next::RequestError::ErrorCode(code, text) => Ok((code, text)),
+            other => Err(format!("{action}: {other}")),
+        })?;
+    igd::parse_soap_response(&text, action)
+}
+
+/// Discovery (or the given URL), the device description, and the three status actions.
+///
+/// # Errors
+/// No answer to SSDP, an unreadable description: in words.
+pub async fn probe(
+    gateway: Option<&GatewayAddr>,
+    gateway_ip: Option<IpAddr>,
+    local: Option<IpAddr>,
+    timeout: Duration,
+) -> Result<UpnpState, String> {
+    let (gateway, device) = match gateway {
+        Some(GatewayAddr::Url(url)) => describe(url, timeout).await?,
+        _ => {
+            let only = matches!(gateway, Some(GatewayAddr::Ip(_)))
+                .then_some(gateway_ip)
+                .flatten();
+            let g = discover(local, only, timeout).await.map_err(|e| match e {
+                igd_next::SearchError::NoResponseWithinTimeout => {
+                    format!("no SSDP answer within {timeout:?}")
+                }
+                e => format!("SSDP: {e}"),
+            })?;
+            let url = description_url(&g);
+            let device = match http_get(&url, timeout).await {
+                Ok(xml) => igd::parse_description(&xml).unwrap_or_default(),
+                Err(_) => Default::default(),
+            };
+            (g, device)
+        }
+    };
+    let info = GatewayInfo {
+        address: Some(gateway.addr.ip()),
+        description_url: Some(description_url(&gateway)),
+        control_url: Some(control_url(&gateway)),
+        service_type: Some(gateway.service_type.clone()),
+        device,
+    };
+    // igd-next's get_external_ip cannot tell an empty answer (no public address) from a
+    // broken one, so the three status actions go through our SOAP call.
+    let arg = |args: &[(String, String)], name: &str| {
+        args.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    };
+    let (mut external, mut no_external) = (None, false);
+    if let Ok(args) = soap(&gateway, "GetExternalIPAddress", timeout).await {
+        match arg(&args, "NewExternalIPAddress").as_deref().map(str::trim) {
+            Some("") | None => no_external = true,
+            Some(s) => external = s.parse().ok(),
+        }
+    }
+    let mut connection = Connection::default();
+    if let Ok(args) = soap(&gateway, "GetStatusInfo", timeout).await {
+        connection.status = arg(&args, "NewConnectionStatus");
+        connection.uptime_s = arg(&args, "NewUptime").and_then(|u| u.parse().ok());
+        connection.last_error = arg(&args, "NewLastConnectionError");
+    }
+    if let Ok(args) = soap(&gateway, "GetConnectionTypeInfo", timeout).await {
+        connection.connection_type = arg(&args, "NewConnectionType");
+    }
+    Ok(UpnpState {
+        gateway,
+        info,
+        external,
+        no_external,
+        connection,
+    })
+}
+
+fn upnp_protocol(p: MapProtocol) -> PortMappingProtocol {
+    match p {
+        MapProtocol::Udp => PortMappingProtocol::UDP,
+        MapProtocol::Tcp => PortMappingProtocol::TCP,
+    }
+}
+
+/// (code, name) of an igd-next request error, when it carries a UPnP code.
+fn request_error(e: &igd_next::RequestError) -> (Option<u16>, String) {
+    match e {
+        igd_next::RequestError::ErrorCode(code, _) => (Some(*code), igd::error_name(*code).into()),
+        other => (None, other.to_string()),
+    }
+}
+
+/// The UPnP list (GetGenericPortMappingEntry from 0 until SpecifiedArrayIndexInvalid).
+///
+/// # Errors
+/// `(UPnP error code, name)` of an answer that ends the list with a failure.
+pub async fn list(g: &Gateway, timeout: Duration) -> Result<Vec<Mapping>, (Option<u16>, String)> {
+    let mut out = Vec::new();
+    for i in 0..MAX_ENTRIES {
+        let entry = tokio::time::timeout(timeout, g.get_generic_port_mapping_entry(i))
+            .await
+            .map_err(|_| (None, format!("entry {i}: no answer within {timeout:?}")))?;
+        match entry {
+            Ok(e) => out.push(Mapping {
+                protocol: format!("{}", e.protocol),
+                external_port: e.external_port,
+                internal_client: e.internal_client,
+                internal_port: e.internal_port,
+                lease_s: e.lease_duration,
+                description: e.port_mapping_description,
+                enabled: e.enabled,
+            }),
+            Err(igd_next::GetGenericPortMappingEntryError::SpecifiedArrayIndexInvalid) => break,
+            Err(igd_next::GetGenericPortMappingEntryError::ActionNotAuthorized) => {
+                return Err((Some(606), igd::error_name(606).into()));
+            }
+            Err(igd_next::GetGenericPortMappingEntryError::RequestError(e)) => {
+                let (code, name) = request_error(&e);
+                // Some gateways end the list with 714 NoSuchEntryInArray or 402.
+                if matches!(code, Some(714 | 402)) {
+                    break;
+                }
+                return Err((code, name));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Adds (or, with `add` false, deletes) a mapping through UPnP. A 725
+/// OnlyPermanentLeasesSupported answer to a timed lease is retried once with lease 0, and
+/// the outcome says so.
+pub async fn add_delete(g: &Gateway, request: &MapRequest, timeout: Duration) -> ActionOutcome {
+    let (proto, ext) = (request.protocol, request.external_port);
+    let internal_port = request.internal_port;
+    if !request.add {
+        let r = tokio::time::timeout(timeout, g.remove_port(upnp_protocol(proto), ext)).await;
+        return match r {
+            Err(_) => ActionOutcome::failed(None, format!("no answer within {timeout:?}")),
+            Ok(Ok(())) => ActionOutcome::done(None, Vec::new()),
+            Ok(Err(igd_next::RemovePortError::NoSuchPortMapping)) => {
+                ActionOutcome::failed(Some(714), igd::error_name(714).into())
+            }
+            Ok(Err(igd_next::RemovePortError::ActionNotAuthorized)) => {
+                ActionOutcome::failed(Some(606), igd::error_name(606).into())
+            }
+            Ok(Err(igd_next::RemovePortError::RequestError(e))) => {
+                let (c, n) = request_error(&e);
+                ActionOutcome::failed(c, n)
+            }
+        };
+    }
+    let Some(client) = request.internal_client else {
+        return ActionOutcome::failed(
+            None,
+            "no LAN address to forward to (give --internal-client)".into(),
+        );
+    };
+    let to = SocketAddr::new(client, internal_port);
+    let mut lease = request.lease_s;
+    let mut notes = Vec::new();
+    let mut retried = false;
+    loop {
+        let r = tokio::time::timeout(
+            timeout,
+            g.add_port(upnp_protocol(proto), ext, to, lease, &request.description),
+        )
+        .await;
+        let (code, name) = match r {
+            Err(_) => return ActionOutcome::failed(None, format!("no answer within {timeout:?}")),
+            Ok(Ok(())) => {
+                return ActionOutcome::done(
+                    Some(Mapping {
+                        protocol: proto.as_str().into(),
+                        external_port: ext,
+                        internal_client: client.to_string(),
+                        internal_port,
+                        lease_s: lease,
+                        description: request.description.clone(),
+                        enabled: true,
+                    }),
+                    notes,
+                );
+            }
+            Ok(Err(e)) => match e {
+                igd_next::AddPortError::PortInUse => (Some(718), igd::error_name(718).into()),
+                igd_next::AddPortError::ActionNotAuthorized => {
+                    (Some(606), igd::error_name(606).into())
+                }
+                igd_next::AddPortError::SamePortValuesRequired => {
+                    (Some(724), igd::error_name(724).into())
+                }
+                igd_next::AddPortError::OnlyPermanentLeasesSupported => {
+                    (Some(725), igd::error_name(725).into())
+                }
+                igd_next::AddPortError::RequestError(e) => request_error(&e),
+                other => (None, other.to_string()),
+            },
+        };
+        if code == Some(725) && !retried && lease != 0 {
+            notes.push(format!(
+                "the gateway answered 725 OnlyPermanentLeasesSupported to a {lease} s lease; retried with lease 0 (permanent): delete the mapping when done"
+            ));
+            lease = 0;
+            retried = true;
+            continue;
+        }
+        let mut f = ActionOutcome::failed(code, name);
+        f.notes = notes;
+        return f;
+    }
+}
