@@ -415,7 +415,7 @@ pub struct EnumLookupArgs {
 
     /// Only this enumservice, e.g. E2U+sip, sip, E2U+voice:tel (default: all).
     #[arg(long, value_name = "SERVICE")]
-    pub service: Option<crate::dns::e164::ServiceFilter>,
+    pub service: Option<crate::dns::r#enum::ServiceFilter>,
 
     /// Ask this nameserver, ADDR[:PORT], instead of the system's (/etc/resolv.conf).
     #[arg(long, value_name = "ADDR[:PORT]")]
@@ -437,6 +437,17 @@ pub enum UpnpAction {
     Add,
     /// Close a port: PROTO EXTERNAL_PORT.
     Delete,
+}
+
+impl From<UpnpAction> for crate::upnp::Action {
+    fn from(a: UpnpAction) -> Self {
+        match a {
+            UpnpAction::Status => Self::Status,
+            UpnpAction::List => Self::List,
+            UpnpAction::Add => Self::Add,
+            UpnpAction::Delete => Self::Delete,
+        }
+    }
 }
 
 /// The gateway protocol(s) to use.

@@ -10,6 +10,7 @@ pub mod addr;
 pub mod capture;
 pub mod cli;
 pub mod commands;
+pub mod diagnose;
 pub mod dns;
 pub mod machine;
 pub mod net;

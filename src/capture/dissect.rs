@@ -39,7 +39,7 @@ const MAX_DEPTH: u8 = 4;
 
 /// The transport-layer content of a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transport<'a> {
+pub enum Payload<'a> {
     /// A UDP datagram.
     Udp {
         /// Source address and port.
@@ -95,7 +95,7 @@ pub struct SctpData<'a> {
 pub enum Dissected<'a> {
     /// A transport payload; `fragments` is how many earlier frames (IP fragments) it was
     /// reassembled from, besides this one.
-    Transport(Transport<'a>, u32),
+    Payload(Payload<'a>, u32),
     /// An IP fragment held until its datagram is complete.
     Fragment,
     /// Something we do not decode (ARP, ICMP, another link or IP protocol): why.
@@ -256,15 +256,15 @@ impl Dissector {
                     self.pool.return_buf(datagram);
                     let payload: &'a [u8] = &self.reassembled;
                     return Ok(match transport_from(proto, src, dst, payload)? {
-                        Some(t) => Dissected::Transport(t, earlier),
+                        Some(t) => Dissected::Payload(t, earlier),
                         None => Dissected::Other(format!("IP protocol {proto} (reassembled)")),
                     });
                 }
             }
         }
         match sliced.transport {
-            Some(TransportSlice::Udp(udp)) => Ok(Dissected::Transport(
-                Transport::Udp {
+            Some(TransportSlice::Udp(udp)) => Ok(Dissected::Payload(
+                Payload::Udp {
                     src: SocketAddr::new(src, udp.source_port()),
                     dst: SocketAddr::new(dst, udp.destination_port()),
                     payload: udp.payload(),
@@ -272,7 +272,7 @@ impl Dissector {
                 0,
             )),
             Some(TransportSlice::Tcp(tcp)) => {
-                Ok(Dissected::Transport(tcp_transport(&tcp, src, dst), 0))
+                Ok(Dissected::Payload(tcp_transport(&tcp, src, dst), 0))
             }
             Some(_) => Ok(Dissected::Other("ICMP/IGMP".into())),
             None => {
@@ -291,7 +291,7 @@ impl Dissector {
                         None => Ok(Dissected::Other("GRE payload".into())),
                     },
                     _ => Ok(match transport_from(proto, src, dst, payload)? {
-                        Some(t) => Dissected::Transport(t, 0),
+                        Some(t) => Dissected::Payload(t, 0),
                         None => Dissected::Other(format!("IP protocol {proto}")),
                     }),
                 }
@@ -310,8 +310,8 @@ impl Dissector {
     }
 }
 
-fn tcp_transport<'a>(tcp: &TcpSlice<'a>, src: IpAddr, dst: IpAddr) -> Transport<'a> {
-    Transport::Tcp {
+fn tcp_transport<'a>(tcp: &TcpSlice<'a>, src: IpAddr, dst: IpAddr) -> Payload<'a> {
+    Payload::Tcp {
         src: SocketAddr::new(src, tcp.source_port()),
         dst: SocketAddr::new(dst, tcp.destination_port()),
         seq: tcp.sequence_number(),
@@ -327,11 +327,11 @@ fn transport_from<'a>(
     src: IpAddr,
     dst: IpAddr,
     payload: &'a [u8],
-) -> Result<Option<Transport<'a>>, Malformed> {
+) -> Result<Option<Payload<'a>>, Malformed> {
     Ok(match proto {
         17 => {
             let udp = UdpSlice::from_slice(payload).map_err(malformed)?;
-            Some(Transport::Udp {
+            Some(Payload::Udp {
                 src: SocketAddr::new(src, udp.source_port()),
                 dst: SocketAddr::new(dst, udp.destination_port()),
                 payload: udp.payload(),
@@ -349,7 +349,7 @@ fn transport_from<'a>(
 
 /// SCTP common header (12 bytes) and chunks; DATA chunks (type 0) carry user data after a
 /// 16-byte chunk header (RFC 9260 §3.3.1).
-fn sctp<'a>(p: &'a [u8], src: IpAddr, dst: IpAddr) -> Result<Transport<'a>, Malformed> {
+fn sctp<'a>(p: &'a [u8], src: IpAddr, dst: IpAddr) -> Result<Payload<'a>, Malformed> {
     let (sport, dport) = match (u16_at(p, 0), u16_at(p, 2)) {
         (Some(s), Some(d)) if p.len() >= 12 => (s, d),
         _ => return Err(malformed("SCTP header cut short")),
@@ -374,7 +374,7 @@ fn sctp<'a>(p: &'a [u8], src: IpAddr, dst: IpAddr) -> Result<Transport<'a>, Malf
         }
         i += len.div_ceil(4) * 4;
     }
-    Ok(Transport::Sctp {
+    Ok(Payload::Sctp {
         src: SocketAddr::new(src, sport),
         dst: SocketAddr::new(dst, dport),
         chunks,
@@ -463,7 +463,7 @@ mod tests {
         let f = udp_frame(b"hello");
         let mut d = Dissector::new();
         match d.dissect(linktype::ETHERNET, 0, &f).unwrap() {
-            Dissected::Transport(Transport::Udp { src, dst, payload }, 0) => {
+            Dissected::Payload(Payload::Udp { src, dst, payload }, 0) => {
                 assert_eq!(src, "192.0.2.1:5060".parse().unwrap());
                 assert_eq!(dst, "198.51.100.2:5062".parse().unwrap());
                 assert_eq!(payload, b"hello");
@@ -493,7 +493,7 @@ mod tests {
             (linktype::RAW, &ipip),
         ] {
             match d.dissect(lt, 0, frame).unwrap() {
-                Dissected::Transport(Transport::Udp { payload, dst, .. }, _) => {
+                Dissected::Payload(Payload::Udp { payload, dst, .. }, _) => {
                     assert_eq!(payload, b"x", "link type {lt}");
                     assert_eq!(dst.port(), 5062);
                 }
@@ -556,7 +556,7 @@ mod tests {
         );
         assert_eq!(d.held_fragments(), 2);
         match d.dissect(linktype::RAW, 2, &frames[1]).unwrap() {
-            Dissected::Transport(Transport::Udp { payload: p, .. }, earlier) => {
+            Dissected::Payload(Payload::Udp { payload: p, .. }, earlier) => {
                 assert_eq!(p, &payload[..]);
                 assert_eq!(earlier, 2);
             }

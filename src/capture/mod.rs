@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod dissect;
+pub mod findings;
 pub mod reader;
 pub mod tcp;
 

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 
 use super::CommandError;
 use crate::cli::{EnumLookupArgs, GlobalArgs};
-use crate::dns::e164::{self, Fetched, Plan};
+use crate::dns::r#enum::{self as e164, Fetched, Plan};
 use crate::net::dns::{DnsClient, QueryError};
 use crate::report::Report;
 use crate::report::enum_lookup::{EnumLookupResult, SrvSet, SuffixOutcome, findings, status};

@@ -127,7 +127,7 @@ pub async fn run(
     }
     let result =
         PcapDecodeResult::from_analysis(args.file.clone(), &analysis, view, args.call_id.clone());
-    let found = findings(&analysis, &result);
+    let found = findings(&crate::capture::findings::diagnose(&analysis), &result);
     let st = status(&found);
     Ok(Report::new(
         "pcap-decode",

@@ -15,12 +15,11 @@ use super::{CommandError, Env};
 use crate::cli::{GatewayProtocol, GlobalArgs, HostPort, UpnpAction, UpnpMapArgs};
 use crate::net::driver::{self, Socket};
 use crate::net::upnp::{self, MapRequest, UpnpState};
+use crate::report::Report;
 use crate::report::upnp_map::{
-    Action, GatewayInfo, GatewayProbe, ProbeOutcome, Protocol, UpnpMapResult, double_nat, findings,
-    status,
+    GatewayProbe, Protocol, UpnpMapResult, double_nat, findings, status, stun_answer,
 };
-use crate::report::{Report, ms};
-use crate::stun::binding::{BindingClient, CheckOutcome};
+use crate::stun::binding::BindingClient;
 use crate::upnp::exchange::{ExchangeError, PortMapExchange};
 use crate::upnp::pmp::{self, PmpMap};
 use crate::upnp::{ActionOutcome, MapProtocol, PORT, pcp};
@@ -28,28 +27,6 @@ use crate::upnp::{ActionOutcome, MapProtocol, PORT, pcp};
 /// PCP has no external-address request: `status` maps a UDP port of ours for this long and
 /// deletes it at once (RFC 6887 §15).
 const PCP_PROBE_LIFETIME_S: u32 = 120;
-
-fn interface_address(name: &str) -> Result<IpAddr, CommandError> {
-    let addrs = nix::ifaddrs::getifaddrs()
-        .map_err(|e| CommandError::Usage(format!("--interface {name}: {e}")))?;
-    addrs
-        .filter(|a| a.interface_name == name)
-        .find_map(|a| a.address?.as_sockaddr_in().map(|s| IpAddr::V4(s.ip())))
-        .ok_or_else(|| {
-            CommandError::Usage(format!(
-                "--interface {name}: no such interface with an IPv4 address"
-            ))
-        })
-}
-
-fn action(a: UpnpAction) -> Action {
-    match a {
-        UpnpAction::Status => Action::Status,
-        UpnpAction::List => Action::List,
-        UpnpAction::Add => Action::Add,
-        UpnpAction::Delete => Action::Delete,
-    }
-}
 
 /// Runs one NAT-PMP/PCP exchange from `local` (any address of the gateway's family when
 /// `None`) over the driver.
@@ -83,12 +60,15 @@ pub async fn run(
     };
     let local = match (&args.local, &args.interface) {
         (Some(ip), _) => Some(*ip),
-        (None, Some(name)) => Some(interface_address(name)?),
+        (None, Some(name)) => Some(
+            upnp::interface_ipv4(name)
+                .map_err(|e| CommandError::Usage(format!("--interface {name}: {e}")))?,
+        ),
         _ => gateway_ip.and_then(|g| driver::route_source(SocketAddr::new(g, PORT)).ok()),
     };
     let timeout = global.timeout;
     let mut result = UpnpMapResult {
-        action: action(args.action),
+        action: args.action.into(),
         local_address: local,
         timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
         ..Default::default()
@@ -130,59 +110,26 @@ pub async fn run(
     };
     let mut upnp_state = None;
     if let Some((r, took)) = upnp_probe {
-        let (outcome, external_address, detail) = match &r {
-            Ok(s) => (
-                ProbeOutcome::Answered,
-                s.external,
-                s.info.device.friendly_name.clone(),
-            ),
-            Err(e) => (ProbeOutcome::NoAnswer, None, Some(e.clone())),
-        };
-        result.probes.push(GatewayProbe {
-            protocol: Protocol::Upnp,
-            outcome,
-            ms: ms(took),
-            external_address,
-            detail,
-        });
+        let answer = r
+            .as_ref()
+            .map(|s| (s.external, s.info.device.friendly_name.clone()))
+            .map_err(Clone::clone);
+        result.probes.push(GatewayProbe::upnp(answer, took));
         upnp_state = r.ok();
     }
     for (probe, no_external) in [nat_pmp, pcp_probe].into_iter().flatten() {
         result.probes.push(probe);
         result.no_external_address |= no_external;
     }
-    result.answered = result
-        .probes
-        .iter()
-        .filter(|p| matches!(p.outcome, ProbeOutcome::Answered | ProbeOutcome::Error))
-        .map(|p| p.protocol)
-        .collect();
     match stun {
         Some(Ok(ip)) => result.stun_address = Some(ip),
         Some(Err(e)) => result.stun_error = Some(e),
         None => {}
     }
-    if let Some(s) = &upnp_state {
-        result.gateway = Some(s.info.clone());
-        result.connection = Some(s.connection.clone());
-        result.no_external_address |= s.no_external;
-    } else if let Some(ip) = gateway_ip.filter(|_| !result.answered.is_empty()) {
-        result.gateway = Some(GatewayInfo {
-            address: Some(ip),
-            ..Default::default()
-        });
-    }
-    result.external_address = upnp_state
+    let upnp_facts = upnp_state
         .as_ref()
-        .and_then(|s| s.external)
-        .or_else(|| result.probes.iter().find_map(|p| p.external_address));
-    if result.external_address.is_some() {
-        result.no_external_address = false;
-    }
-    // The protocol used for the action: UPnP, else PCP, else NAT-PMP.
-    result.protocol = [Protocol::Upnp, Protocol::Pcp, Protocol::Natpmp]
-        .into_iter()
-        .find(|p| result.answered.contains(p));
+        .map(|s| (&s.info, &s.connection, s.external, s.no_external));
+    result.conclude(gateway_ip, upnp_facts);
     if !result.interrupted && result.protocol.is_some() {
         act(
             args,
@@ -202,33 +149,6 @@ pub async fn run(
     Ok(env.report("upnp-map", st, found, result))
 }
 
-fn silent(protocol: Protocol, e: &ExchangeError, took: Duration) -> (GatewayProbe, bool) {
-    let outcome = if *e == ExchangeError::Refused {
-        ProbeOutcome::Refused
-    } else {
-        ProbeOutcome::NoAnswer
-    };
-    let probe = GatewayProbe {
-        protocol,
-        outcome,
-        ms: ms(took),
-        external_address: None,
-        detail: Some(e.to_string()),
-    };
-    (probe, false)
-}
-
-fn no_gateway(protocol: Protocol) -> (GatewayProbe, bool) {
-    let probe = GatewayProbe {
-        protocol,
-        outcome: ProbeOutcome::NoAnswer,
-        ms: 0.0,
-        external_address: None,
-        detail: Some("no default gateway (give --gateway)".into()),
-    };
-    (probe, false)
-}
-
 /// NAT-PMP's external address request: the probe and whether the gateway said it has no
 /// external address (result 3, Network Failure).
 async fn probe_natpmp(
@@ -238,30 +158,22 @@ async fn probe_natpmp(
     env: &Env,
 ) -> (GatewayProbe, bool) {
     let Some(gw) = gateway else {
-        return no_gateway(Protocol::Natpmp);
+        return (GatewayProbe::no_gateway(Protocol::Natpmp), false);
     };
     let t = env.now();
     let x = pmp::natpmp_external_address(gw, t, timeout);
     match exchange(x, local, gw, env).await {
         Ok((r, took)) => {
-            let result = r.result();
-            let probe = GatewayProbe {
-                protocol: Protocol::Natpmp,
-                outcome: if result == 0 {
-                    ProbeOutcome::Answered
-                } else {
-                    ProbeOutcome::Error
-                },
-                ms: ms(took),
-                external_address: pmp::external_address(&r).map(IpAddr::V4),
-                detail: Some(format!(
-                    "{result} {}",
-                    crate::upnp::natpmp::natpmp_result_name(result)
-                )),
-            };
-            (probe, result == 3)
+            let code = r.result();
+            let name = crate::upnp::natpmp::natpmp_result_name(code);
+            let external = pmp::external_address(&r).map(IpAddr::V4);
+            let probe = GatewayProbe::answered(Protocol::Natpmp, code, name, external, took);
+            (probe, code == 3)
         }
-        Err(e) => silent(Protocol::Natpmp, &e, env.now() - t),
+        Err(e) => (
+            GatewayProbe::failed(Protocol::Natpmp, &e, env.now() - t),
+            false,
+        ),
     }
 }
 
@@ -273,12 +185,13 @@ async fn probe_pcp(
     nonce: [u8; 12],
     env: &Env,
 ) -> (GatewayProbe, bool) {
+    let none = || (GatewayProbe::no_gateway(Protocol::Pcp), false);
     let (Some(gateway), Some(client)) = (gateway, local) else {
-        return no_gateway(Protocol::Pcp);
+        return none();
     };
     let t = env.now();
     let Ok(holder) = std::net::UdpSocket::bind(SocketAddr::new(client, 0)) else {
-        return no_gateway(Protocol::Pcp);
+        return none();
     };
     let m = PmpMap {
         gateway,
@@ -296,20 +209,19 @@ async fn probe_pcp(
                 let x = pmp::pcp_map(unmap, nonce, env.now(), timeout);
                 let _ = exchange(x, local, gateway, env).await;
             }
-            let probe = GatewayProbe {
-                protocol: Protocol::Pcp,
-                outcome: if a.result == 0 {
-                    ProbeOutcome::Answered
-                } else {
-                    ProbeOutcome::Error
-                },
-                ms: ms(took),
-                external_address: a.external_address.filter(|_| a.result == 0),
-                detail: Some(format!("{} {}", a.result, a.result_name)),
-            };
+            let probe = GatewayProbe::answered(
+                Protocol::Pcp,
+                a.result,
+                a.result_name,
+                a.external_address,
+                took,
+            );
             (probe, matches!(a.result, 7 | 11))
         }
-        Err(e) => silent(Protocol::Pcp, &e, env.now() - t),
+        Err(e) => (
+            GatewayProbe::failed(Protocol::Pcp, &e, env.now() - t),
+            false,
+        ),
     }
 }
 
@@ -344,18 +256,7 @@ async fn stun_address(
         |_, _| {},
     )
     .await;
-    match &client.checks()[0].outcome {
-        CheckOutcome::Answered { message, .. } => message
-            .mapped()
-            .map(|a| a.ip())
-            .ok_or_else(|| "no mapped address".into()),
-        CheckOutcome::Timeout => Err(format!("STUN {to}: no answer within {timeout:?}")),
-        CheckOutcome::Refused(_) => Err(format!(
-            "STUN {to}: port unreachable (nothing listens there)"
-        )),
-        CheckOutcome::Failed(e) => Err(format!("STUN {to}: {e}")),
-        CheckOutcome::Pending | CheckOutcome::Cancelled => Err(format!("STUN {to}: interrupted")),
-    }
+    stun_answer(&client.checks()[0].outcome, to, timeout)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -1,8 +1,9 @@
 //! DNS rules for SIP and ENUM, without I/O: RFC 3263 server location (NAPTR → SRV → A/AAAA)
-//! in [`rfc3263`]. The hickory-resolver client that runs the queries and records the trail
-//! is `crate::net::dns`; `enum-lookup` reuses both.
+//! in [`rfc3263`], ENUM (RFC 6116 on DDDS) in [`enum`](crate::dns::r#enum). The
+//! hickory-resolver client that runs the queries and records the trail is `crate::net::dns`;
+//! `enum-lookup` reuses both.
 
-pub mod e164;
+pub mod r#enum;
 pub mod rfc3263;
 
 /// A NAPTR record (RFC 3403 §4.1), text fields decoded.

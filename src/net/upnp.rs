@@ -57,6 +57,18 @@ pub struct MapRequest {
     pub description: String,
 }
 
+/// The IPv4 address of interface `name`.
+///
+/// # Errors
+/// No such interface, or none with an IPv4 address.
+pub fn interface_ipv4(name: &str) -> Result<IpAddr, String> {
+    let addrs = nix::ifaddrs::getifaddrs().map_err(|e| e.to_string())?;
+    addrs
+        .filter(|a| a.interface_name == name)
+        .find_map(|a| a.address?.as_sockaddr_in().map(|s| IpAddr::V4(s.ip())))
+        .ok_or_else(|| "no such interface with an IPv4 address".to_string())
+}
+
 /// The IPv4 default gateway of this host (/proc/net/route), if any.
 pub fn default_gateway() -> Option<Ipv4Addr> {
     std::fs::read_to_string("/proc/net/route")

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{Describe, Finding, Section, Severity, Status, dns_section, json_name, opt};
-use crate::dns::e164::{Disposition, RecordOutcome, UriOutcome};
+use crate::dns::r#enum::{Disposition, RecordOutcome, UriOutcome};
 use crate::dns::{Naptr, Srv};
 use crate::net::dns::{Located, QueryLog, Source};
 

@@ -2,12 +2,15 @@
 //! says its external address is, its mappings, the outcome of an add or delete, and whether
 //! a mapping there can make us reachable at all (double NAT).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status, opt};
+use super::{Describe, Finding, Section, Severity, Status, ms, opt};
 use crate::addr::{Scope, scope};
+use crate::stun::binding::CheckOutcome;
+use crate::upnp::exchange::ExchangeError;
 
 /// How one protocol's probe went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,6 +96,129 @@ pub struct UpnpMapResult {
     pub timeout_ms: u64,
     /// Ctrl-C stopped the command.
     pub interrupted: bool,
+}
+
+impl GatewayProbe {
+    /// A protocol that could not be asked: no gateway address.
+    pub fn no_gateway(protocol: Protocol) -> GatewayProbe {
+        GatewayProbe {
+            protocol,
+            outcome: ProbeOutcome::NoAnswer,
+            ms: 0.0,
+            external_address: None,
+            detail: Some("no default gateway (give --gateway)".into()),
+        }
+    }
+
+    /// A NAT-PMP or PCP exchange that got no answer after `took`.
+    pub fn failed(protocol: Protocol, e: &ExchangeError, took: Duration) -> GatewayProbe {
+        GatewayProbe {
+            protocol,
+            outcome: if *e == ExchangeError::Refused {
+                ProbeOutcome::Refused
+            } else {
+                ProbeOutcome::NoAnswer
+            },
+            ms: ms(took),
+            external_address: None,
+            detail: Some(e.to_string()),
+        }
+    }
+
+    /// An answer with result `code` (0 success) named `name`, after `took`.
+    pub fn answered(
+        protocol: Protocol,
+        code: u16,
+        name: &str,
+        external_address: Option<IpAddr>,
+        took: Duration,
+    ) -> GatewayProbe {
+        GatewayProbe {
+            protocol,
+            outcome: if code == 0 {
+                ProbeOutcome::Answered
+            } else {
+                ProbeOutcome::Error
+            },
+            ms: ms(took),
+            external_address: external_address.filter(|_| code == 0),
+            detail: Some(format!("{code} {name}")),
+        }
+    }
+
+    /// UPnP's probe: answered (with its external address and the device's name) or not.
+    pub fn upnp(
+        answer: Result<(Option<IpAddr>, Option<String>), String>,
+        took: Duration,
+    ) -> GatewayProbe {
+        let (outcome, external_address, detail) = match answer {
+            Ok((external, name)) => (ProbeOutcome::Answered, external, name),
+            Err(e) => (ProbeOutcome::NoAnswer, None, Some(e)),
+        };
+        GatewayProbe {
+            protocol: Protocol::Upnp,
+            outcome,
+            ms: ms(took),
+            external_address,
+            detail,
+        }
+    }
+}
+
+impl UpnpMapResult {
+    /// Takes in the probes (and what UPnP said of the gateway): which protocols answered,
+    /// the gateway, the external address, and the protocol for the action (UPnP, else PCP,
+    /// else NAT-PMP).
+    pub fn conclude(
+        &mut self,
+        gateway_ip: Option<IpAddr>,
+        upnp: Option<(&GatewayInfo, &Connection, Option<IpAddr>, bool)>,
+    ) {
+        self.answered = self
+            .probes
+            .iter()
+            .filter(|p| matches!(p.outcome, ProbeOutcome::Answered | ProbeOutcome::Error))
+            .map(|p| p.protocol)
+            .collect();
+        if let Some((info, connection, _, no_external)) = upnp {
+            self.gateway = Some(info.clone());
+            self.connection = Some(connection.clone());
+            self.no_external_address |= no_external;
+        } else if let Some(ip) = gateway_ip.filter(|_| !self.answered.is_empty()) {
+            self.gateway = Some(GatewayInfo {
+                address: Some(ip),
+                ..Default::default()
+            });
+        }
+        self.external_address = upnp
+            .and_then(|u| u.2)
+            .or_else(|| self.probes.iter().find_map(|p| p.external_address));
+        if self.external_address.is_some() {
+            self.no_external_address = false;
+        }
+        self.protocol = [Protocol::Upnp, Protocol::Pcp, Protocol::Natpmp]
+            .into_iter()
+            .find(|p| self.answered.contains(p));
+    }
+}
+
+/// The address a `--stun` check saw, or why there is none, in words.
+///
+/// # Errors
+/// The check failed: timeout, ICMP, a bad answer, Ctrl-C.
+pub fn stun_answer(o: &CheckOutcome, to: SocketAddr, timeout: Duration) -> Result<IpAddr, String> {
+    match o {
+        CheckOutcome::Answered { message, .. } => message
+            .mapped()
+            .map(|a| a.ip())
+            .ok_or_else(|| "no mapped address".into()),
+        CheckOutcome::Timeout => Err(format!("STUN {to}: no answer within {timeout:?}")),
+        CheckOutcome::Refused(_) => Err(format!(
+            "STUN {to}: port unreachable (nothing listens there)"
+        )),
+        CheckOutcome::Failed(e) => Err(format!("STUN {to}: {e}")),
+        CheckOutcome::Pending | CheckOutcome::Cancelled => Err(format!("STUN {to}: interrupted")),
+    }
 }
 
 /// Whether the gateway's view means double NAT: an external address that is private or

@@ -1,15 +1,17 @@
 //! RTP and RTCP (RFC 3550) without I/O: header decoding on top of the `rtp`/`rtcp` crates,
 //! the payload-type table (RFC 3551), per-stream statistics (RFC 3550 A.3 loss, A.8 jitter),
-//! DTMF events (RFC 4733) and an E-model MOS estimate (ITU-T G.107). Used by `pcap-decode`
-//! and, later, `call`.
+//! the per-SSRC receiver, DTMF events (RFC 4733) and an E-model MOS estimate (ITU-T G.107).
+//! Used by `pcap-decode` and, later, `call`.
 
 pub mod codec;
 pub mod dtmf;
 pub mod header;
 pub mod mos;
+pub mod receiver;
 pub mod rtcp;
 pub mod stats;
 
 pub use codec::Codec;
 pub use header::{RtpHeader, looks_like_rtcp, looks_like_rtp};
+pub use receiver::{RtpReceiver, StreamQuality};
 pub use stats::{StreamStats, StreamSummary};

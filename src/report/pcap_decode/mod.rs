@@ -1,19 +1,22 @@
-//! The `pcap-decode` report: calls, RTP streams, STUN and SIP messages of a capture, what
-//! they mean for calls (findings), and the renderings: summary, messages, ladder, streams.
+//! The `pcap-decode` report: calls, RTP streams, STUN and SIP messages of a capture, the
+//! findings in words (decided in `capture::findings` and `diagnose`), and the renderings:
+//! summary, messages, ladder ([`ladder`]), streams.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::{Describe, Finding, Section, Severity, Status};
+use super::{Describe, Section};
 use crate::capture::analysis::{
     Analysis, Call, PacketCounts, RtpStream, SipRecord, StunRecord, endpoint,
 };
 use crate::rtp::codec;
-use crate::rtp::mos;
+
+mod findings;
+mod ladder;
+
+pub use findings::{findings, status};
 
 /// Which rendering the human output shows (`--json` always carries everything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -240,31 +243,17 @@ fn ended_by(c: &Call) -> Option<&'static str> {
 }
 
 fn stream_report(a: &Analysis, s: &RtpStream) -> StreamReport {
-    let sum = s.stats.summary();
-    let pt = s.main_payload_type();
-    let codec = s.codec(pt);
-    let voice = codec.as_ref().is_some_and(|c| {
-        c.clock_rate > 0
-            && c.clock_rate <= 48000
-            && !c.is_telephone_event()
-            && !c.is_comfort_noise()
-    });
-    let mos = voice.then(|| {
-        mos::estimate(
-            codec.as_ref().map_or("", |c| c.name.as_str()),
-            sum.loss_percent,
-            sum.jitter_mean_ms,
-            s.ptime_ms(),
-        )
-    });
+    let rx = &s.receiver;
+    let q = rx.quality();
+    let sum = q.summary;
     StreamReport {
-        ssrc: format!("0x{:08X}", s.ssrc),
+        ssrc: format!("0x{:08X}", rx.ssrc),
         src: endpoint(&s.src),
         dst: endpoint(&s.dst),
         call_id: s.call.map(|c| a.calls[c].call_id.clone()),
-        payload_type: pt,
-        codec: codec.map(|c| c.name),
-        payload_types: s.payload_types.iter().map(|(p, _)| *p).collect(),
+        payload_type: q.payload_type,
+        codec: q.codec.map(|c| c.name),
+        payload_types: rx.payload_types.iter().map(|(p, _)| *p).collect(),
         start: rfc3339(sum.first_ns),
         duration_s: round3((sum.last_ns - sum.first_ns) as f64 / 1e9),
         packets: sum.packets,
@@ -277,9 +266,9 @@ fn stream_report(a: &Analysis, s: &RtpStream) -> StreamReport {
         max_delta_ms: round3(sum.max_delta_ms),
         jitter_mean_ms: round3(sum.jitter_mean_ms),
         jitter_max_ms: round3(sum.jitter_max_ms),
-        mos,
-        dtmf: s.dtmf.clone(),
-        rtcp_fraction_lost_percent: s
+        mos: q.mos,
+        dtmf: rx.dtmf.clone(),
+        rtcp_fraction_lost_percent: rx
             .rtcp_report
             .map(|(f, _)| round3(f64::from(f) * 100.0 / 256.0)),
     }
@@ -378,87 +367,6 @@ impl PcapDecodeResult {
             first_ns,
             raw_messages: a.messages.clone(),
         }
-    }
-
-    fn rel(&self, ns: i64) -> String {
-        format!("{:.6}", (ns - self.first_ns) as f64 / 1e9)
-    }
-
-    /// The ladder (sequence diagram) of one dialog as text; `None` when the Call-ID is unknown.
-    pub fn ladder(&self, call_id: &str) -> Option<String> {
-        let msgs: Vec<&SipRecord> = self
-            .raw_messages
-            .iter()
-            .filter(|m| m.call_id == call_id)
-            .collect();
-        if msgs.is_empty() {
-            return None;
-        }
-        let mut hosts: Vec<SocketAddr> = Vec::new();
-        for m in &msgs {
-            for a in [m.src, m.dst] {
-                if !hosts.contains(&a) {
-                    hosts.push(a);
-                }
-            }
-        }
-        const COL: usize = 30;
-        let width = COL * (hosts.len() - 1) + 1;
-        let mut out = String::new();
-        let mut head = String::new();
-        for (i, h) in hosts.iter().enumerate() {
-            let label = endpoint(h);
-            let pos = i * COL;
-            while head.chars().count() < pos.saturating_sub(label.len() / 2) {
-                head.push(' ');
-            }
-            head.push_str(&label);
-            head.push(' ');
-        }
-        let _ = writeln!(out, "{:>12}  {}", "", head.trim_end());
-        for m in msgs {
-            let (a, b) = (
-                hosts.iter().position(|h| *h == m.src).unwrap_or(0),
-                hosts.iter().position(|h| *h == m.dst).unwrap_or(0),
-            );
-            let mut line: Vec<char> = vec![' '; width];
-            for i in 0..hosts.len() {
-                line[i * COL] = '|';
-            }
-            let (lo, hi) = (a.min(b) * COL, a.max(b) * COL);
-            let mut label = m
-                .summary
-                .split(' ')
-                .take(if m.status.is_some() { 4 } else { 1 })
-                .collect::<Vec<_>>()
-                .join(" ");
-            if m.sdp {
-                label.push_str(" (SDP)");
-            }
-            if hi > lo {
-                for c in line.iter_mut().take(hi).skip(lo + 1) {
-                    *c = '-';
-                }
-                if b > a {
-                    line[hi - 1] = '>';
-                } else {
-                    line[lo + 1] = '<';
-                }
-                let room = hi - lo - 3;
-                let label: String = label.chars().take(room).collect();
-                let start = lo + 2 + (room - label.chars().count()) / 2;
-                for (k, ch) in label.chars().enumerate() {
-                    line[start + k] = ch;
-                }
-            }
-            let _ = writeln!(
-                out,
-                "{:>12}  {}",
-                self.rel(m.time_ns),
-                line.into_iter().collect::<String>().trim_end()
-            );
-        }
-        Some(out)
     }
 }
 
@@ -712,188 +620,5 @@ impl Describe for PcapDecodeResult {
             });
         }
         out
-    }
-}
-
-/// Findings about the capture: failed and unfinished calls, one-way audio, NAT trouble in
-/// signalling and media, poor streams, and what could not be read.
-pub fn findings(a: &Analysis, r: &PcapDecodeResult) -> Vec<Finding> {
-    use Severity::{Critical, Info, Warning};
-    let mut f = Vec::new();
-    if let Some(t) = &r.truncated {
-        f.push(Finding::new(
-            "CAPTURE_TRUNCATED",
-            Warning,
-            format!("the capture is incomplete: {t}; the report covers what came before"),
-        ));
-    }
-    if r.packets.malformed > 0 {
-        let top = r
-            .malformed_reasons
-            .iter()
-            .max_by_key(|m| m.count)
-            .map(|m| m.reason.clone())
-            .unwrap_or_default();
-        f.push(Finding::new(
-            "MALFORMED_PACKETS",
-            Info,
-            format!(
-                "{} packets could not be decoded (most often: {top})",
-                r.packets.malformed
-            ),
-        ));
-    }
-    for (i, c) in a.calls.iter().enumerate() {
-        let cr = &r.calls[i];
-        let who = format!("call {} ({} → {})", c.call_id, c.from, c.to);
-        match c.final_status {
-            Some(s) if s == 487 || (c.cancelled && s >= 300) => f.push(Finding::new(
-                "CALL_CANCELLED",
-                Info,
-                format!("{who} was cancelled by the caller before it was answered"),
-            )),
-            Some(s) if s >= 300 => {
-                let reason = a
-                    .messages
-                    .iter()
-                    .rev()
-                    .find(|m| m.call_id == c.call_id && m.status == Some(s))
-                    .map(|m| m.summary.clone())
-                    .unwrap_or_else(|| s.to_string());
-                f.push(Finding::new(
-                    "CALL_FAILED",
-                    Warning,
-                    format!("{who} failed: {reason}"),
-                ));
-            }
-            None if !c.cancelled => f.push(Finding::new(
-                "NO_FINAL_RESPONSE",
-                Warning,
-                format!("{who} never got a final answer to its INVITE in this capture"),
-            )),
-            _ => {}
-        }
-        if c.answer_ns.is_some() && c.bye_ns.is_none() {
-            f.push(Finding::new(
-                "NO_BYE",
-                Warning,
-                format!("{who} was answered but no BYE was seen: it was still up when the capture ended, or the BYE was lost (e.g. a NAT binding expired)"),
-            ));
-        }
-        if !c.private_addresses.is_empty() {
-            let list: Vec<String> = c
-                .private_addresses
-                .iter()
-                .map(|(w, addr, src)| format!("{w} {addr} (sent from {src})"))
-                .collect();
-            f.push(Finding::new(
-                "PRIVATE_ADDRESS_IN_SIGNALLING",
-                Warning,
-                format!(
-                    "{who}: private/CGNAT addresses in signalling sent from a public address: {}; the far end cannot reach them without NAT traversal (rport, symmetric RTP, a media relay)",
-                    list.join(", ")
-                ),
-            ));
-        }
-        for sign in &c.alg_signs {
-            f.push(Finding::new(
-                "SIP_ALG_SUSPECTED",
-                Warning,
-                format!("{who}: {sign}"),
-            ));
-        }
-        for (expected, actual) in &c.media_mismatch {
-            f.push(Finding::new(
-                "MEDIA_SOURCE_MISMATCH",
-                Warning,
-                format!(
-                    "{who}: RTP arrives from {actual} but SDP announced {expected}: the receiver must latch onto the real source (symmetric RTP / comedia) or send its audio to the wrong place"
-                ),
-            ));
-        }
-        if c.answer_ns.is_some() {
-            // Direction of each stream: towards the caller's or the callee's SDP endpoint.
-            let towards_caller = |s: &RtpStream| {
-                if Some(s.dst) == c.caller_media || Some(s.src) == c.callee_media {
-                    Some(true)
-                } else if Some(s.dst) == c.callee_media || Some(s.src) == c.caller_media {
-                    Some(false)
-                } else {
-                    None
-                }
-            };
-            let dirs: Vec<Option<bool>> = cr
-                .streams
-                .iter()
-                .map(|&s| towards_caller(&a.streams[s]))
-                .collect();
-            let to_caller = dirs.contains(&Some(true));
-            let to_callee = dirs.contains(&Some(false));
-            if cr.streams.is_empty() {
-                f.push(Finding::new(
-                    "NO_MEDIA",
-                    Warning,
-                    format!("{who} was answered but no RTP of it is in the capture (media may take another path than the capture point saw)"),
-                ));
-            } else if to_caller != to_callee {
-                let (has, missing) = if to_caller {
-                    ("callee → caller", "caller → callee")
-                } else {
-                    ("caller → callee", "callee → caller")
-                };
-                f.push(Finding::new(
-                    "ONE_WAY_AUDIO",
-                    Critical,
-                    format!("{who}: RTP flows {has} only; nothing {missing}: one-way audio, typically NAT (media sent to a private or wrong address) or a firewall"),
-                ));
-            }
-        }
-    }
-    for (i, s) in a.streams.iter().enumerate() {
-        let sr = &r.streams[i];
-        let in_one_way_call = s.call.is_some_and(|c| {
-            f.iter()
-                .any(|x| x.code == "ONE_WAY_AUDIO" && x.message.contains(&a.calls[c].call_id))
-        });
-        if !in_one_way_call && sr.packets >= 10 && !a.has_return(s) {
-            f.push(Finding::new(
-                "RTP_NO_RETURN",
-                Warning,
-                format!(
-                    "RTP {} → {} (SSRC {}): {} never sends RTP back",
-                    sr.src, sr.dst, sr.ssrc, sr.dst
-                ),
-            ));
-        }
-        if let Some(m) = sr.mos
-            && m < 3.6
-            && sr.packets >= 10
-        {
-            f.push(Finding::new(
-                "POOR_AUDIO_QUALITY",
-                Warning,
-                format!(
-                    "RTP {} → {} (SSRC {}): estimated MOS {m:.2} with {:.1}% loss and {:.1} ms mean jitter",
-                    sr.src, sr.dst, sr.ssrc, sr.loss_percent, sr.jitter_mean_ms
-                ),
-            ));
-        }
-    }
-    if r.packets.decoded == 0 && r.packets.total > 0 {
-        f.push(Finding::new(
-            "NO_VOIP",
-            Info,
-            "no SIP, RTP, RTCP or STUN was found (RTP without signalling needs --rtp-heuristics)",
-        ));
-    }
-    f
-}
-
-/// Problem when anything at warning level or above was found.
-pub fn status(findings: &[Finding]) -> Status {
-    if findings.iter().any(|f| f.severity >= Severity::Warning) {
-        Status::Problem
-    } else {
-        Status::Ok
     }
 }
