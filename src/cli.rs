@@ -274,6 +274,7 @@ pub struct SipOptionsArgs {
     #[arg(long)]
     pub no_alg_check: bool,
 
+    /// Transport, routing, DNS, TLS and timer options.
     #[command(flatten)]
     pub sip: SipArgs,
 }
@@ -314,6 +315,7 @@ pub struct RegisterArgs {
     #[arg(long)]
     pub auth_int: bool,
 
+    /// Transport, routing, DNS, TLS and timer options.
     #[command(flatten)]
     pub sip: SipArgs,
 }

@@ -4,8 +4,6 @@
 //! driver per subcommand (`commands`), the report layer (`report`) and the CLI (`cli`).
 //! Data flows one way: `cli` → `commands` → protocol modules + `net` → `report`.
 
-#![forbid(unsafe_code)]
-
 pub mod addr;
 pub mod capture;
 pub mod cli;

@@ -3,17 +3,13 @@
 
 use std::net::UdpSocket;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-fn voipdiag(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_voipdiag"))
-        .args(args)
-        .output()
-        .expect("run voipdiag")
-}
+mod common;
+
+use common::voipdiag;
 
 #[test]
 fn usage_errors_exit_2() {

@@ -6,12 +6,13 @@
 //! Needs root, iproute2, nftables, knot (knotd, kdig) and unbound. Without them the tests say
 //! why and skip — unless VOIPDIAG_LAB_REQUIRED=1 (as in CI), where they fail.
 
-use std::process::Command;
 use std::sync::Mutex;
 
 use serde_json::Value;
 
 mod common;
+
+use common::codes;
 
 use common::Lab;
 
@@ -34,15 +35,6 @@ fn lookup(lab: &Lab, args: &[&str]) -> (i32, Value) {
     let mut all = vec!["enum-lookup"];
     all.extend_from_slice(args);
     lab.voipdiag_json('d', &all)
-}
-
-fn codes(r: &Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn uris(r: &Value) -> Vec<String> {
@@ -144,12 +136,7 @@ fn enum_terminal_records_in_order_with_services_and_ad() {
     }
 
     // Human output: verdict, URI table, records with what was done, queries with AD.
-    let out = Command::new("ip")
-        .args(["netns", "exec", &lab.ns('d')])
-        .arg(env!("CARGO_BIN_EXE_voipdiag"))
-        .args(["enum-lookup", "tel:+43-1-979-3321"])
-        .output()
-        .unwrap();
+    let out = lab.voipdiag('d', &["enum-lookup", "tel:+43-1-979-3321"], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
@@ -353,9 +340,8 @@ fn servfail_and_a_silent_nameserver_are_no_answer() {
         assert_eq!(code, 3, "{args:?} {r:#}");
         assert_eq!(rcodes(&r), ["TIMEOUT"], "{args:?}");
         assert!(codes(&r).contains(&"DNS_TIMEOUT".to_string()));
-        // Bounded by the timeout (one query), not a multiple of it.
-        let took = r["duration_ms"].as_u64().unwrap();
-        assert!((900..2500).contains(&took), "{args:?}: {took} ms");
+        // Bounded by one timeout: the silent server got exactly one query (the rcodes
+        // above), not one per SRV name. (How long that takes is benches/enum.py's.)
     }
 }
 

@@ -8,13 +8,15 @@
 //! of silence, and the machine has 2 cores.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::Value;
 
 mod common;
+
+use common::codes;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -42,7 +44,13 @@ fn nat_lab(code: char, topology: &str) -> Lab {
     Lab::up("tests/lab/nat-lab.sh", "vd", code, &[topology])
 }
 
-impl Lab {
+/// What the NAT lab adds to [`Lab`]: the independent oracle and nat-probe in the client.
+trait NatLab {
+    fn oracle(&self) -> Value;
+    fn probe_json(&self, args: &[&str]) -> (i32, Value);
+}
+
+impl NatLab for Lab {
     /// Runs the oracle: its server in the server namespace, its client in the client's.
     fn oracle(&self) -> Value {
         let mut server = Command::new("ip")
@@ -69,33 +77,11 @@ impl Lab {
         serde_json::from_slice(&out.stdout).expect("oracle JSON")
     }
 
-    /// Runs voipdiag in the client namespace.
-    fn voipdiag(&self, args: &[&str]) -> Output {
-        Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.ns('c'),
-                env!("CARGO_BIN_EXE_voipdiag"),
-            ])
-            .args(args)
-            .output()
-            .expect("run voipdiag")
-    }
-
+    /// nat-probe in the client namespace: (exit code, the report).
     fn probe_json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = vec!["nat-probe", "--json", "--timeout", "2s"];
+        let mut all = vec!["nat-probe", "--timeout", "2s"];
         all.extend_from_slice(args);
-        let out = self.voipdiag(&all);
-        let code = out.status.code().unwrap_or(-1);
-        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): stdout={} stderr={}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (code, json)
+        self.voipdiag_json('c', &all)
     }
 }
 
@@ -104,15 +90,6 @@ fn ip_of(addr: &Value) -> String {
     s.rsplit_once(':')
         .map(|(ip, _)| ip.to_string())
         .unwrap_or_default()
-}
-
-fn codes(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// What a topology really does and what voipdiag must say about it.
@@ -154,47 +131,46 @@ fn run_scenario(s: &Scenario) {
         "oracle public address"
     );
 
-    // 2. voipdiag says the same.
-    let (code, report) = lab.probe_json(&["--server", "203.0.113.10"]);
-    let r = &report["result"];
-    assert_eq!(report["command"], "nat-probe");
-    assert_eq!(r["mapping"], truth["mapping"], "{}: {report:#}", s.topology);
+    // 2. voipdiag says the same: the report decoded into typed values (addresses must parse
+    // as ip:port).
+    let (code, json) = lab.probe_json(&["--server", "203.0.113.10"]);
+    let report: common::json::Report<common::json::NatProbe> = common::json::decode(&json);
+    let r = &report.result;
+    assert_eq!(report.command, "nat-probe");
     assert_eq!(
-        r["filtering"], truth["filtering"],
-        "{}: {report:#}",
+        r.mapping,
+        truth["mapping"].as_str().unwrap(),
+        "{}: {json:#}",
         s.topology
     );
     assert_eq!(
-        r["classic_type"],
-        serde_json::json!(s.classic_type),
-        "{}",
+        r.filtering,
+        truth["filtering"].as_str().unwrap(),
+        "{}: {json:#}",
         s.topology
     );
-    assert_eq!(r["nat_detected"], s.nat_detected, "{}", s.topology);
-    assert_eq!(ip_of(&r["mapped_address"]), s.public_ip, "{}", s.topology);
-    assert_eq!(
-        r["hairpinning"],
-        serde_json::json!(s.hairpinning),
-        "{}",
-        s.topology
-    );
-    assert_eq!(
-        r["port_preservation"],
-        serde_json::json!(s.port_preservation),
-        "{}",
-        s.topology
-    );
-    assert_eq!(r["rfc5780"], true);
-    assert_eq!(code, s.exit, "{}: exit code; {report:#}", s.topology);
+    assert_eq!(r.classic_type.as_deref(), s.classic_type, "{}", s.topology);
+    assert_eq!(r.nat_detected, Some(s.nat_detected), "{}", s.topology);
+    let mapped = r.mapped_address.expect("a mapped address");
+    assert_eq!(mapped.ip().to_string(), s.public_ip, "{}", s.topology);
+    assert_eq!(r.hairpinning, s.hairpinning, "{}", s.topology);
+    assert_eq!(r.port_preservation, s.port_preservation, "{}", s.topology);
+    assert!(r.rfc5780);
+    assert_eq!(r.transport, "udp");
+    assert!(!r.udp_blocked);
+    assert_eq!(r.primary_server, Some("203.0.113.10:3478".parse().unwrap()));
+    assert_eq!(r.servers[0].status, "answered");
+    assert_eq!(code, s.exit, "{}: exit code; {json:#}", s.topology);
     assert!(
-        codes(&report).iter().any(|c| c == s.finding),
+        report.codes().contains(&s.finding),
         "{}: expected finding {} in {:?}",
         s.topology,
         s.finding,
-        codes(&report)
+        report.codes()
     );
-    // Every test is listed with request, outcome and (when answered) an RTT.
-    let tests = r["tests"].as_array().unwrap();
+    assert_eq!(report.status, if s.exit == 0 { "ok" } else { "problem" });
+    // Every test is listed with request, outcome and (when answered) an RTT within the
+    // probe: it starts after the test started and ends before the verdict.
     for name in [
         "binding",
         "mapping-test-2",
@@ -202,18 +178,23 @@ fn run_scenario(s: &Scenario) {
         "filtering-test-2",
         "filtering-test-3",
     ] {
-        let t = tests
+        let t = r
+            .tests
             .iter()
-            .find(|t| t["test"] == name)
+            .find(|t| t.test == name)
             .unwrap_or_else(|| panic!("test {name} missing"));
-        assert!(t["request"]["to"].is_string());
-        if t["outcome"] == "answered" {
-            assert!(t["rtt_ms"].as_f64().unwrap() >= 0.0);
+        assert_eq!(t.transport, "udp");
+        assert_eq!(t.request.transaction_id.len(), 24);
+        assert!(t.transmissions >= 1);
+        if t.outcome == "answered" {
+            let rtt = t.rtt_ms.expect("an answered test has an RTT");
+            let started = t.started_ms.expect("a sent test has a start");
+            assert!(started + rtt <= r.probe_ms, "{t:?}");
+            assert!(t.response.is_some(), "{t:?}");
         }
     }
-    for key in ["started_at", "duration_ms", "version", "status", "findings"] {
-        assert!(!report[key].is_null(), "envelope key {key}");
-    }
+    assert_eq!(report.version, env!("CARGO_PKG_VERSION"));
+    assert!(report.started_at.ends_with('Z') && report.duration_ms > 0);
 }
 
 #[test]
@@ -519,7 +500,11 @@ fn human_output_leads_with_a_verdict_and_explains_for_calls() {
         return;
     };
     let lab = nat_lab('n', "symmetric");
-    let out = lab.voipdiag(&["nat-probe", "--server", "203.0.113.10", "--color", "never"]);
+    let out = lab.voipdiag(
+        'c',
+        &["nat-probe", "--server", "203.0.113.10", "--color", "never"],
+        &[],
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     let first = text.lines().next().unwrap();
     assert!(first.starts_with("PROBLEM symmetric NAT"), "{first}");

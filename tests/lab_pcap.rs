@@ -118,15 +118,8 @@ fn call(lab: &common::Lab, dir: &std::path::Path, echo: bool) -> std::path::Path
 }
 
 fn decode(cap: &std::path::Path) -> (Option<i32>, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_voipdiag"))
-        .args(["pcap-decode", "--json"])
-        .arg(cap)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        serde_json::from_slice(&out.stdout).expect("JSON"),
-    )
+    let (code, v) = common::voipdiag_json(&["pcap-decode", cap.to_str().expect("a UTF-8 path")]);
+    (Some(code), v)
 }
 
 #[test]

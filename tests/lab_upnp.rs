@@ -14,6 +14,8 @@ use serde_json::Value;
 
 mod common;
 
+use common::codes;
+
 use common::Lab;
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -45,15 +47,6 @@ fn upnp(lab: &Lab, args: &[&str]) -> (i32, Value) {
     let mut all = vec!["upnp-map"];
     all.extend_from_slice(args);
     lab.voipdiag_json('c', &all)
-}
-
-fn codes(r: &Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn has_mapping(r: &Value, proto: &str, port: u64) -> bool {
@@ -223,12 +216,7 @@ fn add_list_reach_from_the_wan_and_delete() {
     );
 
     // The human list shows the table.
-    let out = Command::new("ip")
-        .args(["netns", "exec", &lab.ns('c')])
-        .arg(env!("CARGO_BIN_EXE_voipdiag"))
-        .args(["upnp-map", "list"])
-        .output()
-        .unwrap();
+    let out = lab.voipdiag('c', &["upnp-map", "list"], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("OK 1 mapping(s) via upnp"), "{text}");
     assert!(
@@ -346,7 +334,9 @@ fn a_lan_without_a_gateway_is_no_answer_within_the_timeout() {
         .map(|p| p["outcome"].as_str().unwrap())
         .collect();
     assert_eq!(outcomes, ["no-answer", "no-answer", "no-answer"]);
-    // All three are asked at once, so the whole run is one timeout, not three.
-    let took = r["duration_ms"].as_u64().unwrap();
-    assert!((900..2500).contains(&took), "{took} ms");
+    // Each waited the whole timeout; that they wait at once, not one after the other, is a
+    // time and so benches/upnp.py's ("silent LAN"), not an assertion here.
+    for p in r["result"]["probes"].as_array().unwrap() {
+        assert!(p["ms"].as_f64().unwrap() >= 1000.0, "{p}");
+    }
 }

@@ -15,30 +15,30 @@ mod common;
 
 fn captures() -> Option<Vec<PathBuf>> {
     let Some(shared) = common::shared_dir() else {
-        eprintln!("SKIP: the shared test captures (../shared/captures) are absent");
-        return None;
+        return common::skip_or_fail("the shared test captures (../shared/captures) are absent");
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(shared.join("captures"))
-        .ok()?
+    let Ok(dir) = std::fs::read_dir(shared.join("captures")) else {
+        return common::skip_or_fail("../shared/captures is not readable");
+    };
+    let mut files: Vec<PathBuf> = dir
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
         .collect();
     files.sort();
     if files.is_empty() {
-        eprintln!("SKIP: no captures in ../shared/captures");
-        return None;
+        return common::skip_or_fail("no captures in ../shared/captures");
     }
     Some(files)
 }
 
 fn decode(file: &Path, extra: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_voipdiag"))
-        .arg("pcap-decode")
-        .arg(file)
-        .arg("--json")
-        .args(extra)
-        .output()
-        .expect("run voipdiag");
+    let mut args = vec![
+        "pcap-decode",
+        file.to_str().expect("a UTF-8 path"),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = common::voipdiag(&args);
     assert!(
         out.status.code().is_some_and(|c| c <= 1),
         "{}: exit {:?}: {}",
@@ -46,8 +46,7 @@ fn decode(file: &Path, extra: &[&str]) -> Value {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
-    v["result"].clone()
+    common::json_of(&out, &file.display().to_string())["result"].clone()
 }
 
 /// Options tshark needs to see what the capture is (MANIFEST.md).
@@ -251,9 +250,10 @@ fn rtp_streams_and_sip_counts_agree_with_tshark() {
 }
 
 fn capture(name: &str) -> Option<PathBuf> {
-    captures()?
+    let found = captures()?
         .into_iter()
-        .find(|p| p.file_name().is_some_and(|n| n == name))
+        .find(|p| p.file_name().is_some_and(|n| n == name));
+    found.or_else(|| common::skip_or_fail(&format!("capture {name} is missing")))
 }
 
 #[test]
@@ -302,11 +302,10 @@ fn what_each_capture_is_for() {
     assert_eq!(v["sip"]["messages"], 8);
 
     // Failed calls and their findings.
-    let out = Command::new(env!("CARGO_BIN_EXE_voipdiag"))
-        .args(["pcap-decode", "--json"])
-        .arg(capture("sngrep-aaa.pcap").unwrap())
-        .output()
-        .unwrap();
+    let Some(aaa) = capture("sngrep-aaa.pcap") else {
+        return;
+    };
+    let out = common::voipdiag(&["pcap-decode", "--json", aaa.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "problems found → exit 1");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let codes: Vec<&str> = doc["findings"]
@@ -371,12 +370,9 @@ fn views_render_messages_ladder_and_streams() {
         return;
     };
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_voipdiag"))
-            .args(["pcap-decode", "--color", "never"])
-            .arg(&f)
-            .args(args)
-            .output()
-            .unwrap();
+        let mut all = vec!["pcap-decode", "--color", "never", f.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = common::voipdiag(&all);
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -435,11 +431,7 @@ fn cut_and_damaged_captures_give_partial_reports() {
         for (k, v) in variants.iter().enumerate() {
             let path = dir.join(format!("{k}-{name}"));
             std::fs::write(&path, v).unwrap();
-            let out = Command::new(env!("CARGO_BIN_EXE_voipdiag"))
-                .args(["pcap-decode", "--json"])
-                .arg(&path)
-                .output()
-                .unwrap();
+            let out = common::voipdiag(&["pcap-decode", "--json", path.to_str().unwrap()]);
             let code = out.status.code();
             assert!(
                 matches!(code, Some(0..=2)),
@@ -475,11 +467,7 @@ fn cut_and_damaged_captures_give_partial_reports() {
     ] {
         let path = dir.join(label);
         std::fs::write(&path, content).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_voipdiag"))
-            .args(["pcap-decode"])
-            .arg(&path)
-            .output()
-            .unwrap();
+        let out = common::voipdiag(&["pcap-decode", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2), "{label}");
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("voipdiag:"),

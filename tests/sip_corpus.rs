@@ -1,7 +1,7 @@
 //! The SIP parser on every message of ../shared/sip-messages: the RFC 4475 torture tests and
 //! the RFC 3261 examples. Valid messages parse without a problem; invalid ones are rejected or
-//! carry a precise problem; nothing panics. Skips with a message where ../shared is absent
-//! (the messages are not this project's to redistribute).
+//! carry a precise problem; nothing panics. Skips with a message where ../shared is absent,
+//! and fails instead in CI (`VOIPDIAG_LAB_REQUIRED=1` or `CI`).
 
 use std::path::PathBuf;
 
@@ -11,18 +11,16 @@ mod common;
 
 fn corpus(dir: &str) -> Option<(PathBuf, Vec<Vec<String>>)> {
     let Some(shared) = common::shared_dir() else {
-        eprintln!("SKIP: the shared test data (../shared) is absent");
-        return None;
+        return common::skip_or_fail("the shared test data (../shared) is absent");
     };
     let root = shared.join("sip-messages").join(dir);
     let index = match std::fs::read_to_string(root.join("INDEX.tsv")) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "SKIP: {} not readable ({e}); the shared test messages are absent",
+            return common::skip_or_fail(&format!(
+                "{} not readable ({e}); the shared test messages are absent",
                 root.display()
-            );
-            return None;
+            ));
         }
     };
     let rows = index

@@ -6,10 +6,11 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
+
+mod common;
 
 const SERVICE: &str = "urn:schemas-upnp-org:service:WANIPConnection:1";
 
@@ -153,19 +154,9 @@ fn serve(mut s: TcpStream, port: u16, leases: &Mutex<Vec<String>>) {
 }
 
 fn voipdiag(args: &[&str]) -> (i32, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_voipdiag"))
-        .args(["--json", "--timeout", "2s", "upnp-map"])
-        .args(args)
-        .output()
-        .expect("run voipdiag");
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), v)
+    let mut all = vec!["--timeout", "2s", "upnp-map"];
+    all.extend_from_slice(args);
+    common::voipdiag_json(&all)
 }
 
 #[test]

@@ -1,8 +1,66 @@
-//! Shared by the integration tests: whether the lab can run here, the skip-or-fail rule, the
-//! lab itself, and where the shared test data is.
+//! Shared by the integration tests: running the binary, reading its JSON, whether the lab
+//! can run here, the skip-or-fail rule, the lab itself, and where the shared test data is.
 #![allow(dead_code)] // each test crate uses a part
 
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
+
+pub mod json;
+
+/// Whether everything must run (CI: `VOIPDIAG_LAB_REQUIRED=1`, or `CI` set): a missing lab
+/// tool or missing test data then fails the test instead of skipping it.
+pub fn required() -> bool {
+    std::env::var("VOIPDIAG_LAB_REQUIRED").as_deref() == Ok("1")
+        || std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// Skips loudly (returns `None` after saying why), or fails when [`required`].
+pub fn skip_or_fail<T>(why: &str) -> Option<T> {
+    if required() {
+        panic!("required (VOIPDIAG_LAB_REQUIRED=1 or CI) but unavailable: {why}");
+    }
+    eprintln!("SKIP: {why}");
+    None
+}
+
+/// Runs `voipdiag ARGS…` here.
+pub fn voipdiag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_voipdiag"))
+        .args(args)
+        .output()
+        .expect("run voipdiag")
+}
+
+/// The one JSON document on `out`'s stdout; panics with stdout and stderr otherwise.
+pub fn json_of(out: &Output, what: &str) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what}: not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Runs `voipdiag --json ARGS…` here: (exit code, the report).
+pub fn voipdiag_json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = voipdiag(&all);
+    (
+        out.status.code().unwrap_or(-1),
+        json_of(&out, &format!("{args:?}")),
+    )
+}
+
+/// The finding codes of a report, in order.
+pub fn codes(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code").to_string())
+        .collect()
+}
 
 /// `Err(reason)` when the lab cannot run: not root, or one of `tools` missing (`hint` says
 /// what to install).
@@ -28,17 +86,11 @@ pub fn prerequisites(tools: &[&str], hint: &str) -> Result<(), String> {
 }
 
 /// Returns false (after saying why) when the test must skip; panics instead in CI
-/// (`VOIPDIAG_LAB_REQUIRED=1`).
+/// ([`required`]).
 pub fn lab_available(tools: &[&str], hint: &str) -> bool {
     match prerequisites(tools, hint) {
         Ok(()) => true,
-        Err(why) if std::env::var("VOIPDIAG_LAB_REQUIRED").as_deref() == Ok("1") => {
-            panic!("lab required (VOIPDIAG_LAB_REQUIRED=1) but unavailable: {why}")
-        }
-        Err(why) => {
-            eprintln!("SKIP lab test: {why}");
-            false
-        }
+        Err(why) => skip_or_fail::<()>(&format!("lab test: {why}")).is_some(),
     }
 }
 
@@ -78,24 +130,39 @@ impl Lab {
 }
 
 impl Lab {
+    /// Runs `voipdiag ARGS…` in namespace `role` with `env` set (and `VOIPDIAG_PASSWORD`
+    /// removed unless given there).
+    pub fn voipdiag(&self, role: char, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.ns(role)])
+            .arg(env!("CARGO_BIN_EXE_voipdiag"))
+            .args(args)
+            .env_remove("VOIPDIAG_PASSWORD");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run voipdiag")
+    }
+
     /// Runs `voipdiag --json ARGS…` in namespace `role`: (exit code, the JSON report).
     /// Panics, with stdout and stderr, when the output is not JSON.
     pub fn voipdiag_json(&self, role: char, args: &[&str]) -> (i32, serde_json::Value) {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.ns(role)])
-            .arg(env!("CARGO_BIN_EXE_voipdiag"))
-            .arg("--json")
-            .args(args)
-            .output()
-            .expect("run voipdiag");
-        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: not JSON ({e}): {}\nstderr: {}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), v)
+        let (code, v, _) = self.voipdiag_json_env(role, args, &[]);
+        (code, v)
+    }
+
+    /// As [`Lab::voipdiag_json`] with `env` set; also returns the output.
+    pub fn voipdiag_json_env(
+        &self,
+        role: char,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (i32, serde_json::Value, Output) {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.voipdiag(role, &all, env);
+        let v = json_of(&out, &format!("{args:?}"));
+        (out.status.code().unwrap_or(-1), v, out)
     }
 }
 
@@ -147,20 +214,13 @@ pub fn shared_dir() -> Option<std::path::PathBuf> {
         .find(|p| p.is_dir())
 }
 
-/// Whether `tool` is installed; says why not and returns false (panics in CI, where
-/// `VOIPDIAG_LAB_REQUIRED=1`). For oracle tools such as tshark that need no root.
+/// Whether `tool` is installed; says why not and returns false (panics in CI, see
+/// [`required`]). For oracle tools such as tshark that need no root.
 pub fn tool_available(tool: &str, hint: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .stdout(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !found {
-        let why = format!("{tool} is not installed ({hint})");
-        if std::env::var("VOIPDIAG_LAB_REQUIRED").as_deref() == Ok("1") {
-            panic!("required in CI: {why}");
-        }
-        eprintln!("SKIP: {why}");
-    }
-    found
+    found || skip_or_fail::<()>(&format!("{tool} is not installed ({hint})")).is_some()
 }
