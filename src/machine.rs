@@ -106,6 +106,30 @@ pub enum Frame {
     Skip(usize),
 }
 
+/// Which way a traced datagram went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Direction {
+    /// Sent by us.
+    Sent,
+    /// Received by us.
+    Received,
+}
+
+/// One datagram or stream message, as the trace hook sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Traced<'a> {
+    /// Sent or received.
+    pub direction: Direction,
+    /// Our address.
+    pub local: std::net::SocketAddr,
+    /// The other end.
+    pub remote: std::net::SocketAddr,
+    /// Whether it went over a stream (TCP/TLS) rather than UDP.
+    pub stream: bool,
+    /// The bytes.
+    pub bytes: &'a [u8],
+}
+
 /// A sans-IO protocol machine (see the module documentation for the loop that drives it).
 pub trait Machine {
     /// What the machine tells the command while it runs (e.g. "a probe finished").

@@ -226,3 +226,26 @@ fn hostile_answers_are_ignored_and_counted() {
     assert!(ig["unknown_transaction"].as_u64().unwrap() >= 1, "{ig}");
     assert_eq!(out.status.code(), Some(0), "{report:#}");
 }
+
+/// `--seed` makes every random identifier reproducible: the same seed gives the same STUN
+/// transaction IDs, another seed others.
+#[test]
+fn a_seed_makes_identifiers_reproducible() {
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let server = silent.local_addr().unwrap().to_string();
+    let ids = |seed: &str| -> Vec<String> {
+        let (_, r) = common::voipdiag_json(&[
+            "--seed", seed, "--timeout", "300ms", "nat-probe", "--server", &server,
+        ]);
+        r["result"]["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["request"]["transaction_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let a = ids("7");
+    assert!(!a.is_empty());
+    assert_eq!(a, ids("7"));
+    assert_ne!(a, ids("8"));
+}

@@ -2,12 +2,9 @@
 //! or a SIP domain through RFC 3263 to its servers. The DDDS rules are `dns::e164`, the
 //! server location rules `dns::rfc3263`; this file fetches over `net::dns` and reports.
 
-use std::time::{Instant, SystemTime};
-
-use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::CommandError;
+use super::{CommandError, Env};
 use crate::cli::{EnumLookupArgs, GlobalArgs};
 use crate::dns::r#enum::{self as e164, Fetched, Plan};
 use crate::net::dns::{DnsClient, QueryError};
@@ -64,8 +61,7 @@ pub async fn run(
     global: &GlobalArgs,
     args: &EnumLookupArgs,
 ) -> Result<Report<EnumLookupResult>, CommandError> {
-    let started_at = SystemTime::now();
-    let t0 = Instant::now();
+    let env = Env::new(global);
     let subject = subject(args)?;
     let server = args.server.map(|n| n.0);
     let mut dns = DnsClient::new(server, args.tcp, global.timeout)
@@ -80,14 +76,15 @@ pub async fn run(
             match &subject {
                 Subject::Number(n) => lookup_number(n, args, &mut dns, &mut result).await,
                 Subject::Domain(t) => {
-                    let mut rng = StdRng::from_rng(&mut rand::rng());
+                    let mut rng = env.rng();
                     lookup_domain(t, global, &mut dns, &mut rng, &mut result).await;
                 }
             }
         };
+        let mut interrupt = env.interrupt.clone();
         tokio::select! {
             () = work => false,
-            _ = tokio::signal::ctrl_c() => true,
+            () = interrupt.pressed() => true,
         }
     };
     if let Subject::Number(n) = &subject {
@@ -98,14 +95,7 @@ pub async fn run(
     result.queries = std::mem::take(&mut dns.log);
     let found = findings(&result, assumed_international);
     let st = status(&result);
-    Ok(Report::new(
-        "enum-lookup",
-        started_at,
-        t0.elapsed(),
-        st,
-        found,
-        result,
-    ))
+    Ok(env.report("enum-lookup", st, found, result))
 }
 
 /// ENUM: each suffix in turn until one has NAPTR records at the number's domain; then the

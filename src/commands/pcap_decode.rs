@@ -6,11 +6,10 @@ use std::fs::File;
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime};
 
 use anyhow::anyhow;
 
-use super::CommandError;
+use super::{CommandError, Env};
 use crate::capture::analysis::{Analysis, Options};
 use crate::capture::reader::{CaptureError, End, read_frames};
 use crate::cli::{GlobalArgs, PcapDecodeArgs, PcapView};
@@ -25,8 +24,7 @@ pub async fn run(
     global: &GlobalArgs,
     args: &PcapDecodeArgs,
 ) -> Result<Report<PcapDecodeResult>, CommandError> {
-    let started = SystemTime::now();
-    let t0 = Instant::now();
+    let env = Env::new(global);
     let (input, size): (Box<dyn Read + Send>, Option<u64>) = if args.file == "-" {
         (Box::new(std::io::stdin()), None)
     } else {
@@ -74,9 +72,10 @@ pub async fn run(
         })
     };
     tokio::pin!(worker);
+    let mut interrupt = env.interrupt.clone();
     let joined = tokio::select! {
         r = &mut worker => r,
-        _ = tokio::signal::ctrl_c() => {
+        () = interrupt.pressed() => {
             stop.store(true, Ordering::Relaxed);
             worker.await
         }
@@ -129,12 +128,5 @@ pub async fn run(
         PcapDecodeResult::from_analysis(args.file.clone(), &analysis, view, args.call_id.clone());
     let found = findings(&crate::capture::findings::diagnose(&analysis), &result);
     let st = status(&found);
-    Ok(Report::new(
-        "pcap-decode",
-        started,
-        t0.elapsed(),
-        st,
-        found,
-        result,
-    ))
+    Ok(env.report("pcap-decode", st, found, result))
 }

@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 
 use crate::cli::{GlobalArgs, SipArgs};
-use crate::net::dns::{DnsClient, Resolution, Resolved};
+use crate::dns::resolution::{Resolution, Resolved};
+use crate::net::dns::DnsClient;
 use crate::net::sip::{OpenFlow, open};
 use crate::net::tls::TlsOptions;
 use crate::net::{Traced, Tracer};

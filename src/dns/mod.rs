@@ -4,6 +4,7 @@
 //! `enum-lookup` reuses both.
 
 pub mod r#enum;
+pub mod resolution;
 pub mod rfc3263;
 
 /// A NAPTR record (RFC 3403 §4.1), text fields decoded.

@@ -199,7 +199,7 @@ pub fn yes_no(v: Option<bool>) -> String {
 }
 
 /// The table of DNS queries made while locating a server (RFC 3263), for `-v`.
-pub fn dns_section(title: String, queries: &[crate::net::dns::QueryLog]) -> Section {
+pub fn dns_section(title: String, queries: &[crate::dns::resolution::QueryLog]) -> Section {
     Section::Table {
         title,
         header: ["Query", "Type", "Result", "AD", "ms"]

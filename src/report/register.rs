@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::net::SocketAddr;
 
 use super::{Describe, Finding, Section, Severity, Status, dns_section, ms, opt, yes_no};
-use crate::net::dns::Resolution;
+use crate::dns::resolution::Resolution;
 use crate::sip::endpoint::Flow;
 use crate::sip::reflexive::ReflexiveAddress;
 use crate::sip::register::{LadderEntry, RegisterOutcome, read_final};

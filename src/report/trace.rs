@@ -2,7 +2,7 @@
 //! words. STUN as a one-line decode (`-vv` adds hex); SIP as the whole message with
 //! credentials redacted (RFC 7616 responses never reach a trace).
 
-use crate::net::{Direction, Traced};
+use crate::machine::{Direction, Traced};
 use crate::sip::digest::redact;
 use crate::stun::message::decode;
 
