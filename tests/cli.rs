@@ -235,7 +235,13 @@ fn a_seed_makes_identifiers_reproducible() {
     let server = silent.local_addr().unwrap().to_string();
     let ids = |seed: &str| -> Vec<String> {
         let (_, r) = common::voipdiag_json(&[
-            "--seed", seed, "--timeout", "300ms", "nat-probe", "--server", &server,
+            "--seed",
+            seed,
+            "--timeout",
+            "300ms",
+            "nat-probe",
+            "--server",
+            &server,
         ]);
         r["result"]["tests"]
             .as_array()

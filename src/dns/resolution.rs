@@ -105,4 +105,3 @@ pub struct Resolution {
     /// Every query made.
     pub queries: Vec<QueryLog>,
 }
-

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::{Describe, Finding, Section, Severity, Status, dns_section, json_name, opt};
 use crate::dns::r#enum::{Disposition, RecordOutcome, UriOutcome};
-use crate::dns::{Naptr, Srv};
 use crate::dns::resolution::{Located, QueryLog, Source};
+use crate::dns::{Naptr, Srv};
 
 /// How the number's domain under one suffix answered.
 #[derive(Debug, Clone, Serialize)]

@@ -560,6 +560,10 @@ mod tests {
         }
     }
 
+    fn endpoint(transport: Transport) -> Endpoint {
+        Endpoint::new(vec![flow(transport)], Timers::default(), None, "us".into())
+    }
+
     fn spec(method: Method, branch: &str) -> RequestSpec {
         RequestSpec {
             method,
@@ -611,12 +615,7 @@ mod tests {
     #[test]
     fn hands_a_request_up_while_a_client_transaction_runs() {
         let now = t0();
-        let mut e = Endpoint::new(
-            vec![flow(Transport::Udp)],
-            Timers::default(),
-            None,
-            "us".into(),
-        );
+        let mut e = endpoint(Transport::Udp);
         let id = e
             .send_request(now, 0, spec(Method::Options, "z9hG4bKopt"))
             .unwrap();
@@ -720,12 +719,7 @@ mod tests {
     #[test]
     fn invite_2xx_retransmissions_go_to_the_dialog() {
         let now = t0();
-        let mut e = Endpoint::new(
-            vec![flow(Transport::Udp)],
-            Timers::default(),
-            None,
-            "us".into(),
-        );
+        let mut e = endpoint(Transport::Udp);
         e.send_request(now, 0, spec(Method::Invite, "z9hG4bKinv"))
             .unwrap();
         let invite = e.poll_transmit().unwrap().payload;
@@ -753,12 +747,7 @@ mod tests {
     #[test]
     fn icmp_fails_the_running_transaction() {
         let now = t0();
-        let mut e = Endpoint::new(
-            vec![flow(Transport::Udp)],
-            Timers::default(),
-            None,
-            "us".into(),
-        );
+        let mut e = endpoint(Transport::Udp);
         let id = e
             .send_request(now, 0, spec(Method::Options, "z9hG4bKopt"))
             .unwrap();

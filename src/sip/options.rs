@@ -49,6 +49,20 @@ pub struct ProbeRecord {
     pub error: Option<String>,
 }
 
+impl ProbeRecord {
+    /// A probe that ended without an answer: `error` (a transport failure, Ctrl-C).
+    pub fn failed(seq: u32, transmissions: u32, error: String) -> Self {
+        ProbeRecord {
+            seq,
+            status_code: None,
+            reason: None,
+            rtt: None,
+            transmissions,
+            error: Some(error),
+        }
+    }
+}
+
 /// The ALG check: the view in the first answer and the one the host-name Via got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlgCheck {
@@ -184,14 +198,7 @@ impl OptionsProbe {
         match self.endpoint.send_request(now, flow, spec) {
             Ok(id) => Some(id),
             Err(e) => {
-                self.record(ProbeRecord {
-                    seq,
-                    status_code: None,
-                    reason: None,
-                    rtt: None,
-                    transmissions: 0,
-                    error: Some(e.to_string()),
-                });
+                self.record(ProbeRecord::failed(seq, 0, e.to_string()));
                 None
             }
         }
@@ -319,14 +326,7 @@ impl OptionsProbe {
                         continue;
                     };
                     let (_, seq, started) = self.lanes[lane].in_flight.unwrap_or((id, 0, now));
-                    let record = ProbeRecord {
-                        seq,
-                        status_code: None,
-                        reason: None,
-                        rtt: None,
-                        transmissions: 1,
-                        error: Some(error.to_string()),
-                    };
+                    let record = ProbeRecord::failed(seq, 1, error.to_string());
                     self.lane_ended(now, lane, record, started);
                 }
                 EndpointEvent::Request { id, .. } => {
@@ -390,14 +390,7 @@ impl Machine for OptionsProbe {
             l.wake_at = None;
         }
         for seq in ended {
-            self.record(ProbeRecord {
-                seq,
-                status_code: None,
-                reason: None,
-                rtt: None,
-                transmissions: 0,
-                error: Some("interrupted".into()),
-            });
+            self.record(ProbeRecord::failed(seq, 0, "interrupted".into()));
         }
         self.alg_probe = None;
         self.alg_done = true;

@@ -335,18 +335,18 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn client(t0: Instant, timeout_s: u64) -> BindingClient {
+        let rto = Duration::from_millis(500);
+        let timeout = Duration::from_secs(timeout_s);
+        BindingClient::new(t0, timeout, rto, None, StdRng::seed_from_u64(1))
+    }
+
     #[test]
     fn udp_check_retransmits_until_answered() {
         #[allow(clippy::disallowed_methods)]
         let t0 = Instant::now();
         let server = sa("198.51.100.10:3478");
-        let mut c = BindingClient::new(
-            t0,
-            Duration::from_secs(3),
-            Duration::from_millis(500),
-            None,
-            StdRng::seed_from_u64(1),
-        );
+        let mut c = client(t0, 3);
         c.add_udp(0, sa("10.0.0.2:5000"), server);
         let mut sent = 0;
         let end = simulate(
@@ -375,26 +375,14 @@ mod tests {
     fn stream_check_waits_for_the_connection_and_times_out() {
         #[allow(clippy::disallowed_methods)]
         let t0 = Instant::now();
-        let mut c = BindingClient::new(
-            t0,
-            Duration::from_secs(2),
-            Duration::from_millis(500),
-            None,
-            StdRng::seed_from_u64(1),
-        );
+        let mut c = client(t0, 2);
         c.add_stream(3, sa("198.51.100.10:3478"));
         assert_eq!(c.poll_transmit(), None, "nothing before the connection");
         let end = simulate(&mut c, t0, 100, |_, _| vec![], |_, _, _| {});
         assert_eq!(end - t0, Duration::from_secs(2));
         assert_eq!(c.checks()[0].outcome, CheckOutcome::Timeout);
 
-        let mut c = BindingClient::new(
-            t0,
-            Duration::from_secs(2),
-            Duration::from_millis(500),
-            None,
-            StdRng::seed_from_u64(1),
-        );
+        let mut c = client(t0, 2);
         c.add_stream(3, sa("198.51.100.10:3478"));
         let at = t0 + Duration::from_millis(4);
         c.handle_input(

@@ -7,13 +7,14 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use bytecodec::{DecodeExt, EncodeExt};
+use bytecodec::DecodeExt;
 use stun_codec::Attribute as _;
-use stun_codec::rfc5389::attributes::{Fingerprint, Software};
+use stun_codec::rfc5389::attributes::Software;
 use stun_codec::rfc5389::methods::BINDING;
-use stun_codec::{Message, MessageClass, MessageDecoder, MessageEncoder, TransactionId};
+use stun_codec::{Message, MessageClass, MessageDecoder};
 
 use super::attributes::{Attribute, ChangeRequest, Padding, ResponsePort};
+use super::builder::MessageBuilder;
 
 /// The fixed magic cookie of RFC 5389/8489 messages (§5).
 pub const MAGIC_COOKIE: u32 = 0x2112_A442;
@@ -300,25 +301,20 @@ fn flatten(msg: &Message<Attribute>) -> StunMessage {
 ///
 /// Errors only if `software` is 128 characters or longer (RFC 8489 §14.14).
 pub fn encode_binding_request(tid: [u8; 12], req: &BindingRequest) -> Result<Vec<u8>, String> {
-    let mut msg =
-        Message::<Attribute>::new(MessageClass::Request, BINDING, TransactionId::new(tid));
+    let mut b = MessageBuilder::request(BINDING.as_u16(), tid).map_err(|e| e.to_string())?;
     if let Some(cr) = req.change_request {
-        msg.add_attribute(cr);
+        b = b.attribute(cr);
     }
     if let Some(port) = req.response_port {
-        msg.add_attribute(ResponsePort(port));
+        b = b.attribute(ResponsePort(port));
     }
     if let Some(n) = req.padding {
-        msg.add_attribute(Padding(vec![0; n.div_ceil(4) * 4]));
+        b = b.attribute(Padding(vec![0; n.div_ceil(4) * 4]));
     }
     if let Some(s) = &req.software {
-        msg.add_attribute(Software::new(s.clone()).map_err(|e| e.to_string())?);
+        b = b.attribute(Software::new(s.clone()).map_err(|e| e.to_string())?);
     }
-    let fp = Fingerprint::new(&msg).map_err(|e| e.to_string())?;
-    msg.add_attribute(fp);
-    MessageEncoder::<Attribute>::new()
-        .encode_into_bytes(msg)
-        .map_err(|e| e.to_string())
+    b.encode(true).map_err(|e| e.to_string())
 }
 
 /// Encodes a Binding success response (what an RFC 5780 server sends): XOR-MAPPED-ADDRESS,
@@ -331,23 +327,16 @@ pub fn encode_binding_success(
 ) -> Result<Vec<u8>, String> {
     use stun_codec::rfc5389::attributes::XorMappedAddress;
     use stun_codec::rfc5780::attributes::{OtherAddress, ResponseOrigin};
-    let mut msg = Message::<Attribute>::new(
-        MessageClass::SuccessResponse,
-        BINDING,
-        TransactionId::new(tid),
-    );
-    msg.add_attribute(XorMappedAddress::new(mapped));
+    let mut b = MessageBuilder::new(Class::SuccessResponse, BINDING.as_u16(), tid)
+        .map_err(|e| e.to_string())?
+        .attribute(XorMappedAddress::new(mapped));
     if let Some(a) = response_origin {
-        msg.add_attribute(ResponseOrigin::new(a));
+        b = b.attribute(ResponseOrigin::new(a));
     }
     if let Some(a) = other_address {
-        msg.add_attribute(OtherAddress::new(a));
+        b = b.attribute(OtherAddress::new(a));
     }
-    let fp = Fingerprint::new(&msg).map_err(|e| e.to_string())?;
-    msg.add_attribute(fp);
-    MessageEncoder::<Attribute>::new()
-        .encode_into_bytes(msg)
-        .map_err(|e| e.to_string())
+    b.encode(true).map_err(|e| e.to_string())
 }
 
 /// Checks MESSAGE-INTEGRITY (HMAC-SHA1, RFC 8489 §14.5) with a short-term `password`.
