@@ -565,11 +565,18 @@ pub fn parse_interval(s: &str) -> Result<Duration, String> {
     parse_duration(s)
 }
 
-/// Parses durations like `2s`, `500ms`, `1m30s`.
+/// The longest duration any option takes: a day. Longer ones are typos (or attacks on the
+/// clock arithmetic: `300000000000y` overflows an `Instant`).
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses durations like `2s`, `500ms`, `1m30s`: more than zero, at most [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 2s, 500ms)"))?;
     if d.is_zero() {
         return Err("duration must be greater than zero".into());
+    }
+    if d > MAX_DURATION {
+        return Err("duration must be at most 24h".into());
     }
     Ok(d)
 }
@@ -584,6 +591,11 @@ mod tests {
         assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration("24h").unwrap(), MAX_DURATION);
+        for absurd in ["300000000000y", "25h", "1000000000000000000000s"] {
+            assert!(parse_duration(absurd).is_err(), "{absurd}");
+            assert!(parse_interval(absurd).is_err(), "{absurd}");
+        }
     }
 
     #[test]

@@ -34,6 +34,11 @@ fn usage_errors_exit_2() {
         &["upnp-map", "status", "udp", "5060"],
         &["upnp-map", "--gateway", "router.lan"],
         &["upnp-map", "add", "udp", "0"],
+        // Absurd durations: an error, not a panic in the clock arithmetic.
+        &["--timeout", "300000000000y", "nat-probe"],
+        &["sip-options", "127.0.0.1", "--interval", "300000000000y"],
+        &["sip-options", "127.0.0.1", "--t1", "300000000000y"],
+        &["nat-probe", "--lifetime-max", "100000000000000000000s"],
     ] {
         let out = voipdiag(args);
         assert_eq!(

@@ -118,7 +118,8 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report, Com
                 })
             })
             .collect();
-        driver::run(&mut client, sockets, options, |_, _| {}).await;
+        let end = driver::run(&mut client, sockets, options, |_, _| {}).await;
+        failed(&end)?;
         NatProbeResult::from_tcp_checks(&resolved, client.checks(), &ips)
     } else {
         let local_ip = match args.local {
@@ -137,7 +138,8 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report, Com
                 framer: stun_framer,
             }));
         }
-        driver::run(&mut d, sockets, options, |_, ()| {}).await;
+        let end = driver::run(&mut d, sockets, options, |_, ()| {}).await;
+        failed(&end)?;
         NatProbeResult::from_discovery(&resolved, &d, &ips)
     };
     if let Some(pb) = progress {
@@ -147,6 +149,12 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report, Com
     let found = findings(&result);
     let st = status(&result, &found);
     Ok(env.report("nat-probe", st, found, result))
+}
+
+/// A machine that failed is an internal error (exit 4), never a crash.
+fn failed(end: &driver::End) -> Result<(), CommandError> {
+    end.failure()
+        .map_or(Ok(()), |f| Err(CommandError::Internal(anyhow::anyhow!(f))))
 }
 
 /// The report of nat-probe.

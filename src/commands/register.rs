@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use super::sip_common::{open_server_flow, route_set, timers, tracer};
+use super::sip_common::{open_server_flow, route_set, timers, tls_options, tracer};
 use super::{CommandError, Env};
 use crate::cli::{GlobalArgs, RegisterArgs};
 use crate::net::driver;
@@ -27,13 +27,20 @@ fn given_password(args: &RegisterArgs) -> Result<Option<String>, CommandError> {
         use std::io::Read;
         let mut text = String::new();
         std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_PASSWORD_FILE).read_to_string(&mut text))
+            .and_then(|f| f.take(MAX_PASSWORD_FILE + 1).read_to_string(&mut text))
             .map_err(|e| {
                 CommandError::Usage(format!(
                     "cannot read the password file {}: {e}",
                     path.display()
                 ))
             })?;
+        if text.len() as u64 > MAX_PASSWORD_FILE {
+            return Err(CommandError::Usage(format!(
+                "the password file {} is larger than {} KiB",
+                path.display(),
+                MAX_PASSWORD_FILE / 1024
+            )));
+        }
         return Ok(Some(text.lines().next().unwrap_or("").to_string()));
     }
     Ok(args.password.clone())
@@ -70,6 +77,7 @@ pub async fn run(
     };
     // Fail early on an unreadable file, before any traffic.
     let password = given_password(args)?;
+    tls_options(&args.sip)?;
     let mut result = RegisterResult {
         aor: aor.aor(),
         unregister: args.unregister,
@@ -123,7 +131,7 @@ pub async fn run(
         interrupt: &env.interrupt,
     };
     let mut prompt_error = None;
-    driver::run(
+    let end = driver::run(
         &mut machine,
         vec![opened.flow.socket],
         options,
@@ -138,6 +146,9 @@ pub async fn run(
     .await;
     if let Some(e) = prompt_error {
         return Err(CommandError::Usage(e));
+    }
+    if let Some(f) = end.failure() {
+        return Err(CommandError::Internal(anyhow::anyhow!(f)));
     }
     result.fill(&flow, &contact, machine.outcome());
     Ok(finish(&env, result))

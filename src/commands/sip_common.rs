@@ -81,7 +81,18 @@ pub async fn open_server_flow(
             }),
         );
     }
-    let tls = tls_options(sip);
+    let tls = match tls_options(sip) {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                Resolution::default(),
+                Err(Unreachable {
+                    code: "SIP_TRANSPORT_FAILED",
+                    message: e.to_string(),
+                }),
+            );
+        }
+    };
     let local = sip.local.map(|l| SocketAddr::new(l.ip, l.port));
     let mut errors = Vec::new();
     for server in resolution.targets.iter().take(4) {
@@ -125,18 +136,19 @@ pub async fn open_another(
         first.server.address,
         None,
         &first.server.host,
-        &tls_options(sip),
+        &tls_options(sip).map_err(|e| crate::sip::endpoint::FlowError::Io(e.to_string()))?,
         global.timeout,
     )
     .await
 }
 
-/// TLS settings from `--ca-file` / `--insecure`.
-pub fn tls_options(sip: &SipArgs) -> TlsOptions {
-    TlsOptions {
-        ca_file: sip.ca_file.clone(),
-        insecure: sip.insecure,
-    }
+/// TLS settings from `--ca-file` / `--insecure`, the CA file read and checked now.
+///
+/// # Errors
+/// An unreadable, oversized or certificate-less CA file: a usage error (exit 2).
+pub fn tls_options(sip: &SipArgs) -> Result<TlsOptions, crate::commands::CommandError> {
+    TlsOptions::new(sip.ca_file.as_deref(), sip.insecure)
+        .map_err(crate::commands::CommandError::Usage)
 }
 
 /// Transaction timers from `--t1` (T2 per RFC 3261).

@@ -2,7 +2,7 @@
 //! lane, run the OPTIONS machine (`sip::options`: the probes, then the SIP ALG check) over
 //! the driver, and report.
 
-use super::sip_common::{open_another, open_server_flow, route_set, timers, tracer};
+use super::sip_common::{open_another, open_server_flow, route_set, timers, tls_options, tracer};
 use super::{CommandError, Env};
 use crate::cli::{GlobalArgs, SipOptionsArgs};
 use crate::net::driver;
@@ -22,6 +22,8 @@ pub async fn run(
     args: &SipOptionsArgs,
 ) -> Result<Report<SipOptionsResult>, CommandError> {
     let env = Env::new(global);
+    // An unreadable --ca-file is an input error, found before any traffic.
+    tls_options(&args.sip)?;
     let targets = futures_util::future::join_all(
         args.targets
             .iter()
@@ -112,7 +114,7 @@ async fn probe_target(
         interrupt: &env.interrupt,
     };
     let name = report.target.clone();
-    driver::run(
+    let end = driver::run(
         &mut machine,
         sockets,
         options,
@@ -123,6 +125,11 @@ async fn probe_target(
         },
     )
     .await;
+    if let Some(f) = end.failure() {
+        report.error = Some(f);
+        report.error_code = Some("INTERNAL_ERROR");
+        return report;
+    }
     report.fill(&flow, machine.outcome());
     report
 }

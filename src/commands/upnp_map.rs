@@ -39,7 +39,10 @@ async fn exchange<T>(
     let ip = local.unwrap_or(crate::addr::Family::of(gateway).unspecified());
     let socket =
         driver::bind_udp(SocketAddr::new(ip, 0)).map_err(|e| ExchangeError::Io(e.to_string()))?;
-    driver::run(&mut x, vec![Socket::Udp(socket)], env.options(), |_, ()| {}).await;
+    let end = driver::run(&mut x, vec![Socket::Udp(socket)], env.options(), |_, ()| {}).await;
+    if let Some(f) = end.failure() {
+        return Err(ExchangeError::Io(f));
+    }
     x.into_outcome()
 }
 
@@ -249,13 +252,16 @@ async fn stun_address(
     let rto = crate::stun::retransmit::DEFAULT_RTO;
     let mut client = BindingClient::new(env.now(), timeout, rto, None, rng);
     client.add_udp(0, local, to);
-    driver::run(
+    let end = driver::run(
         &mut client,
         vec![Socket::Udp(socket)],
         env.options(),
         |_, _| {},
     )
     .await;
+    if let Some(f) = end.failure() {
+        return Err(f);
+    }
     stun_answer(&client.checks()[0].outcome, to, timeout)
 }
 

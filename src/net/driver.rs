@@ -102,12 +102,38 @@ impl Socket {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum End {
-    /// The machine finished (after Ctrl-C too, if it finished on its own).
+    /// The machine finished.
     Done,
-    /// Ctrl-C, pressed twice, or pressed while the machine could not finish: stopped.
+    /// Ctrl-C stopped it (the machine kept what it learned).
     Interrupted,
+    /// The machine panicked on what a peer sent (a bug, caught so that a peer cannot end the
+    /// process): the panic's message. The machine's state is not to be trusted.
+    Failed(String),
+}
+
+impl End {
+    /// The run's failure as a command error message, if it failed.
+    pub fn failure(&self) -> Option<String> {
+        match self {
+            End::Failed(why) => Some(format!(
+                "a protocol machine failed on what a peer sent (please report this): {why}"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Aborts the reader tasks when the run ends, however it ends.
+struct Tasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
 }
 
 /// The local IP address the kernel would use to reach `target` (no packet is sent: a
@@ -339,15 +365,36 @@ async fn read_stream(
 /// happened, and hands each event to `on_event` (which may act on the machine).
 ///
 /// The first Ctrl-C calls [`Machine::interrupt`] and the run goes on until the machine is
-/// done; a second one stops it at once.
+/// done; a second one stops it at once. A panic inside the machine ends the run with
+/// [`End::Failed`] instead of the process.
 pub async fn run<M: Machine>(
+    machine: &mut M,
+    sockets: Vec<Socket>,
+    options: Options<'_>,
+    on_event: impl FnMut(&mut M, M::Event),
+) -> End {
+    use futures_util::FutureExt;
+    let inner = std::panic::AssertUnwindSafe(run_inner(machine, sockets, options, on_event));
+    match inner.catch_unwind().await {
+        Ok(end) => end,
+        Err(panic) => End::Failed(
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into()),
+        ),
+    }
+}
+
+async fn run_inner<M: Machine>(
     machine: &mut M,
     sockets: Vec<Socket>,
     options: Options<'_>,
     mut on_event: impl FnMut(&mut M, M::Event),
 ) -> End {
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
-    let mut tasks = Vec::new();
+    let mut tasks = Tasks(Vec::new());
     let mut udp: Vec<Option<Arc<UdpSocket>>> = Vec::with_capacity(sockets.len());
     let mut writers: Vec<Option<Writer>> = Vec::with_capacity(sockets.len());
     let mut local: Vec<Option<SocketAddr>> = Vec::with_capacity(sockets.len());
@@ -357,13 +404,15 @@ pub async fn run<M: Machine>(
         pending.push(Vec::new());
         match socket {
             Socket::Udp(s) => {
-                tasks.push(tokio::spawn(read_udp(id, Arc::clone(&s), tx.clone())));
+                tasks
+                    .0
+                    .push(tokio::spawn(read_udp(id, Arc::clone(&s), tx.clone())));
                 udp.push(Some(s));
                 writers.push(None);
             }
             Socket::Stream(s) => {
                 let (reader, writer) = tokio::io::split(s.io);
-                tasks.push(tokio::spawn(read_stream(
+                tasks.0.push(tokio::spawn(read_stream(
                     id,
                     s.peer,
                     reader,
@@ -375,7 +424,7 @@ pub async fn run<M: Machine>(
             }
             Socket::Connect(spec) => {
                 let tx = tx.clone();
-                tasks.push(tokio::spawn(async move {
+                tasks.0.push(tokio::spawn(async move {
                     match connect(&spec).await {
                         Ok((s, c)) => {
                             let (reader, writer) = tokio::io::split(s.io);
@@ -531,9 +580,7 @@ pub async fn run<M: Machine>(
             }
         }
     }
-    for t in tasks {
-        t.abort();
-    }
+    drop(tasks);
     if interrupted && end == End::Done {
         // The machine finished after Ctrl-C: the run was still interrupted.
         end = End::Interrupted;
@@ -769,5 +816,43 @@ mod tests {
             "{:?}",
             m.0
         );
+    }
+
+    /// A machine that panics on what it is fed ends the run with `Failed`, not the process.
+    #[tokio::test]
+    async fn a_panicking_machine_fails_the_run_not_the_process() {
+        struct Panics(Instant);
+        impl Machine for Panics {
+            type Event = ();
+            fn handle_input(&mut self, _: Instant, _: Input<'_>) {}
+            fn handle_timeout(&mut self, _: Instant) {
+                panic!("boom on a hostile message");
+            }
+            fn poll_transmit(&mut self) -> Option<Transmit> {
+                None
+            }
+            fn poll_event(&mut self) -> Option<()> {
+                None
+            }
+            fn poll_timeout(&self) -> Option<Instant> {
+                Some(self.0)
+            }
+            fn is_done(&self) -> bool {
+                false
+            }
+            fn interrupt(&mut self, _: Instant) {}
+        }
+        let end = run(
+            &mut Panics(now()),
+            vec![],
+            Options {
+                tracer: None,
+                interrupt: &Interrupt::never(),
+            },
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(end, End::Failed("boom on a hostile message".into()));
+        assert!(end.failure().unwrap().contains("please report"));
     }
 }

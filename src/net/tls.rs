@@ -4,13 +4,49 @@ use std::sync::Arc;
 
 use tokio_rustls::rustls;
 
+/// Largest CA file read (bytes): a bundle of every public root is about 200 KiB.
+pub const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
+
 /// TLS settings (`--ca-file`, `--insecure`).
 #[derive(Debug, Clone, Default)]
 pub struct TlsOptions {
-    /// PEM file of trusted CAs; the system's roots when `None`.
-    pub ca_file: Option<std::path::PathBuf>,
+    /// Trusted CAs: the file named and its PEM contents; the system's roots when `None`.
+    pub ca: Option<(std::path::PathBuf, Vec<u8>)>,
     /// Skip certificate verification (the user said `--insecure`).
     pub insecure: bool,
+}
+
+impl TlsOptions {
+    /// Settings with the CA file at `ca_file` read now, before any traffic.
+    ///
+    /// # Errors
+    /// The file cannot be read, is larger than [`MAX_CA_FILE`], or holds no certificate.
+    pub fn new(ca_file: Option<&std::path::Path>, insecure: bool) -> Result<TlsOptions, String> {
+        let ca = match ca_file {
+            None => None,
+            Some(path) => {
+                use std::io::Read;
+                let mut pem = Vec::new();
+                std::fs::File::open(path)
+                    .and_then(|f| f.take(MAX_CA_FILE + 1).read_to_end(&mut pem))
+                    .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+                if pem.len() as u64 > MAX_CA_FILE {
+                    return Err(format!(
+                        "the CA file {} is larger than {} MiB",
+                        path.display(),
+                        MAX_CA_FILE >> 20
+                    ));
+                }
+                let opts = TlsOptions {
+                    ca: Some((path.to_path_buf(), pem)),
+                    insecure: false,
+                };
+                client_config(&opts)?;
+                opts.ca
+            }
+        };
+        Ok(TlsOptions { ca, insecure })
+    }
 }
 
 /// The rustls client configuration for `opts`.
@@ -29,12 +65,10 @@ pub fn client_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, String> 
             .with_no_client_auth());
     }
     let mut roots = rustls::RootCertStore::empty();
-    match &opts.ca_file {
-        Some(path) => {
+    match &opts.ca {
+        Some((path, pem)) => {
             use rustls_pki_types::pem::PemObject;
-            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            for c in certs {
+            for c in rustls_pki_types::CertificateDer::pem_slice_iter(pem) {
                 let c = c.map_err(|e| format!("bad PEM in {}: {e}", path.display()))?;
                 roots
                     .add(c)

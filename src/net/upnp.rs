@@ -4,18 +4,37 @@
 //! bounded by the timeout given. Also the default gateway from /proc/net/route.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty, Limited};
-use igd_next::PortMappingProtocol;
+use igd_next::{PortMappingProtocol, RequestError};
 use igd_next::aio::Provider;
 use igd_next::aio::tokio::Tokio;
 
+use super::driver::{self, Socket};
+use super::signal::Interrupt;
 use crate::upnp::igd::{self, DeviceDescription};
+use crate::upnp::ssdp::SsdpSearch;
+use crate::upnp::xml;
 use crate::upnp::{ActionOutcome, Connection, GatewayAddr, GatewayInfo, MapProtocol, Mapping};
 
 /// A gateway found by SSDP or named with `--gateway URL`.
-pub type Gateway = igd_next::aio::Gateway<Tokio>;
+pub type Gateway = igd_next::aio::Gateway<Guarded>;
+
+/// igd-next's HTTP client with every SOAP answer checked by [`crate::upnp::xml::check`]
+/// before igd-next's own (recursive, entity-expanding) XML parser sees it.
+#[derive(Debug, Clone)]
+pub struct Guarded;
+
+impl Provider for Guarded {
+    async fn send_async(url: &str, action: &str, body: &str) -> Result<String, RequestError> {
+        let text = Tokio::send_async(url, action, body).await?;
+        xml::check(&text)
+            .map_err(|e| RequestError::InvalidResponse(format!("SOAP answer refused: {e}")))?;
+        Ok(text)
+    }
+}
 
 /// Largest device description or SOAP answer read, bytes.
 const MAX_HTTP_BODY: usize = 256 * 1024;
@@ -76,27 +95,46 @@ pub fn default_gateway() -> Option<Ipv4Addr> {
         .and_then(|t| igd::default_gateway(&t))
 }
 
-/// SSDP search (igd-next) from `local` (default: any), bounded by `timeout`: the first
-/// gateway (only `only`, when given) that answers with a usable WAN service, once its
-/// description is read.
+/// SSDP search (the [`SsdpSearch`] machine over the driver) from `local` (default: any),
+/// bounded by `timeout`: the first gateway (only `only`, when given) whose description, read
+/// and checked by [`describe`], has a usable WAN service.
 ///
 /// # Errors
-/// igd-next's: no answer within the timeout, a socket error, an unusable answer.
+/// No answer within the timeout (or why the last description was refused), a socket error.
 pub async fn discover(
     local: Option<IpAddr>,
     only: Option<IpAddr>,
     timeout: Duration,
-) -> Result<Gateway, igd_next::SearchError> {
-    let mut options = igd_next::SearchOptions::default();
-    options.timeout = Some(timeout);
-    options.single_search_timeout = Some(timeout);
-    if let Some(ip) = local {
-        options.bind_addr = SocketAddr::new(ip, 0);
+) -> Result<(Gateway, DeviceDescription), String> {
+    let bind = SocketAddr::new(local.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), 0);
+    let socket = driver::bind_udp(bind).map_err(|e| format!("SSDP: bind {bind}: {e}"))?;
+    let mut search = SsdpSearch::new(driver::now(), timeout, only);
+    let never = Interrupt::never();
+    let options = driver::Options {
+        tracer: None,
+        interrupt: &never,
+    };
+    let mut refused = None;
+    loop {
+        let sockets = vec![Socket::Udp(Arc::clone(&socket))];
+        if let Some(f) = driver::run(&mut search, sockets, options, |_, ()| {})
+            .await
+            .failure()
+        {
+            return Err(f);
+        }
+        let Some((_, url)) = search.found().cloned() else {
+            break;
+        };
+        match describe(&url, timeout).await {
+            Ok(found) => return Ok(found),
+            Err(e) => {
+                refused = Some(e);
+                search.resume();
+            }
+        }
     }
-    if let Some(ip) = only {
-        options.allowed_gateway_ips = vec![ip];
-    }
-    igd_next::aio::tokio::search_gateway(options).await
+    Err(refused.unwrap_or_else(|| format!("no SSDP answer within {timeout:?}")))
 }
 
 /// GETs `url` (a device description) within `timeout`, at most 256 KiB.
@@ -149,6 +187,14 @@ pub async fn describe(
     let control_url = igd::join_url(&base, &control);
     let (_, control_path) = igd::split_url(&control_url)?;
     let scpd = igd::join_url(&base, d.scpd_url.as_deref().unwrap_or(""));
+    // The gateway is the only UPnP device accepted: its SCPD must be on its host too.
+    let (scpd_host, _) = igd::split_url(&scpd)?;
+    if scpd_host.ip() != addr.ip() {
+        return Err(format!(
+            "{url}: the description sends us to another host ({scpd_host}) for its service \
+             description; only the gateway itself is asked"
+        ));
+    }
     // igd-next builds its requests from the action arguments the SCPD lists.
     let control_schema = igd::parse_scpd(&http_get(&scpd, timeout).await?)?;
     let gateway = Gateway {
@@ -158,7 +204,7 @@ pub async fn describe(
         control_schema_url: igd::split_url(&scpd).map(|(_, p)| p).unwrap_or_default(),
         control_schema,
         service_type,
-        provider: Tokio,
+        provider: Guarded,
     };
     Ok((gateway, d))
 }
@@ -191,7 +237,7 @@ pub async fn soap(
     let url = control_url(g);
     let header = format!("\"{}#{action}\"", g.service_type);
     let body = igd::soap_body(&g.service_type, action);
-    let text = tokio::time::timeout(timeout, Tokio::send_async(&url, &header, &body))
+    let text = tokio::time::timeout(timeout, Guarded::send_async(&url, &header, &body))
         .await
         .map_err(|_| Err(format!("{action}: no answer within {timeout:?}")))?
         .map_err(|e| match e {
@@ -217,18 +263,7 @@ pub async fn probe(
             let only = matches!(gateway, Some(GatewayAddr::Ip(_)))
                 .then_some(gateway_ip)
                 .flatten();
-            let g = discover(local, only, timeout).await.map_err(|e| match e {
-                igd_next::SearchError::NoResponseWithinTimeout => {
-                    format!("no SSDP answer within {timeout:?}")
-                }
-                e => format!("SSDP: {e}"),
-            })?;
-            let url = description_url(&g);
-            let device = match http_get(&url, timeout).await {
-                Ok(xml) => igd::parse_description(&xml).unwrap_or_default(),
-                Err(_) => Default::default(),
-            };
-            (g, device)
+            discover(local, only, timeout).await?
         }
     };
     let info = GatewayInfo {

@@ -61,6 +61,7 @@ const WAN_SERVICES: [&str; 3] = [
 /// # Errors
 /// Not XML, or no `device` element.
 pub fn parse_description(xml: &str) -> Result<DeviceDescription, String> {
+    super::xml::check(xml).map_err(|e| format!("device description refused: {e}"))?;
     let root = Element::parse(xml.as_bytes()).map_err(|e| format!("device description: {e}"))?;
     let device = root
         .get_child("device")
@@ -121,6 +122,7 @@ fn collect_services(device: &Element, depth: usize, out: &mut Vec<(String, Strin
 /// # Errors
 /// Not XML, or no `actionList`.
 pub fn parse_scpd(xml: &str) -> Result<std::collections::HashMap<String, Vec<String>>, String> {
+    super::xml::check(xml).map_err(|e| format!("service description refused: {e}"))?;
     let root = Element::parse(xml.as_bytes()).map_err(|e| format!("service description: {e}"))?;
     let list = root
         .get_child("actionList")
@@ -164,6 +166,7 @@ pub fn parse_soap_response(
     xml: &str,
     action: &str,
 ) -> Result<Vec<(String, String)>, Result<(u16, String), String>> {
+    super::xml::check(xml).map_err(|e| Err(format!("SOAP response refused: {e}")))?;
     let root = Element::parse(xml.as_bytes()).map_err(|e| Err(format!("SOAP response: {e}")))?;
     let body = root
         .get_child("Body")

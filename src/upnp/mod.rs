@@ -14,6 +14,8 @@ pub mod igd;
 pub mod natpmp;
 pub mod pcp;
 pub mod pmp;
+pub mod ssdp;
+pub mod xml;
 
 /// The gateway's port for NAT-PMP and PCP (RFC 6886 §3, RFC 6887 §19.1).
 pub const PORT: u16 = 5351;

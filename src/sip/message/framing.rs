@@ -6,22 +6,18 @@ use super::{ParseError, canonical_name, is_token_char};
 /// Finds the end of the header section: the index just past the empty line, accepting CRLF
 /// (and, leniently, bare LF) line ends. Leading empty lines (keep-alives) are part of it.
 pub(super) fn header_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    let mut line_start = 0;
+    let mut at = 0;
     let mut seen_content = false;
-    while i < buf.len() {
-        if buf[i] == b'\n' {
-            let line = &buf[line_start..i];
-            let empty = line.is_empty() || line == b"\r";
-            if empty && seen_content {
-                return Some(i + 1);
-            }
-            if !empty {
-                seen_content = true;
-            }
-            line_start = i + 1;
+    for line in buf.split_inclusive(|b| *b == b'\n') {
+        at += line.len();
+        if !line.ends_with(b"\n") {
+            break;
         }
-        i += 1;
+        let empty = matches!(line, b"\n" | b"\r\n");
+        if empty && seen_content {
+            return Some(at);
+        }
+        seen_content |= !empty;
     }
     None
 }
@@ -34,7 +30,7 @@ pub fn stream_frame_len(buf: &[u8]) -> Result<Option<usize>, ParseError> {
     let Some(end) = header_end(buf) else {
         return Ok(None);
     };
-    let head = String::from_utf8_lossy(&buf[..end]);
+    let head = String::from_utf8_lossy(buf.get(..end).unwrap_or(buf));
     let mut length = None;
     for line in head.split('\n').skip(1) {
         let line = line.trim_end_matches('\r');
@@ -80,21 +76,38 @@ pub fn looks_like_start(buf: &[u8]) -> bool {
         .iter()
         .position(|b| *b != b'\r' && *b != b'\n')
         .unwrap_or(buf.len());
-    let buf = &buf[start..];
-    let line_end = buf.iter().take(2048).position(|b| *b == b'\n');
-    let line = match line_end {
-        Some(e) => &buf[..e],
-        None => return false,
+    let buf = buf.get(start..).unwrap_or_default();
+    let Some(line) = buf
+        .iter()
+        .take(2048)
+        .position(|b| *b == b'\n')
+        .and_then(|e| buf.get(..e))
+    else {
+        return false;
     };
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if let Some(rest) = line.strip_prefix(b"SIP/2.0 ") {
-        return rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit);
+        return rest
+            .get(..3)
+            .is_some_and(|c| c.iter().all(u8::is_ascii_digit));
     }
-    let Some(sp) = line.iter().position(|b| *b == b' ') else {
+    let Some((method, _)) = line.split_once_byte(b' ') else {
         return false;
     };
-    sp > 0
-        && line[..sp].iter().all(|b| is_token_char(char::from(*b)))
-        && line.len() > sp + 8
+    !method.is_empty()
+        && method.iter().all(|b| is_token_char(char::from(*b)))
+        && line.len() > method.len() + 8
         && line.ends_with(b" SIP/2.0")
+}
+
+/// `split_once` on bytes.
+trait SplitOnceByte {
+    fn split_once_byte(&self, b: u8) -> Option<(&[u8], &[u8])>;
+}
+
+impl SplitOnceByte for [u8] {
+    fn split_once_byte(&self, b: u8) -> Option<(&[u8], &[u8])> {
+        let i = self.iter().position(|x| *x == b)?;
+        Some((self.get(..i)?, self.get(i + 1..)?))
+    }
 }

@@ -119,9 +119,13 @@ pub(super) fn parse_start_line(
         ));
     }
     let words: Vec<&str> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
-    let method = words[0];
-    let version = words[words.len() - 1];
-    let uri = words[1..words.len() - 1].join(" ");
+    let [method, middle @ .., version] = words.as_slice() else {
+        return Err(ParseError::StartLine(format!(
+            "expected `Method SP Request-URI SP SIP/2.0`, got {line:?}"
+        )));
+    };
+    let (method, version) = (*method, *version);
+    let uri = middle.join(" ");
     if !is_token(method) {
         problems.push(syntax(WHERE, format!("method {method:?} is not a token")));
     }

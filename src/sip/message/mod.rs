@@ -14,6 +14,9 @@
 //! and say what is wrong with it. Only a message that cannot be framed or has no usable start
 //! line is an [`Err`].
 
+// A peer's bytes must never index out of bounds: no indexing or slicing that can panic.
+#![warn(clippy::indexing_slicing)]
+
 use std::fmt;
 
 mod framing;
@@ -262,14 +265,15 @@ impl Message {
     pub fn parse(buf: &[u8]) -> Result<Message, ParseError> {
         let end = header_end(buf).ok_or(ParseError::NoHeaderEnd(buf.len()))?;
         let mut problems = Vec::new();
-        let head = match std::str::from_utf8(&buf[..end]) {
+        let head_bytes = buf.get(..end).ok_or(ParseError::NoHeaderEnd(buf.len()))?;
+        let head = match std::str::from_utf8(head_bytes) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(e) => {
                 problems.push(syntax(
                     "message",
                     format!("header section is not UTF-8 (byte {})", e.valid_up_to()),
                 ));
-                String::from_utf8_lossy(&buf[..end])
+                String::from_utf8_lossy(head_bytes)
             }
         };
         // Logical lines: unfold continuation lines (RFC 3261 §7.3.1) into one SP.
@@ -287,11 +291,13 @@ impl Message {
                 lines.push(raw.to_string());
             }
         }
-        let first = lines.first().ok_or(ParseError::NoHeaderEnd(buf.len()))?;
+        let (first, rest) = lines
+            .split_first()
+            .ok_or(ParseError::NoHeaderEnd(buf.len()))?;
         let start = parse_start_line(first, &mut problems)?;
 
         let mut headers = Vec::new();
-        for line in &lines[1..] {
+        for line in rest {
             let Some((name, value)) = line.split_once(':') else {
                 problems.push(syntax("header", format!("line without a colon: {line:?}")));
                 continue;
@@ -350,7 +356,13 @@ impl Message {
         let message = Message {
             start,
             headers,
-            body: buf[end..end + body_len].to_vec(),
+            body: buf
+                .get(end..end + body_len)
+                .ok_or(ParseError::BodyTruncated {
+                    declared: body_len,
+                    available: buf.len().saturating_sub(end),
+                })?
+                .to_vec(),
             len: end + body_len,
             problems,
         };
@@ -415,6 +427,33 @@ impl Message {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::indexing_slicing)] // tests may index what they built
+
+    /// Start lines of nothing but spaces (a 6-byte datagram; the same framed on a stream)
+    /// are an error, not a panic.
+    #[test]
+    fn blank_start_lines_are_errors() {
+        for bytes in [
+            &b"  \r\n\r\n"[..],
+            b"   \r\nContent-Length: 0\r\n\r\n",
+            b" \r\n",
+            b"A\r\n\r\n",
+            b"A B\r\n\r\n",
+            b"  A\r\n\r\n",
+        ] {
+            assert!(
+                matches!(
+                    Message::parse(bytes),
+                    Err(ParseError::StartLine(_) | ParseError::NoHeaderEnd(_))
+                ),
+                "{bytes:?}"
+            );
+        }
+        assert_eq!(
+            stream_frame_len(b"   \r\nContent-Length: 0\r\n\r\n"),
+            Ok(Some(26))
+        );
+    }
 
     #[test]
     fn start_lines_are_recognised_cheaply() {
