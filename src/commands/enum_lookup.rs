@@ -64,7 +64,7 @@ pub async fn run(
     let env = Env::new(global);
     let subject = subject(args)?;
     let server = args.server.map(|n| n.0);
-    let mut dns = DnsClient::new(server, args.tcp, global.timeout)
+    let dns = DnsClient::new(server, args.tcp, global.timeout)
         .map_err(|e| CommandError::Internal(anyhow::anyhow!(e)))?;
     let mut result = EnumLookupResult {
         server: server.map_or("system".into(), |s| s.to_string()),
@@ -74,10 +74,10 @@ pub async fn run(
     let interrupted = {
         let work = async {
             match &subject {
-                Subject::Number(n) => lookup_number(n, args, &mut dns, &mut result).await,
+                Subject::Number(n) => lookup_number(n, args, &dns, &mut result).await,
                 Subject::Domain(t) => {
                     let mut rng = env.rng();
-                    lookup_domain(t, global, &mut dns, &mut rng, &mut result).await;
+                    lookup_domain(t, global, &dns, &mut rng, &mut result).await;
                 }
             }
         };
@@ -92,7 +92,7 @@ pub async fn run(
         result.number = Some(n.aus());
     }
     result.interrupted = interrupted;
-    result.queries = std::mem::take(&mut dns.log);
+    result.queries = dns.take_log();
     let found = findings(&result, assumed_international);
     let st = status(&result);
     Ok(env.report("enum-lookup", st, found, result))
@@ -103,7 +103,7 @@ pub async fn run(
 async fn lookup_number(
     number: &e164::Number,
     args: &EnumLookupArgs,
-    dns: &mut DnsClient,
+    dns: &DnsClient,
     result: &mut EnumLookupResult,
 ) {
     let aus = number.aus();
@@ -122,14 +122,16 @@ async fn lookup_number(
                 Ok(records) => Fetched::Records(records),
                 Err(QueryError::NxDomain) => Fetched::NoEntry("NXDOMAIN".into()),
                 Err(QueryError::NoData) => Fetched::NoEntry("NODATA".into()),
-                Err(QueryError::Timeout) => Fetched::Failed("TIMEOUT".into()),
+                Err(QueryError::Timeout) => {
+                    Fetched::Failed(dns.last_rcode().unwrap_or_else(|| "TIMEOUT".into()))
+                }
                 Err(QueryError::Failed(why)) => Fetched::Failed(why),
             };
             if depth == 0 {
                 result.suffixes.push(SuffixOutcome {
                     suffix: suffix.trim_matches('.').to_string(),
                     domain: start.clone(),
-                    rcode: dns.log.last().map(|q| q.rcode.clone()).unwrap_or_default(),
+                    rcode: dns.last_rcode().unwrap_or_default(),
                 });
             }
             plan.fetched(domain, depth, fetched);
@@ -148,7 +150,7 @@ async fn lookup_number(
 async fn lookup_domain(
     target: &Target,
     global: &GlobalArgs,
-    dns: &mut DnsClient,
+    dns: &DnsClient,
     rng: &mut StdRng,
     result: &mut EnumLookupResult,
 ) {

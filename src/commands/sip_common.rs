@@ -42,7 +42,7 @@ pub async fn open_server_flow(
 ) -> (Resolution, Result<ServerFlow, Unreachable>) {
     let next_hop = sip.proxy.as_ref().unwrap_or(target);
     let dns_server = sip.dns_server.map(|n| n.0);
-    let mut dns = match DnsClient::new(dns_server, false, global.timeout) {
+    let dns = match DnsClient::new(dns_server, false, global.timeout) {
         Ok(d) => d,
         Err(e) => {
             return (

@@ -26,6 +26,14 @@ pub struct QueryLog {
     /// asked for with AD in the query, RFC 6840 §5.7). `null` when no answer header was
     /// seen (timeouts, errors, negative answers).
     pub ad: Option<bool>,
+    /// Records of the type asked for another name than the one asked (nor its CNAME
+    /// chain's end): not used. Present only when there were some.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub foreign: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Where a resolved target came from.

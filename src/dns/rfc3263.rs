@@ -73,6 +73,14 @@ impl std::fmt::Display for ServiceTransport {
     }
 }
 
+/// Services (NAPTR choices or SRV fallbacks) looked up at most in one resolution: one per
+/// transport is all RFC 3263 needs; a zone naming hundreds must not make us query hundreds.
+pub const MAX_SERVICES: usize = 6;
+/// SRV targets kept per service, in RFC 2782 order.
+pub const MAX_SRV_TARGETS: usize = 8;
+/// Distinct hosts whose addresses are looked up in one resolution.
+pub const MAX_HOSTS: usize = 8;
+
 /// Transport of a RFC 3263 §4.1 (or RFC 7118) NAPTR service, case-insensitive.
 pub fn service_transport(service: &str) -> Option<ServiceTransport> {
     match service.to_ascii_uppercase().as_str() {

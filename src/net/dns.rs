@@ -38,12 +38,17 @@ pub enum QueryError {
     Failed(String),
 }
 
-/// A DNS client that logs every query.
+/// A resolution as a whole (an RFC 3263 location, an ENUM walk) may take this many
+/// `--timeout`s; queries still to come after that are not sent (logged as `DEADLINE`).
+pub const BUDGET_TIMEOUTS: u32 = 2;
+
+/// A DNS client that logs every query. Queries take `&self`, so independent ones run at once;
+/// the trail keeps the order they were issued in.
 pub struct DnsClient {
     pool: NameServerPool<TokioRuntimeProvider>,
     timeout: Duration,
-    /// The trail.
-    pub log: Vec<QueryLog>,
+    deadline: Instant,
+    log: std::cell::RefCell<Vec<Option<QueryLog>>>,
 }
 
 impl DnsClient {
@@ -88,79 +93,121 @@ impl DnsClient {
         Ok(DnsClient {
             pool: NameServerPool::from_config(servers, cx, TokioRuntimeProvider::default()),
             timeout,
-            log: Vec::new(),
+            deadline: super::driver::now() + timeout * BUDGET_TIMEOUTS,
+            log: std::cell::RefCell::new(Vec::new()),
         })
     }
 
+    /// Every query so far, in the order issued (and empties the trail).
+    pub fn take_log(&self) -> Vec<QueryLog> {
+        self.log.take().into_iter().flatten().collect()
+    }
+
+    /// The rcode of the query issued last, when it has ended.
+    pub fn last_rcode(&self) -> Option<String> {
+        self.log
+            .borrow()
+            .last()
+            .and_then(|q| q.as_ref().map(|q| q.rcode.clone()))
+    }
+
     /// Queries `name` for `rtype` (recursion desired, AD asked for), logs it, returns the
-    /// records of that type.
-    pub async fn query(&mut self, name: &str, rtype: RecordType) -> Result<Vec<RData>, QueryError> {
+    /// records of that type owned by `name` (or by the end of its CNAME chain): records for
+    /// other names in the answer are not used (and counted in the log).
+    pub async fn query(&self, name: &str, rtype: RecordType) -> Result<Vec<RData>, QueryError> {
+        let slot = {
+            let mut log = self.log.borrow_mut();
+            log.push(None);
+            log.len() - 1
+        };
         let fqdn = if name.ends_with('.') {
             name.to_string()
         } else {
             format!("{name}.")
         };
         let started = Instant::now();
-        let (outcome, rcode, ad) = match Name::from_ascii(&fqdn) {
+        let left = self
+            .deadline
+            .saturating_duration_since(super::driver::now());
+        let (outcome, rcode, ad, foreign) = match Name::from_ascii(&fqdn) {
             Err(e) => (
                 Err(QueryError::Failed(format!("bad name: {e}"))),
                 "BADNAME".to_string(),
                 None,
+                0,
             ),
+            Ok(_) if left.is_zero() => (Err(QueryError::Timeout), "DEADLINE".to_string(), None, 0),
             Ok(qname) => {
                 let mut request = DnsRequest::from_query(
-                    Query::query(qname, rtype),
+                    Query::query(qname.clone(), rtype),
                     DnsRequestOptions::default(),
                 );
                 request.metadata.authentic_data = true;
-                // The pool has its own deadline; this bounds the wait whatever it does.
-                let bound = self.timeout + Duration::from_millis(250);
+                // The pool has its own deadline; this bounds the wait whatever it does, and
+                // the whole resolution's budget bounds it too.
+                let bound = (self.timeout + Duration::from_millis(250)).min(left);
                 let answer = tokio::time::timeout(bound, self.pool.send(request).first_answer());
-                let mut c = classify(answer.await.unwrap_or(Err(NetError::Timeout)), rtype);
+                let mut c = classify(
+                    answer.await.unwrap_or(Err(NetError::Timeout)),
+                    &qname,
+                    rtype,
+                );
                 // The pool reports a server that stayed silent until its deadline as "no
                 // connections available".
                 if matches!(c.0, Err(QueryError::Failed(_)))
-                    && started.elapsed() + Duration::from_millis(50) >= self.timeout
+                    && started.elapsed() + Duration::from_millis(50) >= bound.min(self.timeout)
                 {
-                    c = (Err(QueryError::Timeout), "TIMEOUT".into(), None);
+                    c = (Err(QueryError::Timeout), "TIMEOUT".into(), None, c.3);
                 }
                 c
             }
         };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        self.log.push(QueryLog {
-            name: name.trim_end_matches('.').to_string(),
-            rtype: rtype.to_string(),
-            rcode,
-            answers: outcome.as_ref().map_or(0, Vec::len),
-            ms: (ms * 1000.0).round() / 1000.0,
-            ad,
-        });
+        if let Some(entry) = self.log.borrow_mut().get_mut(slot) {
+            *entry = Some(QueryLog {
+                name: name.trim_end_matches('.').to_string(),
+                rtype: rtype.to_string(),
+                rcode,
+                answers: outcome.as_ref().map_or(0, Vec::len),
+                ms: (ms * 1000.0).round() / 1000.0,
+                ad,
+                foreign,
+            });
+        }
         outcome
     }
 
-    /// A and/or AAAA of `host` per `family`, IPv4 first.
-    async fn addresses(&mut self, host: &str, family: Family) -> Vec<(IpAddr, Source)> {
-        let mut out = Vec::new();
-        if family != Family::V6 {
-            for d in self.query(host, RecordType::A).await.unwrap_or_default() {
-                if let RData::A(a) = d {
-                    out.push((IpAddr::V4(a.0), Source::A));
-                }
+    /// A and/or AAAA of `host` per `family` (asked at once), IPv4 first.
+    async fn addresses(&self, host: &str, family: Family) -> Vec<(IpAddr, Source)> {
+        let v4 = async {
+            if family == Family::V6 {
+                return Vec::new();
             }
-        }
-        if family != Family::V4 {
-            for d in self.query(host, RecordType::AAAA).await.unwrap_or_default() {
-                if let RData::AAAA(a) = d {
-                    out.push((IpAddr::V6(a.0), Source::Aaaa));
-                }
+            self.query(host, RecordType::A).await.unwrap_or_default()
+        };
+        let v6 = async {
+            if family == Family::V4 {
+                return Vec::new();
             }
-        }
+            self.query(host, RecordType::AAAA).await.unwrap_or_default()
+        };
+        let (v4, v6) = futures_util::future::join(v4, v6).await;
+        let mut out: Vec<(IpAddr, Source)> = v4
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::A(a) => Some((IpAddr::V4(a.0), Source::A)),
+                _ => None,
+            })
+            .collect();
+        out.extend(v6.into_iter().filter_map(|d| match d {
+            RData::AAAA(a) => Some((IpAddr::V6(a.0), Source::Aaaa)),
+            _ => None,
+        }));
         out
     }
 
     /// NAPTR records of `name`, decoded.
-    pub async fn naptr(&mut self, name: &str) -> Result<Vec<Naptr>, QueryError> {
+    pub async fn naptr(&self, name: &str) -> Result<Vec<Naptr>, QueryError> {
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         Ok(self
             .query(name, RecordType::NAPTR)
@@ -181,7 +228,7 @@ impl DnsClient {
     }
 
     /// SRV records of `name`.
-    pub async fn srv(&mut self, name: &str) -> Result<Vec<Srv>, QueryError> {
+    pub async fn srv(&self, name: &str) -> Result<Vec<Srv>, QueryError> {
         Ok(self
             .query(name, RecordType::SRV)
             .await?
@@ -201,7 +248,7 @@ impl DnsClient {
     /// RFC 3263 §4: the ordered addresses to try for `target`, with `only` the transport the
     /// user forced (`--transport`).
     pub async fn locate_sip(
-        &mut self,
+        &self,
         target: &Target,
         only: Option<Transport>,
         family: Family,
@@ -224,7 +271,7 @@ impl DnsClient {
             .collect();
         Resolution {
             targets,
-            queries: std::mem::take(&mut self.log),
+            queries: self.take_log(),
         }
     }
 
@@ -233,7 +280,7 @@ impl DnsClient {
     /// transport the user forced (the URI's `transport=` wins); `websocket` also takes the
     /// RFC 7118 services. The queries stay in [`DnsClient::log`].
     pub async fn locate(
-        &mut self,
+        &self,
         target: &Target,
         only: Option<Transport>,
         websocket: bool,
@@ -287,20 +334,42 @@ impl DnsClient {
                     .map(|(t, n)| (t, n, source))
                     .collect();
             }
-            // Each SRV target host is looked up once per resolution.
-            let mut known: std::collections::HashMap<String, Vec<(IpAddr, Source)>> =
-                std::collections::HashMap::new();
-            for (transport, srv_name, source) in choices {
-                let Ok(records) = self.srv(&srv_name).await else {
+            // Bounded against hostile zones: a few services, a few targets each, a few hosts
+            // in all; the SRV queries at once, then the hosts' addresses at once (the order of
+            // the lookups is ours, the order of the result RFC 3263's).
+            choices.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+            choices.truncate(rfc3263::MAX_SERVICES);
+            let srvs = futures_util::future::join_all(
+                choices.iter().map(|(_, srv_name, _)| self.srv(srv_name)),
+            )
+            .await;
+            let mut hosts: Vec<String> = Vec::new();
+            let mut plans = Vec::new();
+            for ((transport, srv_name, source), records) in choices.into_iter().zip(srvs) {
+                let Ok(records) = records else {
                     continue;
                 };
                 location.srv.push((srv_name, records.clone()));
-                for s in rfc3263::order_srv(&records, rng) {
-                    if !known.contains_key(&s.target) {
-                        let found = self.addresses(&s.target, family).await;
-                        known.insert(s.target.clone(), found);
+                let ordered: Vec<Srv> = rfc3263::order_srv(&records, rng)
+                    .into_iter()
+                    .take(rfc3263::MAX_SRV_TARGETS)
+                    .collect();
+                for s in &ordered {
+                    if !hosts.contains(&s.target) && hosts.len() < rfc3263::MAX_HOSTS {
+                        hosts.push(s.target.clone());
                     }
-                    for &(ip, _) in &known[&s.target] {
+                }
+                plans.push((transport, source, ordered));
+            }
+            // Each SRV target host is looked up once per resolution.
+            let found =
+                futures_util::future::join_all(hosts.iter().map(|h| self.addresses(h, family)))
+                    .await;
+            let known: std::collections::HashMap<&str, Vec<(IpAddr, Source)>> =
+                hosts.iter().map(String::as_str).zip(found).collect();
+            for (transport, source, ordered) in plans {
+                for s in ordered {
+                    for &(ip, _) in known.get(s.target.as_str()).into_iter().flatten() {
                         location.targets.push(Located {
                             transport,
                             host: s.target.clone(),
@@ -332,44 +401,72 @@ impl DnsClient {
     }
 }
 
-/// Maps the pool's answer to records, the rcode we log, and the AD bit.
+/// What one query gave: its records, the rcode we log, the AD bit, and how many records of
+/// the type asked were for another name (not used).
+type Classified = (Result<Vec<RData>, QueryError>, String, Option<bool>, usize);
+
+/// The names whose records answer a query for `qname`: itself and the CNAME chain that
+/// starts there (at most 8 links, loops cut).
+fn owners(qname: &Name, answers: &[hickory_resolver::proto::rr::Record]) -> Vec<Name> {
+    let mut chain = vec![qname.clone()];
+    for _ in 0..8 {
+        let Some(last) = chain.last() else { break };
+        let next = answers.iter().find_map(|r| match &r.data {
+            RData::CNAME(c) if &r.name == last => Some(c.0.clone()),
+            _ => None,
+        });
+        match next {
+            Some(n) if !chain.contains(&n) => chain.push(n),
+            _ => break,
+        }
+    }
+    chain
+}
+
+/// Maps the pool's answer to a [`Classified`]: only records of `rtype` owned by `qname` (or
+/// the end of its CNAME chain) are used.
 fn classify(
     answer: Result<hickory_resolver::proto::op::DnsResponse, NetError>,
+    qname: &Name,
     rtype: RecordType,
-) -> (Result<Vec<RData>, QueryError>, String, Option<bool>) {
+) -> Classified {
     match answer {
         Ok(response) => {
             let ad = Some(response.metadata.authentic_data);
-            let data: Vec<RData> = response
+            let owners = owners(qname, &response.answers);
+            let (mine, foreign): (Vec<_>, Vec<_>) = response
                 .answers
                 .iter()
                 .filter(|r| r.record_type() == rtype)
-                .map(|r| r.data.clone())
-                .collect();
+                .partition(|r| owners.contains(&r.name));
+            let data: Vec<RData> = mine.into_iter().map(|r| r.data.clone()).collect();
+            let foreign = foreign.len();
             match response.metadata.response_code {
-                ResponseCode::NXDomain => (Err(QueryError::NxDomain), "NXDOMAIN".into(), ad),
-                _ if data.is_empty() => (Err(QueryError::NoData), "NODATA".into(), ad),
-                _ => (Ok(data), "NOERROR".into(), ad),
+                ResponseCode::NXDomain => {
+                    (Err(QueryError::NxDomain), "NXDOMAIN".into(), ad, foreign)
+                }
+                _ if data.is_empty() => (Err(QueryError::NoData), "NODATA".into(), ad, foreign),
+                _ => (Ok(data), "NOERROR".into(), ad, foreign),
             }
         }
         Err(NetError::Dns(DnsError::NoRecordsFound(nr))) => {
             if nr.response_code == ResponseCode::NXDomain {
-                (Err(QueryError::NxDomain), "NXDOMAIN".into(), None)
+                (Err(QueryError::NxDomain), "NXDOMAIN".into(), None, 0)
             } else {
-                (Err(QueryError::NoData), "NODATA".into(), None)
+                (Err(QueryError::NoData), "NODATA".into(), None, 0)
             }
         }
         Err(NetError::Dns(DnsError::ResponseCode(code))) => {
             let name = rcode_name(code);
-            (Err(QueryError::Failed(name.clone())), name, None)
+            (Err(QueryError::Failed(name.clone())), name, None, 0)
         }
-        Err(NetError::Timeout) => (Err(QueryError::Timeout), "TIMEOUT".into(), None),
+        Err(NetError::Timeout) => (Err(QueryError::Timeout), "TIMEOUT".into(), None, 0),
         Err(e) => {
             let text = e.to_string();
             if text.to_ascii_lowercase().contains("timed out") {
-                (Err(QueryError::Timeout), "TIMEOUT".into(), None)
+                (Err(QueryError::Timeout), "TIMEOUT".into(), None, 0)
             } else {
-                (Err(QueryError::Failed(text.clone())), text, None)
+                (Err(QueryError::Failed(text.clone())), text, None, 0)
             }
         }
     }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty, Limited};
-use igd_next::{PortMappingProtocol, RequestError};
 use igd_next::aio::Provider;
 use igd_next::aio::tokio::Tokio;
+use igd_next::{PortMappingProtocol, RequestError};
 
 use super::driver::{self, Socket};
 use super::signal::Interrupt;

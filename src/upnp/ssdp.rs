@@ -13,7 +13,8 @@ use super::igd::split_url;
 use crate::machine::{Input, Machine, Transmit};
 
 /// The SSDP multicast group and port.
-pub const SSDP_GROUP: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(239, 255, 255, 250)), 1900);
+pub const SSDP_GROUP: SocketAddr =
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(239, 255, 255, 250)), 1900);
 
 /// Search targets: the gateway device and its WAN connection services.
 const TARGETS: &[&str] = &[
@@ -123,7 +124,6 @@ impl SsdpSearch {
             }
         }
     }
-
 }
 
 impl Machine for SsdpSearch {

@@ -110,7 +110,11 @@ mod tests {
         let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
             <!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>"#;
         assert!(check(laughs).unwrap_err().contains("DTD"));
-        assert!(check(&"x".repeat(MAX_SIZE + 1)).unwrap_err().contains("KiB"));
+        assert!(
+            check(&"x".repeat(MAX_SIZE + 1))
+                .unwrap_err()
+                .contains("KiB")
+        );
         assert!(check("<a><!-- open").is_err());
         assert!(check("<a b=\"never closed>").is_err());
         // At the limit and over it.
