@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use voipdiag::cli::{Cli, ColorChoice, Command, GlobalArgs};
 use voipdiag::commands::{self, CommandError};
-use voipdiag::report::{Describe, Report, exit, render_human, render_json};
+use voipdiag::report::{Describe, Report, exit, render_human, render_json, terminal_safe};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
                 ExitCode::from(exit::OK)
             }
             Err(e) => {
-                eprintln!("voipdiag: {e:#}");
+                eprintln!("voipdiag: {}", terminal_safe(&format!("{e:#}")));
                 ExitCode::from(exit::INTERNAL)
             }
         },
@@ -82,11 +82,14 @@ fn emit<T: Serialize + Describe>(
     let report = match result {
         Ok(r) => r,
         Err(CommandError::Usage(msg)) => {
-            eprintln!("voipdiag: {msg}");
+            eprintln!("voipdiag: {}", terminal_safe(&msg));
             return ExitCode::from(exit::USAGE);
         }
         Err(CommandError::Internal(e)) => {
-            eprintln!("voipdiag: internal error: {e:#}");
+            eprintln!(
+                "voipdiag: internal error: {}",
+                terminal_safe(&format!("{e:#}"))
+            );
             return ExitCode::from(exit::INTERNAL);
         }
     };

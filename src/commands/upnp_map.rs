@@ -171,7 +171,8 @@ async fn probe_natpmp(
             let name = crate::upnp::natpmp::natpmp_result_name(code);
             let external = pmp::external_address(&r).map(IpAddr::V4);
             let probe = GatewayProbe::answered(Protocol::Natpmp, code, name, external, took);
-            (probe, code == 3)
+            // Result 3 (Network Failure) or success with 0.0.0.0: no external address yet.
+            (probe, code == 3 || (code == 0 && external.is_none()))
         }
         Err(e) => (
             GatewayProbe::failed(Protocol::Natpmp, &e, env.now() - t),
@@ -283,7 +284,10 @@ async fn act(
         }
         match (protocol, upnp_state) {
             (Protocol::Upnp, Some(s)) => match upnp::list(&s.gateway, timeout).await {
-                Ok(m) => result.mappings = m,
+                Ok(l) => {
+                    result.mappings = l.mappings;
+                    result.list_notes = l.notes;
+                }
                 Err((code, e)) => result.outcome = Some(ActionOutcome::failed(code, e)),
             },
             _ => {
@@ -308,8 +312,9 @@ async fn act(
             description: args.description.clone(),
         };
         result.outcome = Some(upnp::add_delete(&s.gateway, &request, timeout).await);
-        if let Ok(m) = upnp::list(&s.gateway, timeout).await {
-            result.mappings = m;
+        if let Ok(l) = upnp::list(&s.gateway, timeout).await {
+            result.mappings = l.mappings;
+            result.list_notes = l.notes;
         }
         return;
     }

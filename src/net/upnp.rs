@@ -40,7 +40,18 @@ impl Provider for Guarded {
 const MAX_HTTP_BODY: usize = 256 * 1024;
 
 /// Most entries `list` reads (GetGenericPortMappingEntry index bound).
-const MAX_ENTRIES: u32 = 1024;
+pub const MAX_ENTRIES: u32 = 1024;
+/// Listing takes at most this many `--timeout`s in all.
+pub const LIST_BUDGET_TIMEOUTS: u32 = 4;
+
+/// The mappings a UPnP gateway listed, and what was cut short.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// The entries, in index order.
+    pub mappings: Vec<Mapping>,
+    /// Why the list or its text is incomplete, in words.
+    pub notes: Vec<String>,
+}
 
 /// What the UPnP probe learned.
 #[derive(Debug)]
@@ -318,24 +329,50 @@ fn request_error(e: &igd_next::RequestError) -> (Option<u16>, String) {
     }
 }
 
-/// The UPnP list (GetGenericPortMappingEntry from 0 until SpecifiedArrayIndexInvalid).
+/// The UPnP list (GetGenericPortMappingEntry from 0 until SpecifiedArrayIndexInvalid), at
+/// most [`MAX_ENTRIES`] entries within [`LIST_BUDGET_TIMEOUTS`] × `timeout` in all, each
+/// entry's text cut to [`crate::upnp::MAX_TEXT`] characters; the notes say what was cut short.
 ///
 /// # Errors
-/// `(UPnP error code, name)` of an answer that ends the list with a failure.
-pub async fn list(g: &Gateway, timeout: Duration) -> Result<Vec<Mapping>, (Option<u16>, String)> {
-    let mut out = Vec::new();
+/// `(UPnP error code, name)` of an answer that ends the list with a failure before any
+/// entry came.
+pub async fn list(g: &Gateway, timeout: Duration) -> Result<Listing, (Option<u16>, String)> {
+    let mut out = Listing::default();
+    let deadline = tokio::time::Instant::now() + timeout * LIST_BUDGET_TIMEOUTS;
+    let mut clipped = 0;
+    let mut clip = |text: String| {
+        let (text, cut) = crate::upnp::clip(text);
+        clipped += usize::from(cut);
+        text
+    };
     for i in 0..MAX_ENTRIES {
-        let entry = tokio::time::timeout(timeout, g.get_generic_port_mapping_entry(i))
-            .await
-            .map_err(|_| (None, format!("entry {i}: no answer within {timeout:?}")))?;
+        let entry = match tokio::time::timeout_at(
+            deadline.min(tokio::time::Instant::now() + timeout),
+            g.get_generic_port_mapping_entry(i),
+        )
+        .await
+        {
+            Ok(entry) => entry,
+            Err(_) if out.mappings.is_empty() => {
+                return Err((None, format!("entry {i}: no answer within {timeout:?}")));
+            }
+            Err(_) => {
+                out.notes.push(format!(
+                    "the list is incomplete: no entry {i} within the time allowed ({:?} per entry, {:?} in all)",
+                    timeout,
+                    timeout * LIST_BUDGET_TIMEOUTS
+                ));
+                break;
+            }
+        };
         match entry {
-            Ok(e) => out.push(Mapping {
+            Ok(e) => out.mappings.push(Mapping {
                 protocol: format!("{}", e.protocol),
                 external_port: e.external_port,
-                internal_client: e.internal_client,
+                internal_client: clip(e.internal_client),
                 internal_port: e.internal_port,
                 lease_s: e.lease_duration,
-                description: e.port_mapping_description,
+                description: clip(e.port_mapping_description),
                 enabled: e.enabled,
             }),
             Err(igd_next::GetGenericPortMappingEntryError::SpecifiedArrayIndexInvalid) => break,
@@ -351,6 +388,17 @@ pub async fn list(g: &Gateway, timeout: Duration) -> Result<Vec<Mapping>, (Optio
                 return Err((code, name));
             }
         }
+        if i + 1 == MAX_ENTRIES {
+            out.notes.push(format!(
+                "the list is incomplete: only the first {MAX_ENTRIES} entries were read"
+            ));
+        }
+    }
+    if clipped > 0 {
+        out.notes.push(format!(
+            "{clipped} text field(s) longer than {} characters were cut (ending in …)",
+            crate::upnp::MAX_TEXT
+        ));
     }
     Ok(out)
 }

@@ -236,6 +236,38 @@ pub fn render_json<T: Serialize>(report: &Report<T>) -> String {
     }
 }
 
+/// `text` made safe for a terminal: every control character but newline and tab (C0, DEL,
+/// C1 — ESC starts the sequences that move the cursor, retitle the window or rewrite what
+/// was printed) and the Unicode bidirectional overrides and isolates (which reorder what is
+/// shown) are written as `\x1b`-style escapes. Everything a peer wrote passes through here
+/// before it reaches the terminal: [`render_human`], the `-v` traces, error messages.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if !unsafe_char(c) => out.push(c),
+            c if u32::from(c) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn safe(text: &str) -> String {
+    terminal_safe(text).into_owned()
+}
+
 fn paint(text: &str, code: &str, color: bool) -> String {
     if color {
         format!("\x1b[{code}m{text}\x1b[0m")
@@ -253,11 +285,12 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
         Status::NoAnswer => ("NO ANSWER", "1;31"),
         Status::Error => ("ERROR", "1;31"),
     };
+    // Everything below but our own labels and colours may carry a peer's text.
     let _ = writeln!(
         out,
         "{} {}",
         paint(label, code, color),
-        report.result.verdict()
+        safe(&report.result.verdict())
     );
     for section in report.result.sections(verbose) {
         let mut table = Table::new();
@@ -266,12 +299,17 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
             .set_content_arrangement(ContentArrangement::Dynamic);
         let title = match section {
             Section::Text { title, body } => {
-                let _ = write!(out, "\n{}\n{body}", paint(&title, "1", color));
+                let _ = write!(
+                    out,
+                    "\n{}\n{}",
+                    paint(&safe(&title), "1", color),
+                    safe(&body)
+                );
                 continue;
             }
             Section::Facts { title, rows } => {
                 for (k, v) in rows {
-                    table.add_row(vec![k, v]);
+                    table.add_row(vec![safe(&k), safe(&v)]);
                 }
                 title
             }
@@ -280,14 +318,14 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
                 header,
                 rows,
             } => {
-                table.set_header(header);
+                table.set_header(header.iter().map(|h| safe(h)));
                 for r in rows {
-                    table.add_row(r);
+                    table.add_row(r.iter().map(|c| safe(c)));
                 }
                 title
             }
         };
-        let _ = writeln!(out, "\n{}\n{table}", paint(&title, "1", color));
+        let _ = writeln!(out, "\n{}\n{table}", paint(&safe(&title), "1", color));
     }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "\n{}", paint("Findings", "1", color));
@@ -302,10 +340,61 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
                 "- [{}] {}: {}",
                 paint(tag, code, color),
                 f.code,
-                f.message
+                safe(&f.message)
             );
         }
     }
     let _ = writeln!(out, "\n(took {} ms)", report.duration_ms);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_text_cannot_drive_the_terminal() {
+        assert_eq!(terminal_safe("plain\ttext\nline"), "plain\ttext\nline");
+        assert_eq!(
+            terminal_safe("a\x1b]0;owned\x07b\r\u{9b}2J\u{202e}z"),
+            "a\\x1b]0;owned\\x07b\\x0d\\x9b2J\\u{202e}z"
+        );
+        struct Hostile;
+        impl Describe for Hostile {
+            fn verdict(&self) -> String {
+                "server \x1b[2J".into()
+            }
+            fn sections(&self, _: bool) -> Vec<Section> {
+                vec![
+                    Section::Facts {
+                        title: "T\x1b".into(),
+                        rows: vec![("k".into(), "v\x1b[31m".into())],
+                    },
+                    Section::Table {
+                        title: "U".into(),
+                        header: vec!["h\x1b".into()],
+                        rows: vec![vec!["c\x1b".into()]],
+                    },
+                    Section::Text {
+                        title: "V".into(),
+                        body: "line\x1b[A\n".into(),
+                    },
+                ]
+            }
+        }
+        let report = Report::new(
+            "test",
+            SystemTime::UNIX_EPOCH,
+            Duration::ZERO,
+            Status::Ok,
+            vec![Finding::new("X", Severity::Info, "reason \x1bc")],
+            Hostile,
+        );
+        let plain = render_human(&report, false, true);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert_eq!(plain.matches("\\x1b").count(), 7, "{plain}");
+        // With colour only our own sequences remain.
+        let coloured = render_human(&report, true, true);
+        assert_eq!(coloured.matches("\\x1b").count(), 7);
+    }
 }

@@ -79,6 +79,10 @@ pub struct RegisterResult {
     pub requested_expires_s: u32,
     /// Every binding returned.
     pub bindings: Vec<Binding>,
+    /// Expires values the registrar sent that are not delta-seconds (0 to 2^32−1), as
+    /// received; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub malformed_expires: Vec<String>,
     /// Path values (RFC 3327).
     pub path: Vec<String>,
     /// Service-Route values (RFC 3608).
@@ -150,6 +154,7 @@ impl RegisterResult {
         self.registered = kept.registered;
         self.expires_s = kept.expires_s;
         self.bindings = kept.bindings;
+        self.malformed_expires = kept.malformed_expires;
         self.path = kept.path;
         self.service_route = kept.service_route;
         self.p_associated_uri = kept.p_associated_uri;
@@ -249,11 +254,28 @@ pub fn findings(r: &RegisterResult) -> Vec<Finding> {
             ),
         ));
     }
-    if r.registered && !r.unregister && !r.bindings.iter().any(|b| b.ours) {
+    let accepted = r.final_status.is_some_and(|c| (200..300).contains(&c));
+    if accepted && !r.registered && !r.unregister {
+        let listed: Vec<&str> = r.bindings.iter().map(|b| b.uri.as_str()).collect();
         out.push(Finding::new(
             "BINDING_NOT_LISTED",
+            Severity::Critical,
+            format!(
+                "the registrar answered {} but its bindings ({}) do not include the Contact we registered{}: a 2xx lists every current binding (RFC 3261 §10.2.4), so ours was not stored as sent — dropped, or rewritten (an SBC or NAT helper may do that); calls may not reach this client",
+                r.final_status.unwrap_or(200),
+                if listed.is_empty() { "none".to_string() } else { listed.join(", ") },
+                if r.bindings.iter().any(|b| b.ours) { " with a lifetime above 0" } else { "" }
+            ),
+        ));
+    }
+    if !r.malformed_expires.is_empty() {
+        out.push(Finding::new(
+            "MALFORMED_EXPIRES",
             Severity::Warning,
-            "the 200 OK does not list the Contact we registered".to_string(),
+            format!(
+                "the registrar sent expiry values that are not 0 to 4294967295 seconds ({}); they were not used (RFC 3261 §20.19)",
+                r.malformed_expires.join(", ")
+            ),
         ));
     }
     if r.nat_detected == Some(true) {
@@ -298,6 +320,16 @@ impl Describe for RegisterResult {
                 self.expires_s.map_or("?".into(), |e| e.to_string())
             ),
             (true, true) => format!("{} unregistered ({st})", self.aor),
+            (false, unregister) if self.final_status.is_some_and(|c| (200..300).contains(&c)) => {
+                if unregister {
+                    format!("{}: {st} but our Contact is still bound", self.aor)
+                } else {
+                    format!(
+                        "{}: {st} but our Contact is not among the bindings",
+                        self.aor
+                    )
+                }
+            }
             (false, _) if self.auth_failure.is_some() => {
                 format!("{}: authentication failed ({st})", self.aor)
             }

@@ -18,6 +18,8 @@ pub fn stun_line(t: &Traced<'_>, verbose: u8) -> String {
         Err(e) => format!("{} bytes, not accepted: {e}", t.bytes.len()),
     };
     let transport = if t.stream { "tcp" } else { "udp" };
+    // SOFTWARE, reason phrases and the like are the peer's text: one line, no controls.
+    let text = super::terminal_safe(&text).replace('\n', "\\n");
     let mut line = format!("{} {arrow} {} ({transport})  {text}", t.local, t.remote);
     if verbose > 1 {
         for chunk in t.bytes.chunks(16) {
@@ -41,7 +43,8 @@ pub fn sip_message(t: &Traced<'_>) -> String {
         Direction::Sent => ("→", "sent"),
         Direction::Received => ("←", "received"),
     };
-    let text = redact(&String::from_utf8_lossy(t.bytes));
+    let text = redact(&String::from_utf8_lossy(t.bytes)).replace("\r\n", "\n");
+    let text = super::terminal_safe(&text);
     format!(
         "--- {what} {} bytes {} {arrow} {}\n{}",
         t.bytes.len(),

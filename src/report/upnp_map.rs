@@ -79,6 +79,10 @@ pub struct UpnpMapResult {
     pub connection: Option<Connection>,
     /// Mappings: the gateway's list (UPnP), or the one added.
     pub mappings: Vec<Mapping>,
+    /// Why the list is incomplete or some of its text cut (bounds on what a gateway may
+    /// make us read); absent when nothing was.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub list_notes: Vec<String>,
     /// add / delete outcome.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<ActionOutcome>,
@@ -196,9 +200,18 @@ impl UpnpMapResult {
         if self.external_address.is_some() {
             self.no_external_address = false;
         }
-        self.protocol = [Protocol::Upnp, Protocol::Pcp, Protocol::Natpmp]
+        // A protocol that answered without an error result first; one that only refused is
+        // used when nothing else answered (the action then shows its refusal).
+        let order = [Protocol::Upnp, Protocol::Pcp, Protocol::Natpmp];
+        let succeeded = |p: &Protocol| {
+            self.probes
+                .iter()
+                .any(|q| q.protocol == *p && q.outcome == ProbeOutcome::Answered)
+        };
+        self.protocol = order
             .into_iter()
-            .find(|p| self.answered.contains(p));
+            .find(succeeded)
+            .or_else(|| order.into_iter().find(|p| self.answered.contains(p)));
     }
 }
 
@@ -239,15 +252,23 @@ pub fn double_nat(r: &UpnpMapResult) -> Option<bool> {
     None
 }
 
-/// Status: nothing answered → no answer (3); the action failed or double NAT → problem (1).
+/// Status: nothing answered → no answer (3); the action failed, every answer was an error
+/// result, or double NAT → problem (1).
 pub fn status(r: &UpnpMapResult) -> Status {
     if r.answered.is_empty() {
         return Status::NoAnswer;
     }
-    if r.outcome.as_ref().is_some_and(|o| !o.ok) || r.double_nat == Some(true) {
+    if r.outcome.as_ref().is_some_and(|o| !o.ok) || only_refusals(r) || r.double_nat == Some(true) {
         return Status::Problem;
     }
     Status::Ok
+}
+
+/// Every protocol that answered did so with an error result (NAT-PMP or PCP result ≠ 0).
+fn only_refusals(r: &UpnpMapResult) -> bool {
+    !r.probes.is_empty()
+        && r.probes.iter().all(|p| p.outcome != ProbeOutcome::Answered)
+        && r.probes.iter().any(|p| p.outcome == ProbeOutcome::Error)
 }
 
 /// The findings, in words that say what the result means for calls.
@@ -272,6 +293,28 @@ pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
             ),
         ));
         return out;
+    }
+    if only_refusals(r) && r.outcome.is_none() {
+        let said: Vec<String> = r
+            .probes
+            .iter()
+            .filter(|p| p.outcome == ProbeOutcome::Error)
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    p.protocol.as_str(),
+                    p.detail.as_deref().unwrap_or("error")
+                )
+            })
+            .collect();
+        out.push(Finding::new(
+            "GATEWAY_REFUSED",
+            Severity::Warning,
+            format!(
+                "the gateway answered only with errors ({}): it will not map ports for this host (port mapping switched off, or not allowed for this address); inbound calls need a port forwarded by hand or a relay",
+                said.join("; ")
+            ),
+        ));
     }
     if r.double_nat == Some(true) {
         let why = match (r.external_address, r.stun_address) {
@@ -327,6 +370,13 @@ pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
         for note in &o.notes {
             out.push(Finding::new("MAPPING_NOTE", Severity::Info, note.clone()));
         }
+    }
+    for note in &r.list_notes {
+        out.push(Finding::new(
+            "LIST_INCOMPLETE",
+            Severity::Warning,
+            note.clone(),
+        ));
     }
     if !r.answered.is_empty() {
         out.push(Finding::new(
@@ -398,6 +448,10 @@ impl Describe for UpnpMapResult {
             (None, "list") => format!(
                 "{} mapping(s) via {proto}; external address {ext}{dn}",
                 self.mappings.len()
+            ),
+            _ if only_refusals(self) => format!(
+                "gateway answered {} only with errors; external address {ext}{dn}",
+                join(&self.answered)
             ),
             _ => format!(
                 "gateway answers {}; external address {ext}{dn}",
@@ -567,5 +621,35 @@ mod tests {
         assert!(f[0].message.contains("100.64.0.0/10"), "{}", f[0].message);
         assert!(f[0].message.contains("203.0.113.1"), "{}", f[0].message);
         assert_eq!(status(&r), Status::Problem);
+    }
+
+    /// A gateway whose only answers are error results is a problem, not ok, and the
+    /// protocol that succeeded is chosen over one that refused.
+    #[test]
+    fn error_results_alone_are_not_ok() {
+        let took = Duration::from_millis(3);
+        let mut r = UpnpMapResult {
+            probes: vec![
+                GatewayProbe::answered(Protocol::Natpmp, 2, "Not Authorized/Refused", None, took),
+                GatewayProbe::answered(Protocol::Pcp, 2, "NOT_AUTHORIZED", None, took),
+            ],
+            ..Default::default()
+        };
+        r.conclude(Some("192.168.1.1".parse().unwrap()), None);
+        assert_eq!(status(&r), Status::Problem);
+        let f = findings(&r);
+        assert!(f.iter().any(|f| f.code == "GATEWAY_REFUSED"), "{f:?}");
+        assert!(r.verdict().contains("only with errors"), "{}", r.verdict());
+        r.probes.push(GatewayProbe::answered(
+            Protocol::Natpmp,
+            0,
+            "Success",
+            Some("203.0.113.5".parse().unwrap()),
+            took,
+        ));
+        r.probes.swap_remove(0);
+        r.conclude(Some("192.168.1.1".parse().unwrap()), None);
+        assert_eq!(r.protocol, Some(Protocol::Natpmp));
+        assert_eq!(status(&r), Status::Ok);
     }
 }

@@ -160,6 +160,8 @@ pub struct Registered {
     pub expires_s: Option<u64>,
     /// Every binding returned (2xx).
     pub bindings: Vec<Binding>,
+    /// Expires values that are not delta-seconds (0 to 2^32−1), as received.
+    pub malformed_expires: Vec<String>,
     /// Path values (RFC 3327).
     pub path: Vec<String>,
     /// Service-Route values (RFC 3608).
@@ -484,9 +486,17 @@ pub fn read_final(m: &Message, contact: &str, unregister: bool) -> Registered {
     let mut r = Registered::default();
     match code {
         200..=299 => {
-            let header_expires = m
-                .header("Expires")
-                .and_then(|e| e.trim().parse::<u64>().ok());
+            // delta-seconds are 0 to 2^32−1 (RFC 3261 §20.19, §20.10): anything else is
+            // malformed, not used, and said so.
+            let mut malformed = Vec::new();
+            let mut seconds = |what: &str, text: &str| match text.trim().parse::<u32>() {
+                Ok(s) => Some(u64::from(s)),
+                Err(_) => {
+                    malformed.push(format!("{what} {:?}", text.trim()));
+                    None
+                }
+            };
+            let header_expires = m.header("Expires").and_then(|e| seconds("Expires", e));
             r.bindings = m
                 .headers_named("Contact")
                 .filter_map(|c| NameAddr::parse(c).ok())
@@ -494,14 +504,21 @@ pub fn read_final(m: &Message, contact: &str, unregister: bool) -> Registered {
                     ours: same_uri(&c.uri, contact),
                     expires_s: c
                         .param("expires")
-                        .and_then(|e| e.parse().ok())
+                        .and_then(|e| seconds("Contact expires=", e))
                         .or(header_expires),
                     uri: c.uri,
                 })
                 .collect();
+            r.malformed_expires = malformed;
             let ours = r.bindings.iter().find(|b| b.ours);
             r.expires_s = ours.and_then(|b| b.expires_s).or(header_expires);
-            r.registered = if unregister { ours.is_none() } else { true };
+            // §10.2.4: a 2xx lists every current binding of the AOR. Registered means ours
+            // is among them (and not expiring at once); unregistered means it is not.
+            r.registered = if unregister {
+                ours.is_none_or(|b| b.expires_s == Some(0))
+            } else {
+                ours.is_some_and(|b| b.expires_s != Some(0))
+            };
             r.path = list("Path");
             r.service_route = list("Service-Route");
             r.p_associated_uri = list("P-Associated-URI");
@@ -725,6 +742,45 @@ mod tests {
         assert!(kept.bindings[0].ours);
         // The password never reaches the debug form.
         assert!(!format!("{m:?}").contains("secret"));
+    }
+
+    /// A 2xx is a registration only when it lists our Contact (RFC 3261 §10.2.4), and
+    /// expiry values beyond delta-seconds are refused, not used.
+    #[test]
+    fn a_2xx_without_our_contact_is_not_a_registration() {
+        let ok = |contacts: &str, expires: &str| {
+            let text = format!(
+                "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKx\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n{contacts}Expires: {expires}\r\nContent-Length: 0\r\n\r\n"
+            );
+            Message::parse(text.as_bytes()).unwrap()
+        };
+        let me = "sip:alice@10.0.0.2:5060";
+        let other = ok("Contact: <sip:alice@192.0.2.9:5060>;expires=60\r\n", "60");
+        let kept = read_final(&other, me, false);
+        assert!(!kept.registered);
+        assert_eq!(kept.bindings.len(), 1);
+        assert!(!kept.bindings[0].ours);
+        // Removing: a list without ours means it is gone.
+        assert!(read_final(&other, me, true).registered);
+        let none = ok("", "60");
+        assert!(!read_final(&none, me, false).registered);
+        let huge = ok(
+            "Contact: <sip:alice@10.0.0.2:5060>;expires=99999999999\r\n",
+            "4294967296",
+        );
+        let kept = read_final(&huge, me, false);
+        assert!(kept.registered);
+        assert_eq!(kept.expires_s, None);
+        assert_eq!(
+            kept.malformed_expires.len(),
+            2,
+            "{:?}",
+            kept.malformed_expires
+        );
+        let max = ok("Contact: <sip:alice@10.0.0.2:5060>\r\n", "4294967295");
+        assert_eq!(read_final(&max, me, false).expires_s, Some(4_294_967_295));
+        let gone = ok("Contact: <sip:alice@10.0.0.2:5060>;expires=0\r\n", "0");
+        assert!(!read_final(&gone, me, false).registered);
     }
 
     /// Credentials challenged again without `stale`: authentication failed.

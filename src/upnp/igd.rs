@@ -71,13 +71,15 @@ pub fn parse_description(xml: &str) -> Result<DeviceDescription, String> {
         t.strip_prefix("urn:schemas-upnp-org:device:InternetGatewayDevice:")
             .and_then(|v| v.parse().ok())
     });
+    // What is shown to the user is cut to a sane length.
+    let shown = |name: &str| child_text(device, name).map(|t| super::clip(t).0);
     let mut d = DeviceDescription {
-        friendly_name: child_text(device, "friendlyName"),
-        manufacturer: child_text(device, "manufacturer"),
-        model_name: child_text(device, "modelName"),
-        model_number: child_text(device, "modelNumber"),
-        serial_number: child_text(device, "serialNumber"),
-        udn: child_text(device, "UDN"),
+        friendly_name: shown("friendlyName"),
+        manufacturer: shown("manufacturer"),
+        model_name: shown("modelName"),
+        model_number: shown("modelNumber"),
+        serial_number: shown("serialNumber"),
+        udn: shown("UDN"),
         device_type,
         igd_version,
         url_base: child_text(&root, "URLBase"),

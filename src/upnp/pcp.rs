@@ -95,8 +95,9 @@ pub struct PcpMapResponse {
     pub lifetime_s: u32,
     /// Server epoch, s.
     pub epoch_s: u32,
-    /// Echo of our nonce.
-    pub nonce: [u8; 12],
+    /// Echo of the request's nonce; `None` for an error answer too short to carry the
+    /// opcode's data (RFC 6887 §7.3).
+    pub nonce: Option<[u8; 12]>,
     /// Our port.
     pub internal_port: u16,
     /// Assigned external port.
@@ -129,7 +130,7 @@ pub fn pcp_decode_map(buf: &[u8]) -> Result<PcpMapResponse, DecodeError> {
                 result,
                 lifetime_s,
                 epoch_s,
-                nonce: [0; 12],
+                nonce: None,
                 internal_port: 0,
                 external_port: 0,
                 external_address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
@@ -143,7 +144,7 @@ pub fn pcp_decode_map(buf: &[u8]) -> Result<PcpMapResponse, DecodeError> {
         result,
         lifetime_s,
         epoch_s,
-        nonce,
+        nonce: Some(nonce),
         internal_port: u16::from_be_bytes([buf[40], buf[41]]),
         external_port: u16::from_be_bytes([buf[42], buf[43]]),
         external_address: from_v6(&buf[44..60]),
@@ -191,7 +192,7 @@ mod tests {
         let m = pcp_decode_map(&resp).unwrap();
         assert_eq!(m.result, 0);
         assert_eq!(m.epoch_s, 77);
-        assert_eq!(m.nonce, nonce);
+        assert_eq!(m.nonce, Some(nonce));
         assert_eq!((m.internal_port, m.external_port), (5060, 40000));
         assert_eq!(m.external_address, "203.0.113.1".parse::<IpAddr>().unwrap());
         // An error answer may stop after the header.

@@ -110,7 +110,9 @@ pub fn pcp_map(
         m.client,
     );
     let decode = move |b: &[u8]| match pcp::pcp_decode_map(b) {
-        Ok(r) if r.nonce == nonce || r.result != 0 => Some(PmpAnswer {
+        // Our nonce, or an error short enough to carry none (RFC 6887 §7.3, §11.4): an
+        // answer with another mapping's nonce is not ours.
+        Ok(r) if r.nonce.map_or(r.result != 0, |n| n == nonce) => Some(PmpAnswer {
             result: u16::from(r.result),
             result_name: pcp::pcp_result_name(r.result),
             external_port: r.external_port,
@@ -167,12 +169,13 @@ pub fn action_outcome(m: &PmpMap, answer: Result<PmpAnswer, ExchangeError>) -> A
     )
 }
 
-/// The external address of a NAT-PMP answer, when it succeeded.
+/// The external address of a NAT-PMP answer, when it succeeded and names one: 0.0.0.0 means
+/// the gateway has none yet (RFC 6886 §3.2).
 pub fn external_address(r: &NatPmpResponse) -> Option<Ipv4Addr> {
     match r {
         NatPmpResponse::ExternalAddress {
             result: 0, address, ..
-        } => Some(*address),
+        } if !address.is_unspecified() => Some(*address),
         _ => None,
     }
 }

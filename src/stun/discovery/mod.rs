@@ -281,6 +281,7 @@ impl NatBehaviorDiscovery {
             transaction: ClientTransaction::new(tid, payload, false),
             not_before,
             may_be_silent,
+            withheld: 0,
         });
         self.tests.len() - 1
     }
@@ -402,6 +403,13 @@ impl NatBehaviorDiscovery {
         let silence = self.silence();
         let timeout = self.config.timeout;
         let mut changed = false;
+        // Addresses that answered one of our requests: a server-named destination among
+        // them is a STUN server talking to us, and may get retransmissions.
+        let answered: Vec<std::net::IpAddr> = self
+            .tests
+            .iter()
+            .filter_map(|t| t.answer().map(|a| a.from.ip()))
+            .collect();
         for t in &mut self.tests {
             if !t.is_pending() || now < t.not_before {
                 continue;
@@ -412,6 +420,13 @@ impl NatBehaviorDiscovery {
             }
             loop {
                 match t.transaction.step(now) {
+                    Action::Transmit
+                        if t.to_claimed_address()
+                            && t.transaction.transmissions() > 1
+                            && !answered.contains(&t.destination.ip()) =>
+                    {
+                        t.withheld += 1;
+                    }
                     Action::Transmit => {
                         t.started_after
                             .get_or_insert(now.saturating_duration_since(self.start));
@@ -675,6 +690,48 @@ mod tests {
             probe.tests().iter().any(|t| t.transmissions() > 1),
             "some test was retransmitted"
         );
+    }
+
+    /// A server whose OTHER-ADDRESS names a host that never answers (any host: the server
+    /// chooses it) gets one datagram sent there per address, not a retransmission
+    /// schedule; the same for hairpinning's mapped address.
+    #[test]
+    fn server_named_addresses_get_one_datagram_each() {
+        let mut w = SimNetwork::new(false, Filtering::EndpointIndependent, 0);
+        let primary = w.primary;
+        let start = t0();
+        let mut d = NatBehaviorDiscovery::new(config(), start, StdRng::seed_from_u64(7));
+        for i in 0..d.socket_count() {
+            d.set_local_addr(i, SimNetwork::local(i));
+        }
+        let mut elsewhere: std::collections::HashMap<SocketAddr, u32> = Default::default();
+        simulate(
+            &mut d,
+            start,
+            10_000,
+            |now, t| {
+                if t.destination == primary {
+                    // Nothing comes from the named address either (a change request's
+                    // answer from there would show a STUN server talking to us).
+                    let mut answers = w.send(now, t);
+                    answers.retain(|a| a.2 == primary);
+                    answers
+                } else {
+                    *elsewhere.entry(t.destination).or_default() += 1;
+                    Vec::new()
+                }
+            },
+            |_, _, _| {},
+        );
+        assert!(d.is_done());
+        // Alternate IP with the primary port, the alternate address, the mapped address.
+        assert_eq!(elsewhere.len(), 3, "{elsewhere:?}");
+        assert!(elsewhere.values().all(|n| *n == 1), "{elsewhere:?}");
+        let v = d.verdict();
+        assert_eq!(v.mapping, MappingBehavior::Unknown);
+        for t in d.tests().iter().filter(|t| t.to_claimed_address()) {
+            assert_eq!(t.transmissions(), 1, "{:?}", t.kind);
+        }
     }
 
     #[test]

@@ -125,6 +125,9 @@ pub struct Test {
     pub(super) not_before: Instant,
     /// Silence is an answer: wait a silence window, not the whole timeout.
     pub(super) may_be_silent: bool,
+    /// Retransmissions not sent: the destination was named by a server (OTHER-ADDRESS or
+    /// the mapped address), not by the user, and has not answered us yet.
+    pub(super) withheld: u32,
 }
 
 impl Test {
@@ -135,7 +138,17 @@ impl Test {
 
     /// Transmissions made (RFC 8489 §6.2.1 retransmissions included).
     pub fn transmissions(&self) -> u32 {
-        self.transaction.transmissions()
+        self.transaction.transmissions() - self.withheld
+    }
+
+    /// Whether the destination is an address a server named (RFC 5780 OTHER-ADDRESS, or the
+    /// mapped address hairpinning is sent to) rather than one the user gave: a server could
+    /// name any host there, so such a destination gets one datagram until it has answered.
+    pub fn to_claimed_address(&self) -> bool {
+        matches!(
+            self.kind,
+            TestKind::MappingTest2 | TestKind::MappingTest3 | TestKind::Hairpinning
+        )
     }
 
     pub(super) fn is_pending(&self) -> bool {
