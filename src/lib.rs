@@ -17,4 +17,5 @@ pub mod rtp;
 pub mod sdp;
 pub mod sip;
 pub mod stun;
+pub mod text;
 pub mod upnp;

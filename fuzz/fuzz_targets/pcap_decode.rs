@@ -8,7 +8,7 @@ use voipdiag::capture::reader::{Frame, read_frames};
 
 fuzz_target!(|data: &[u8]| {
     let mut a = Analysis::new(Options { rtp_heuristics: true });
-    let _ = read_frames(data, |f| a.frame(f), |_| {}, || false);
+    let _ = read_frames(data, Some(data.len() as u64), |f| a.frame(f), |_| {}, || false);
     a.finish();
     let p = a.packets;
     assert_eq!(p.total, p.decoded + p.ignored + p.malformed);

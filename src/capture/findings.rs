@@ -11,6 +11,9 @@ use crate::diagnose::media::{self, MediaCall, MediaFinding, MediaStream};
 pub enum CaptureFinding {
     /// The file ended early or was cut: the report covers what came before.
     Truncated(String),
+    /// Bounds on the analysis' state were reached: some calls, streams or flows were not
+    /// followed (counts in the report's `evicted`).
+    StateLimits(crate::capture::analysis::Evicted),
     /// Frames that could not be decoded, with the most frequent reason.
     Malformed {
         /// How many.
@@ -85,6 +88,10 @@ pub fn diagnose(a: &Analysis) -> Vec<CaptureFinding> {
     let mut f = Vec::new();
     if let Some(t) = &a.truncated {
         f.push(CaptureFinding::Truncated(t.clone()));
+    }
+    let evicted = a.evicted();
+    if !evicted.is_empty() {
+        f.push(CaptureFinding::StateLimits(evicted));
     }
     if a.packets.malformed > 0 {
         let most_often = a

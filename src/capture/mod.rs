@@ -4,6 +4,7 @@
 //! reassembly, and the VoIP analysis on top ([`analysis`]).
 
 pub mod analysis;
+pub mod bounded;
 pub mod dissect;
 pub mod findings;
 pub mod reader;
@@ -13,6 +14,3 @@ pub mod tcp;
 /// key, resistant to crafted collisions like std's SipHash but several times faster on
 /// these small keys (SipHash was ~14% of decode time on a 300-call capture).
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
-
-/// A set with the hasher of [`FastMap`].
-pub(crate) type FastSet<K> = std::collections::HashSet<K, ahash::RandomState>;

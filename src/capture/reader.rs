@@ -6,10 +6,13 @@ use std::io::Read;
 use pcap_parser::pcapng::Block;
 use pcap_parser::{PcapBlockOwned, PcapError, create_reader};
 
-/// Initial read buffer; grown (up to [`MAX_BUFFER`]) only for a single larger record.
+/// Initial read buffer; grown (up to [`MAX_BUFFER`], and never beyond what the file has
+/// left) only for a single larger record.
 const BUFFER: usize = 1 << 20;
-/// Largest record we accept (pcapng blocks can be large; anything beyond is corruption).
-const MAX_BUFFER: usize = 1 << 28;
+/// Largest record we accept: Wireshark's largest frame is 256 KiB for most link types and
+/// 128 MiB for none we decode; a pcapng block with options is not much more. Anything beyond
+/// is corruption, and must not make us allocate it.
+const MAX_BUFFER: usize = 1 << 24;
 
 /// One captured frame.
 #[derive(Debug, Clone, Copy)]
@@ -64,8 +67,12 @@ struct Interface {
 ///
 /// Errors: [`CaptureError`] when the header is not recognised or the input is empty; a
 /// truncated or corrupt tail is not an error but [`End::Truncated`].
+///
+/// `size` is the input's length in bytes when known (a file): no record is believed to be
+/// longer than what the file has left, so a corrupt length costs no memory.
 pub fn read_frames<R: Read + Send>(
     input: R,
+    size: Option<u64>,
     mut on_frame: impl FnMut(&Frame<'_>),
     mut on_progress: impl FnMut(u64),
     stop: impl Fn() -> bool,
@@ -85,6 +92,16 @@ pub fn read_frames<R: Read + Send>(
     let mut number = 0u64;
     let mut capacity = BUFFER;
     let mut stalled = false;
+    // The next buffer size for a record that does not fit, or None when it cannot: the
+    // buffer already holds all the file has left, or the largest record we accept.
+    let next_capacity = |capacity: usize, consumed: usize| -> Option<usize> {
+        let left = size.map_or(u64::MAX, |s| s.saturating_sub(consumed as u64));
+        if capacity >= MAX_BUFFER || capacity as u64 >= left {
+            return None;
+        }
+        let left = usize::try_from(left).unwrap_or(MAX_BUFFER);
+        Some((capacity * 4).min(MAX_BUFFER).min(left))
+    };
     loop {
         match reader.next() {
             Ok((offset, block)) => {
@@ -178,14 +195,18 @@ pub fn read_frames<R: Read + Send>(
                 }
                 if reader.data().len() == before && !reader.reader_exhausted() {
                     // The buffer is full and holds part of one record: make room.
-                    if stalled || capacity >= MAX_BUFFER {
-                        return Ok(End::Truncated(format!(
-                            "record after frame {number} is larger than {capacity} bytes"
-                        )));
+                    match next_capacity(capacity, reader.consumed()).filter(|_| !stalled) {
+                        Some(c) => {
+                            capacity = c;
+                            reader.grow(capacity);
+                            stalled = true;
+                        }
+                        None => {
+                            return Ok(End::Truncated(format!(
+                                "record after frame {number} is larger than {capacity} bytes"
+                            )));
+                        }
                     }
-                    capacity *= 4;
-                    reader.grow(capacity);
-                    stalled = true;
                 }
             }
             Err(PcapError::UnexpectedEof) => {
@@ -193,15 +214,23 @@ pub fn read_frames<R: Read + Send>(
                     "the file ends inside a record after frame {number}"
                 )));
             }
-            Err(PcapError::BufferTooSmall) => {
-                if capacity >= MAX_BUFFER {
-                    return Ok(End::Truncated(format!(
-                        "record after frame {number} is too large"
-                    )));
+            Err(PcapError::BufferTooSmall) => match next_capacity(capacity, reader.consumed()) {
+                Some(c) => {
+                    capacity = c;
+                    reader.grow(capacity);
                 }
-                capacity *= 4;
-                reader.grow(capacity);
-            }
+                None => {
+                    let left = size.map(|s| s.saturating_sub(reader.consumed() as u64));
+                    return Ok(End::Truncated(match left {
+                        Some(left) if left <= capacity as u64 => format!(
+                            "record after frame {number} claims more than the {left} bytes the file has left"
+                        ),
+                        _ => format!(
+                            "record after frame {number} is larger than any frame ({MAX_BUFFER} bytes)"
+                        ),
+                    }));
+                }
+            },
             Err(e) => {
                 let what = match e {
                     PcapError::NomError(_, kind) => format!("{kind:?}"),

@@ -103,6 +103,12 @@ impl Stream {
         }
     }
 
+    /// Bytes of memory this direction holds (its buffer's capacity and the segments held
+    /// beyond a gap).
+    pub fn held_bytes(&self) -> usize {
+        self.data.capacity() + self.pending_bytes
+    }
+
     /// The contiguous bytes not yet consumed.
     pub fn data(&self) -> &[u8] {
         &self.data

@@ -60,6 +60,7 @@ pub async fn run(
             let mut analysis = Analysis::new(opts);
             let end = read_frames(
                 input,
+                size,
                 |frame| analysis.frame(frame),
                 |pos| {
                     if let Some(pb) = &pb {

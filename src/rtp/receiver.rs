@@ -10,6 +10,9 @@ use super::header::RtpHeader;
 use super::mos;
 use super::stats::{Arrival, StreamStats, StreamSummary};
 
+/// DTMF digits kept per stream (a keypad session is far shorter).
+const MAX_DTMF: usize = 1024;
+
 /// One SSRC's receiver state.
 #[derive(Debug, Clone)]
 pub struct RtpReceiver {
@@ -98,7 +101,9 @@ impl RtpReceiver {
                 && self.last_event_ts != Some(h.timestamp)
             {
                 self.last_event_ts = Some(h.timestamp);
-                if let Some(sym) = e.symbol() {
+                if let Some(sym) = e.symbol()
+                    && self.dtmf.len() < MAX_DTMF
+                {
                     self.dtmf.push(sym);
                 }
             }

@@ -26,12 +26,7 @@ pub const MAX_TEXT: usize = 256;
 
 /// `text` cut to [`MAX_TEXT`] characters (`…` appended) and whether it was cut.
 pub fn clip(text: String) -> (String, bool) {
-    if text.chars().count() <= MAX_TEXT {
-        return (text, false);
-    }
-    let mut cut: String = text.chars().take(MAX_TEXT).collect();
-    cut.push('…');
-    (cut, true)
+    crate::text::clip(text, MAX_TEXT)
 }
 
 /// Transport of a mapping.

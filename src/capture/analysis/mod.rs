@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{FastMap, FastSet};
+use super::FastMap;
+use super::bounded::BoundedMap;
 use std::net::SocketAddr;
 
 use super::dissect::{Dissected, Dissector, Payload};
@@ -30,11 +31,54 @@ use streams::TcpFlow;
 pub use stun::StunRecord;
 
 /// Message records kept for the `messages` and `ladder` views.
-const MAX_MESSAGES: usize = 200_000;
+const MAX_MESSAGES: usize = 50_000;
 /// STUN records kept.
 const MAX_STUN: usize = 10_000;
 /// Distinct malformed reasons kept (counts are always complete).
 const MAX_REASONS: usize = 32;
+/// INVITE dialogs followed; later ones are counted in the SIP totals only.
+pub const MAX_CALLS: usize = 10_000;
+/// RTP streams (source, destination, SSRC) with statistics; later ones are counted only.
+pub const MAX_STREAMS: usize = 10_000;
+/// TCP directions reassembled at once (the oldest is dropped for a new one).
+pub const MAX_TCP_FLOWS: usize = 4096;
+/// Bytes all TCP directions may buffer together (the oldest are dropped beyond).
+pub const MAX_TCP_BYTES: usize = 32 << 20;
+/// SDP-announced media endpoints remembered (the oldest is forgotten for a new one).
+pub const MAX_ENDPOINTS: usize = 40_000;
+/// UDP flows remembered as carrying STUN, and SCTP associations' last TSN.
+pub const MAX_FLOWS: usize = 65_536;
+/// SCTP messages reassembled at once (each up to 1 MiB).
+pub const MAX_SCTP_MESSAGES: usize = 64;
+/// Characters kept of a peer's free text per call or message record (URIs, Call-ID,
+/// summaries); longer ones are cut and end with `…`.
+pub const MAX_TEXT: usize = 256;
+
+/// What was not kept because a bound on the analysis' state was reached: all zero for any
+/// ordinary capture. A capture built to exhaust memory meets these instead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Evicted {
+    /// INVITE requests of dialogs beyond [`MAX_CALLS`]: in the SIP totals, not followed.
+    pub call_invites: u64,
+    /// RTP packets of streams beyond [`MAX_STREAMS`]: decoded, no statistics.
+    pub stream_packets: u64,
+    /// TCP directions dropped, oldest first ([`MAX_TCP_FLOWS`], [`MAX_TCP_BYTES`]): a
+    /// message they held in part is lost.
+    pub tcp_flows: u64,
+    /// Media endpoints forgotten, oldest first ([`MAX_ENDPOINTS`]): their RTP is then
+    /// unsignalled.
+    pub media_endpoints: u64,
+    /// STUN flows and SCTP state forgotten, oldest first ([`MAX_FLOWS`],
+    /// [`MAX_SCTP_MESSAGES`]).
+    pub flows: u64,
+}
+
+impl Evicted {
+    /// Whether nothing was evicted.
+    pub fn is_empty(&self) -> bool {
+        *self == Evicted::default()
+    }
+}
 
 /// What the analysis should do beyond the defaults.
 #[derive(Debug, Clone, Default)]
@@ -91,11 +135,15 @@ pub struct Analysis {
     /// RTP streams in order of first packet.
     pub streams: Vec<RtpStream>,
     stream_index: FastMap<(SocketAddr, SocketAddr, u32), usize>,
-    endpoints: FastMap<SocketAddr, MediaEndpoint>,
-    stun_flows: FastSet<(SocketAddr, SocketAddr)>,
-    tcp: FastMap<(SocketAddr, SocketAddr), TcpFlow>,
-    sctp: FastMap<(SocketAddr, SocketAddr, u16), Vec<u8>>,
-    sctp_tsn: FastMap<(SocketAddr, SocketAddr), u32>,
+    endpoints: BoundedMap<SocketAddr, MediaEndpoint, MAX_ENDPOINTS>,
+    stun_flows: BoundedMap<(SocketAddr, SocketAddr), (), MAX_FLOWS>,
+    tcp: BoundedMap<(SocketAddr, SocketAddr), TcpFlow, MAX_TCP_FLOWS>,
+    /// Bytes the TCP directions in `tcp` hold.
+    tcp_bytes: usize,
+    sctp: BoundedMap<(SocketAddr, SocketAddr, u16), Vec<u8>, MAX_SCTP_MESSAGES>,
+    sctp_tsn: BoundedMap<(SocketAddr, SocketAddr), u32, MAX_FLOWS>,
+    /// Calls and streams not kept (the maps count their own evictions).
+    not_kept: Evicted,
     /// SIP messages (bounded by `MAX_MESSAGES`).
     pub messages: Vec<SipRecord>,
     /// SIP messages in all.
@@ -149,6 +197,17 @@ impl Analysis {
         self.packets.total += 1;
         self.packets.malformed += 1;
         self.truncated = Some(why);
+    }
+
+    /// What bounds on the analysis' state left out.
+    pub fn evicted(&self) -> Evicted {
+        Evicted {
+            call_invites: self.not_kept.call_invites,
+            stream_packets: self.not_kept.stream_packets,
+            tcp_flows: self.tcp.evicted + self.not_kept.tcp_flows,
+            media_endpoints: self.endpoints.evicted,
+            flows: self.stun_flows.evicted + self.sctp.evicted + self.sctp_tsn.evicted,
+        }
     }
 
     /// Accounts for the end of the capture: fragments never completed are malformed.
@@ -227,8 +286,7 @@ impl Analysis {
                     // Retransmitted chunks repeat a TSN already seen.
                     let last = self
                         .sctp_tsn
-                        .entry((src, dst))
-                        .or_insert(c.tsn.wrapping_sub(1));
+                        .get_or_insert_with((src, dst), || c.tsn.wrapping_sub(1));
                     if (c.tsn.wrapping_sub(*last) as i32) <= 0 {
                         class = Class::Decoded;
                         continue;
@@ -271,7 +329,7 @@ impl Analysis {
         // RFC 7983: 0–3 STUN, 20–63 DTLS, 128–191 RTP/RTCP; SIP is text.
         if first < 4 {
             if stunmsg::looks_like_stun(p) {
-                self.stun_flows.insert(flow_key(src, dst));
+                self.stun_flows.insert(flow_key(src, dst), ());
                 return self.stun_message(f, src, dst, "UDP", p);
             }
             if let Some(class) = self.classic_stun(f, src, dst, p) {
@@ -294,7 +352,7 @@ impl Analysis {
             // part of decoding (as in Wireshark); elsewhere it is a heuristic.
             let stun_port = |a: SocketAddr| [3478, 3479, 5349].contains(&a.port());
             let on_stun_flow = !self.stun_flows.is_empty()
-                && self.stun_flows.contains(&flow_key(src, dst))
+                && self.stun_flows.contains_key(&flow_key(src, dst))
                 && (self.opts.rtp_heuristics || stun_port(src) || stun_port(dst));
             // Heuristic RTP stays off well-known service ports (DNS, NetBIOS, …).
             let heuristic = self.opts.rtp_heuristics && src.port() >= 1024 && dst.port() >= 1024;
@@ -378,6 +436,10 @@ impl Analysis {
         let key = (src, dst, h.ssrc);
         let idx = match self.stream_index.get(&key) {
             Some(i) => *i,
+            None if self.streams.len() >= MAX_STREAMS => {
+                self.not_kept.stream_packets += 1;
+                return Class::Decoded;
+            }
             None => {
                 let codecs = call
                     .map(|c| self.calls[c].payloads.clone())
@@ -395,7 +457,9 @@ impl Analysis {
                 self.streams.len() - 1
             }
         };
-        self.streams[idx].receiver.receive(f.time_ns, &h, p);
+        if let Some(s) = self.streams.get_mut(idx) {
+            s.receiver.receive(f.time_ns, &h, p);
+        }
         Class::Decoded
     }
 }
@@ -454,5 +518,79 @@ mod robustness {
         assert_eq!(p.total, 20_000);
         assert_eq!(p.total, p.decoded + p.ignored + p.malformed);
         assert!(p.decoded > 0 && p.malformed > 0, "{p:?}");
+    }
+
+    fn frame_of(src: ([u8; 4], u16), dst: ([u8; 4], u16), tcp: bool, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6]).ipv4(src.0, dst.0, 64);
+        if tcp {
+            b.tcp(src.1, dst.1, 1000, 65535).write(&mut out, payload)
+        } else {
+            b.udp(src.1, dst.1).write(&mut out, payload)
+        }
+        .unwrap();
+        out
+    }
+
+    /// A capture of many small flows meets the bounds: what is kept stays within them and
+    /// what is not is counted; frame accounting still adds up.
+    #[test]
+    fn many_flows_stay_within_the_bounds() {
+        let mut a = Analysis::new(Options {
+            rtp_heuristics: true,
+        });
+        let mut n = 0u64;
+        let mut feed = |a: &mut Analysis, data: Vec<u8>| {
+            n += 1;
+            a.frame(&Frame {
+                number: n,
+                time_ns: n as i64 * 1000,
+                linktype: 1,
+                data: &data,
+                orig_len: data.len() as u32,
+            });
+        };
+        let host = |i: usize| -> [u8; 4] { [10, (i >> 16) as u8, (i >> 8) as u8, i as u8] };
+        for i in 0..MAX_STREAMS + 50 {
+            let mut rtp = vec![0x80, 0x00, 0, 1, 0, 0, 0, 160];
+            rtp.extend_from_slice(&(i as u32).to_be_bytes());
+            rtp.extend_from_slice(&[0xd5; 20]);
+            feed(
+                &mut a,
+                frame_of((host(i), 40000), ([192, 0, 2, 1], 40002), false, &rtp),
+            );
+        }
+        for i in 0..MAX_TCP_FLOWS + 30 {
+            let partial = b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 900\r\n\r\nv=0";
+            feed(
+                &mut a,
+                frame_of((host(i), 5060), ([192, 0, 2, 1], 5060), true, partial),
+            );
+        }
+        for i in 0..MAX_CALLS + 20 {
+            let invite = format!(
+                "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK{i}\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: {i}@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+            );
+            feed(
+                &mut a,
+                frame_of(
+                    (host(i), 5060),
+                    ([192, 0, 2, 1], 5060),
+                    false,
+                    invite.as_bytes(),
+                ),
+            );
+        }
+        a.finish();
+        assert_eq!(a.streams.len(), MAX_STREAMS);
+        assert_eq!(a.calls.len(), MAX_CALLS);
+        assert!(a.tcp.len() <= MAX_TCP_FLOWS);
+        let e = a.evicted();
+        assert_eq!(e.stream_packets, 50);
+        assert_eq!(e.call_invites, 20);
+        assert_eq!(e.tcp_flows, 30);
+        let p = a.packets;
+        assert_eq!(p.total, p.decoded + p.ignored + p.malformed);
+        assert_eq!(p.total, n);
     }
 }

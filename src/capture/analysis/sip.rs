@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::{Analysis, Class, MAX_MESSAGES};
+use super::{Analysis, Class, MAX_CALLS, MAX_MESSAGES, MAX_TEXT};
 use crate::addr::is_private_or_cgnat;
 use crate::capture::reader::Frame;
 use crate::rtp::codec::Codec;
@@ -158,6 +158,15 @@ pub(super) struct MediaEndpoint {
     pub(super) kind: MediaKind,
 }
 
+/// Entries kept per call in each list of signs (private addresses, ALG signs, media from
+/// unexpected sources): enough to show the pattern.
+const MAX_PER_CALL: usize = 16;
+
+/// A peer's text cut to [`MAX_TEXT`] characters.
+fn clip(text: String) -> String {
+    crate::text::clip(text, MAX_TEXT).0
+}
+
 fn uri_of(v: Option<&str>) -> String {
     v.and_then(|v| NameAddr::parse(v).ok())
         .map(|n| n.uri)
@@ -214,21 +223,25 @@ impl Analysis {
                 src,
                 dst,
                 transport,
-                summary,
-                method: method.clone(),
+                summary: clip(summary),
+                method: clip(method.clone()),
                 status,
-                call_id: call_id.clone(),
+                call_id: clip(call_id.clone()),
                 sdp: is_sdp,
             });
         }
         // Dialog tracking for INVITE dialogs.
         let idx = match self.call_index.get(&call_id) {
             Some(i) => *i,
+            None if status.is_none() && method == "INVITE" && self.calls.len() >= MAX_CALLS => {
+                self.not_kept.call_invites += 1;
+                return Class::Decoded;
+            }
             None if status.is_none() && method == "INVITE" => {
                 self.calls.push(Call {
-                    call_id: call_id.clone(),
-                    from: uri_of(m.header("From")),
-                    to: uri_of(m.header("To")),
+                    call_id: clip(call_id.clone()),
+                    from: clip(uri_of(m.header("From"))),
+                    to: clip(uri_of(m.header("To"))),
                     transport,
                     invite_ns: f.time_ns,
                     caller: Some(src),
@@ -383,6 +396,7 @@ impl Analysis {
                 continue;
             }
             if is_private_or_cgnat(address)
+                && call.private_addresses.len() < MAX_PER_CALL
                 && !call
                     .private_addresses
                     .iter()
@@ -405,7 +419,7 @@ impl Analysis {
                 connection: c,
                 origin: o,
             };
-            if !call.alg_signs.contains(&sign) {
+            if call.alg_signs.len() < MAX_PER_CALL && !call.alg_signs.contains(&sign) {
                 call.alg_signs.push(sign);
             }
         }
@@ -421,7 +435,7 @@ impl Analysis {
                 via: via_ip,
                 contact: cip,
             };
-            if !call.alg_signs.contains(&sign) {
+            if call.alg_signs.len() < MAX_PER_CALL && !call.alg_signs.contains(&sign) {
                 call.alg_signs.push(sign);
             }
         }
@@ -441,6 +455,7 @@ impl Analysis {
         if let Some(exp) = expected
             && exp != src
             && !exp.ip().is_unspecified()
+            && call.media_mismatch.len() < MAX_PER_CALL
             && !call.media_mismatch.iter().any(|(_, a)| *a == src)
         {
             call.media_mismatch.push((exp, src));

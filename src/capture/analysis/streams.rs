@@ -38,16 +38,26 @@ impl Analysis {
         p: &[u8],
     ) -> Class {
         let key = (src, dst);
-        let flow = self.tcp.entry(key).or_insert_with(|| TcpFlow {
+        if !self.tcp.contains_key(&key) {
+            // Room for a new direction: the oldest go (their bytes with them).
+            while self.tcp.len() >= super::MAX_TCP_FLOWS {
+                let Some((_, old)) = self.tcp.evict_oldest() else {
+                    break;
+                };
+                self.tcp_bytes -= old.stream.held_bytes().min(self.tcp_bytes);
+            }
+        }
+        let flow = self.tcp.get_or_insert_with(key, || TcpFlow {
             kind: TcpKind::Unknown,
             stream: tcp::Stream::default(),
         });
         if flow.kind == TcpKind::Other {
             if fin {
-                self.tcp.remove(&key);
+                self.forget_tcp(key);
             }
             return Class::Ignored;
         }
+        let before = flow.stream.held_bytes();
         let seg = flow.stream.add(seq, syn, p);
         let had_payload = !p.is_empty();
         let mut class = if had_payload && flow.kind != TcpKind::Unknown {
@@ -60,10 +70,27 @@ impl Analysis {
         {
             class = c;
         }
+        let after = self.tcp.get(&key).map_or(0, |f| f.stream.held_bytes());
+        self.tcp_bytes = (self.tcp_bytes + after).saturating_sub(before);
         if fin {
-            self.tcp.remove(&key);
+            self.forget_tcp(key);
+        }
+        // All directions together stay within the byte budget, oldest dropped first.
+        while self.tcp_bytes > super::MAX_TCP_BYTES {
+            let Some((_, old)) = self.tcp.evict_oldest() else {
+                self.tcp_bytes = 0;
+                break;
+            };
+            self.tcp_bytes -= old.stream.held_bytes().min(self.tcp_bytes);
         }
         class
+    }
+
+    /// Drops a TCP direction that ended (FIN), with the bytes it held.
+    fn forget_tcp(&mut self, key: (SocketAddr, SocketAddr)) {
+        if let Some(old) = self.tcp.remove(&key) {
+            self.tcp_bytes -= old.stream.held_bytes().min(self.tcp_bytes);
+        }
     }
 
     /// Takes whole messages out of a TCP direction's buffer. Returns the class of the frame

@@ -97,7 +97,7 @@ impl Analysis {
         {
             return None;
         }
-        self.stun_flows.insert(flow_key(src, dst));
+        self.stun_flows.insert(flow_key(src, dst), ());
         // RFC 3489's transaction ID is the 128 bits after the length.
         let mut record = StunRecord::header(f, src, dst, "UDP", kind, &p[4..20]);
         record.classic = true;

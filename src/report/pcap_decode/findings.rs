@@ -37,6 +37,53 @@ pub fn findings(found: &[CaptureFinding], r: &PcapDecodeResult) -> Vec<Finding> 
                 Warning,
                 format!("the capture is incomplete: {t}; the report covers what came before"),
             ),
+            CaptureFinding::StateLimits(e) => {
+                use crate::capture::analysis as a;
+                let mut parts = Vec::new();
+                if e.call_invites > 0 {
+                    parts.push(format!(
+                        "{} INVITEs of dialogs beyond the first {} calls were counted, not followed",
+                        e.call_invites,
+                        a::MAX_CALLS
+                    ));
+                }
+                if e.stream_packets > 0 {
+                    parts.push(format!(
+                        "{} RTP packets of streams beyond the first {} were counted, not measured",
+                        e.stream_packets,
+                        a::MAX_STREAMS
+                    ));
+                }
+                if e.tcp_flows > 0 {
+                    parts.push(format!(
+                        "{} TCP directions were dropped, oldest first, to stay within {} flows and {} MiB (messages they held in part are lost)",
+                        e.tcp_flows,
+                        a::MAX_TCP_FLOWS,
+                        a::MAX_TCP_BYTES >> 20
+                    ));
+                }
+                if e.media_endpoints > 0 {
+                    parts.push(format!(
+                        "{} SDP media endpoints were forgotten, oldest first (at most {} remembered): their RTP counts as unsignalled",
+                        e.media_endpoints,
+                        a::MAX_ENDPOINTS
+                    ));
+                }
+                if e.flows > 0 {
+                    parts.push(format!(
+                        "{} STUN/SCTP flow states were forgotten, oldest first",
+                        e.flows
+                    ));
+                }
+                Finding::new(
+                    "STATE_LIMITS",
+                    Warning,
+                    format!(
+                        "the capture has more than the analysis follows at once: {}",
+                        parts.join("; ")
+                    ),
+                )
+            }
             CaptureFinding::Malformed { count, most_often } => Finding::new(
                 "MALFORMED_PACKETS",
                 Info,

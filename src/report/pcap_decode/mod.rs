@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Describe, Section};
 use crate::capture::analysis::{
-    Analysis, Call, PacketCounts, RtpStream, SipRecord, StunRecord, endpoint,
+    Analysis, Call, Evicted, PacketCounts, RtpStream, SipRecord, StunRecord, endpoint,
 };
 use crate::rtp::codec;
 
@@ -202,6 +202,10 @@ pub struct PcapDecodeResult {
     pub malformed_reasons: Vec<MalformedReason>,
     /// Set when the file ended inside a record or was corrupt, or reading was interrupted.
     pub truncated: Option<String>,
+    /// What bounds on the analysis' state left out; absent when nothing (any ordinary
+    /// capture).
+    #[serde(skip_serializing_if = "Evicted::is_empty")]
+    pub evicted: Evicted,
     /// Time span.
     pub capture: Span,
     /// SIP message counts.
@@ -329,6 +333,7 @@ impl PcapDecodeResult {
                 })
                 .collect(),
             truncated: a.truncated.clone(),
+            evicted: a.evicted(),
             capture: Span {
                 first: a.first_ns.map(rfc3339),
                 last: a.first_ns.map(|_| rfc3339(a.last_ns)),
