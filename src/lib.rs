@@ -10,6 +10,8 @@ pub mod cli;
 pub mod commands;
 pub mod diagnose;
 pub mod dns;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod machine;
 pub mod net;
 pub mod report;

@@ -77,7 +77,11 @@ pub fn read_frames<R: Read + Send>(
     mut on_progress: impl FnMut(u64),
     stop: impl Fn() -> bool,
 ) -> Result<End, CaptureError> {
-    let mut reader = match create_reader(BUFFER, input) {
+    // A small file gets a small buffer (it is grown for a larger record if need be).
+    let initial = size.map_or(BUFFER, |s| {
+        usize::try_from(s).map_or(BUFFER, |s| s.clamp(64 * 1024, BUFFER))
+    });
+    let mut reader = match create_reader(initial, input) {
         Ok(r) => r,
         Err(PcapError::Eof) => return Err(CaptureError::Empty),
         Err(PcapError::ReadError) => return Err(CaptureError::Read("read failed".into())),
@@ -90,7 +94,7 @@ pub fn read_frames<R: Read + Send>(
     };
     let mut interfaces: Vec<Interface> = Vec::new();
     let mut number = 0u64;
-    let mut capacity = BUFFER;
+    let mut capacity = initial;
     let mut stalled = false;
     // The next buffer size for a record that does not fit, or None when it cannot: the
     // buffer already holds all the file has left, or the largest record we accept.

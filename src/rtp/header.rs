@@ -44,11 +44,18 @@ pub fn parse(buf: &[u8]) -> Result<RtpHeader, RtpError> {
     {
         return Err(RtpError::Version(b0 >> 6));
     }
-    let mut cursor = buf;
-    let header = rtp::header::Header::unmarshal(&mut cursor)
-        .map_err(|e| RtpError::Malformed(e.to_string()))?;
-    let payload_offset = buf.len() - cursor.remaining();
-    let mut payload_len = cursor.remaining();
+    // The `rtp` crate (0.17) panics on a header extension whose elements overrun their block
+    // (found by the fuzz target): the lengths are checked here first, and a panic the check
+    // misses is caught, so a hostile packet is an error, never a crash.
+    check_lengths(buf)?;
+    let (header, remaining) = std::panic::catch_unwind(|| {
+        let mut cursor = buf;
+        rtp::header::Header::unmarshal(&mut cursor).map(|h| (h, cursor.remaining()))
+    })
+    .map_err(|_| RtpError::Malformed("a header the decoder could not read".into()))?
+    .map_err(|e| RtpError::Malformed(e.to_string()))?;
+    let payload_offset = buf.len() - remaining;
+    let mut payload_len = remaining;
     if header.padding {
         let pad = usize::from(*buf.last().unwrap_or(&0));
         if pad == 0 || pad > payload_len {
@@ -67,6 +74,55 @@ pub fn parse(buf: &[u8]) -> Result<RtpHeader, RtpError> {
         payload_offset,
         payload_len,
     })
+}
+
+/// Checks that the fixed header, the CSRC list and the header extension (RFC 3550 §5.3.1)
+/// fit the packet, and so do the extension's elements (RFC 8285 §4.2 one-byte, §4.3
+/// two-byte headers).
+fn check_lengths(buf: &[u8]) -> Result<(), RtpError> {
+    let short = |what: &str| Err(RtpError::Malformed(format!("{what} runs past the packet")));
+    let Some(&b0) = buf.first() else {
+        return short("the fixed header");
+    };
+    let mut at = 12 + 4 * usize::from(b0 & 0x0f);
+    if buf.len() < at {
+        return short("the CSRC list");
+    }
+    if b0 & 0x10 == 0 {
+        return Ok(());
+    }
+    let Some(&[p0, p1, l0, l1]) = buf.get(at..at + 4) else {
+        return short("the header extension");
+    };
+    let profile = u16::from_be_bytes([p0, p1]);
+    at += 4;
+    let end = at + 4 * usize::from(u16::from_be_bytes([l0, l1]));
+    let Some(block) = buf.get(at..end) else {
+        return short("the header extension");
+    };
+    let (one_byte, two_byte) = (profile == 0xBEDE, profile & 0xFFF0 == 0x1000);
+    let mut i = 0;
+    while let Some(&b) = block.get(i) {
+        if b == 0 {
+            i += 1; // padding
+            continue;
+        }
+        let len = if one_byte {
+            if b >> 4 == 15 {
+                break; // reserved id: the rest is not read
+            }
+            1 + usize::from(b & 0x0f) + 1
+        } else if two_byte {
+            2 + usize::from(*block.get(i + 1).unwrap_or(&u8::MAX))
+        } else {
+            break;
+        };
+        if i + len > block.len() {
+            return short("a header extension element");
+        }
+        i += len;
+    }
+    Ok(())
 }
 
 /// Whether a datagram could be RTP: version 2, at least 12 bytes, and a payload type outside
@@ -88,6 +144,28 @@ pub fn looks_like_rtcp(buf: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzz target: the rtp crate panicked on an extension element longer than
+    /// its block.
+    #[test]
+    fn overlong_extension_elements_are_an_error_not_a_panic() {
+        let mut p = vec![0x90, 0x00, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1];
+        p.extend_from_slice(&[0xbe, 0xde, 0, 1, 0x1f, 0xaa, 0xbb, 0xcc]);
+        assert!(
+            parse(&p).is_err(),
+            "an element of 16 bytes in a 4-byte block"
+        );
+        let mut ok = vec![0x90, 0x00, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1];
+        ok.extend_from_slice(&[0xbe, 0xde, 0, 1, 0x10, 0xaa, 0, 0, 0xd5]);
+        assert_eq!(parse(&ok).unwrap().payload_len, 1);
+        let two = [
+            0x90, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0x10, 0x00, 0, 1, 1, 9, 0, 0,
+        ];
+        assert!(
+            parse(&two).is_err(),
+            "a two-byte element of 9 in a 4-byte block"
+        );
+    }
 
     /// A G.711 A-law packet: V=2, M=1, PT=8, seq 0x1234, ts 0x00000140, SSRC 0xA1A1A1A1.
     const PCMA: [u8; 16] = [

@@ -30,14 +30,15 @@ pub fn r_factor(codec_name: &str, loss_percent: f64, delay_ms: f64) -> f64 {
     (93.2 - id - ie_eff).clamp(0.0, 100.0)
 }
 
-/// MOS (1.0–4.5) from R (G.107 Annex B).
+/// MOS (1.0–4.5) from R (G.107 Annex B). The polynomial dips just below 1 for R under about
+/// 6.5; the scale ends at 1, so the result is clamped (and a NaN R counts as 0).
 pub fn mos_from_r(r: f64) -> f64 {
-    if r <= 0.0 {
+    if r.is_nan() || r <= 0.0 {
         1.0
     } else if r >= 100.0 {
         4.5
     } else {
-        1.0 + 0.035 * r + r * (r - 60.0) * (100.0 - r) * 7e-6
+        (1.0 + 0.035 * r + r * (r - 60.0) * (100.0 - r) * 7e-6).clamp(1.0, 4.5)
     }
 }
 
@@ -70,6 +71,9 @@ mod tests {
         // G.107 Annex B anchors.
         assert!((mos_from_r(93.2) - 4.41).abs() < 0.01);
         assert_eq!(mos_from_r(0.0), 1.0);
+        // Found by the fuzzer: below R 6.5 the polynomial is under 1; NaN is not a score.
+        assert_eq!(mos_from_r(5.0), 1.0);
+        assert_eq!(mos_from_r(f64::NAN), 1.0);
         assert!((mos_from_r(50.0) - 2.58).abs() < 0.01);
     }
 }

@@ -82,12 +82,61 @@ fn blocks(reporter: u32, reports: &[ReceptionReport], out: &mut Vec<ReportBlock>
     }
 }
 
+/// Checks the header chain of a compound RTCP datagram: each packet is version 2, fits the
+/// datagram, and is long enough for its type and count (RFC 3550 §6.4–6.6, RFC 4585 §6.1,
+/// RFC 3611 §2: words after the header).
+fn check_structure(buf: &[u8]) -> Result<(), String> {
+    let mut rest = buf;
+    if rest.is_empty() {
+        return Err("empty RTCP datagram".into());
+    }
+    while !rest.is_empty() {
+        let [first, pt, hi, lo, ..] = *rest else {
+            return Err(format!("RTCP header cut after {} bytes", rest.len()));
+        };
+        if first >> 6 != 2 {
+            return Err(format!("RTCP version {}", first >> 6));
+        }
+        let count = usize::from(first & 0x1f);
+        let words = usize::from(u16::from_be_bytes([hi, lo]));
+        let size = 4 * (words + 1);
+        if size > rest.len() {
+            return Err(format!(
+                "RTCP packet type {pt} claims {size} bytes, {} left",
+                rest.len()
+            ));
+        }
+        let least = match pt {
+            200 => 6 + 6 * count,
+            201 => 1 + 6 * count,
+            203 => count,
+            204..=206 => 2,
+            207 => 1,
+            _ => 0,
+        };
+        if words < least {
+            return Err(format!(
+                "RTCP packet type {pt} of {words} words, under the {least} its type needs"
+            ));
+        }
+        rest = rest.get(size..).unwrap_or_default();
+    }
+    Ok(())
+}
+
 /// Decodes a whole (compound) RTCP datagram (RFC 3550 §6.1).
 ///
 /// Errors: a description of what the `rtcp` crate rejected (short packet, bad header, …).
 pub fn parse(buf: &[u8]) -> Result<Compound, String> {
-    let mut cursor = buf;
-    let packets = rtcp::packet::unmarshal(&mut cursor).map_err(|e| e.to_string())?;
+    // The `rtcp` crate (0.17) panics on some packets too short for their type (a NACK of
+    // length 1, found by the fuzz target): the structure is checked here first, and a panic
+    // the check misses is caught, so a hostile packet is an error, never a crash.
+    check_structure(buf)?;
+    let packets = std::panic::catch_unwind(|| {
+        let mut cursor = buf;
+        rtcp::packet::unmarshal(&mut cursor).map_err(|e| e.to_string())
+    })
+    .map_err(|_| "RTCP packet the decoder could not read".to_string())??;
     let mut out = Compound::default();
     for p in &packets {
         let any = p.as_any();
@@ -129,6 +178,17 @@ pub fn parse(buf: &[u8]) -> Result<Compound, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzz target: the rtcp crate panicked on a NACK of one word.
+    #[test]
+    fn short_feedback_is_an_error_not_a_panic() {
+        assert!(parse(&[0x81, 0xcd, 0, 1, 0, 0, 1, 0]).is_err());
+        assert!(
+            parse(&[0x81, 0xc9, 0, 1, 1, 2, 3, 4]).is_err(),
+            "RR claiming a block"
+        );
+        assert!(parse(&[0x80, 0xc9, 0, 1, 1, 2, 3, 4]).is_ok(), "empty RR");
+    }
 
     #[test]
     fn compound_rr_sdes_bye() {

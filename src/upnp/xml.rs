@@ -47,7 +47,7 @@ pub fn check(text: &str) -> Result<(), String> {
                     .into(),
             );
         } else {
-            let end = tag_end(b, lt).ok_or("unterminated tag")?;
+            let end = tag_end(b, lt).ok_or("a malformed or unterminated tag")?;
             let tag = b.get(lt..end).unwrap_or_default();
             if tag.starts_with(b"</") {
                 depth = depth.saturating_sub(1);
@@ -74,15 +74,20 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 }
 
 /// The index just past the `>` that closes the tag starting at `lt`, skipping quoted
-/// attribute values.
+/// attribute values; `None` when unterminated or holding another `<` (XML allows none in a
+/// tag, not even in a quoted value).
 fn tag_end(b: &[u8], lt: usize) -> Option<usize> {
     let mut quote = None;
     for (k, c) in b.get(lt..)?.iter().enumerate() {
         match (quote, c) {
             (Some(q), _) if *c == q => quote = None,
+            // Nor inside an attribute value (XML 1.0 §3.1, AttValue).
+            (Some(_), b'<') => return None,
             (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(*c),
             (None, b'>') => return Some(lt + k + 1),
+            // `<` cannot appear in a tag (XML 1.0 §3.1).
+            (None, b'<') if k > 0 => return None,
             _ => {}
         }
     }
@@ -92,6 +97,14 @@ fn tag_end(b: &[u8], lt: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_cannot_hide_a_declaration() {
+        assert!(check("<<!>").is_err());
+        assert!(check("<<!DOCTYPE r [<!ENTITY a \"b\">]><r>&a;</r>").is_err());
+        assert!(check("<r a='<<!x>'/>").is_err(), "not in a value either");
+        assert!(check("<r a='x>y'/>").is_ok());
+    }
 
     #[test]
     fn real_documents_pass() {
