@@ -325,7 +325,8 @@ fn upnp_protocol(p: MapProtocol) -> PortMappingProtocol {
 fn request_error(e: &igd_next::RequestError) -> (Option<u16>, String) {
     match e {
         igd_next::RequestError::ErrorCode(code, _) => (Some(*code), igd::error_name(*code).into()),
-        other => (None, other.to_string()),
+        // igd-next quotes the whole answer in some errors: cut to a sane length.
+        other => (None, crate::upnp::clip(other.to_string()).0),
     }
 }
 

@@ -331,11 +331,10 @@ pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
                 stun.map(|s| format!("; the Internet sees {s}"))
                     .unwrap_or_default()
             ),
-            (None, stun) => format!(
-                "the gateway reports no public external address (its WAN side is private or carrier-grade NAT){}",
-                stun.map(|s| format!("; the Internet sees {s}"))
-                    .unwrap_or_default()
+            (None, Some(stun)) => format!(
+                "the gateway reports no public external address while the Internet sees {stun}: its WAN side is private or carrier-grade NAT"
             ),
+            (None, None) => "the gateway reports no external address: its WAN side is private or carrier-grade NAT, or its WAN link is down or not configured yet (--stun tells these apart)".to_string(),
         };
         out.push(Finding::new(
             "DOUBLE_NAT",

@@ -4,6 +4,7 @@
 
 use std::process::{Command, Output, Stdio};
 
+pub mod igd;
 pub mod json;
 
 /// Whether everything must run (CI: `VOIPDIAG_LAB_REQUIRED=1`, or `CI` set): a missing lab
