@@ -428,7 +428,9 @@ pub mod seeds {
         let long_element = vec![
             0x90, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0xbe, 0xde, 0, 1, 0x1f, 0xaa, 0xbb, 0xcc,
         ];
-        vec![rtp, rr, low_mos, short_nack, long_element]
+        // And a padded RTCP packet with no room for its padding count.
+        let empty_padded = vec![0xa0, 0x41, 0, 0, 0x80, 0xce, 0, 5];
+        vec![rtp, rr, low_mos, short_nack, long_element, empty_padded]
     }
 
     const NAPTR: &str = "100|10|u|E2U+sip|!^\\+1(.*)$!sip:\\1@example.com!|.|0\n100|20||E2U+sip||a.example|0\n10|10|u|E2U+voice:tel|!^(.*)$!tel:\\1!|.|1\n";

@@ -119,6 +119,18 @@ fn check_structure(buf: &[u8]) -> Result<(), String> {
                 "RTCP packet type {pt} of {words} words, under the {least} its type needs"
             ));
         }
+        if !(192..=223).contains(&pt) {
+            return Err(format!(
+                "packet type {pt} is not RTCP (RFC 5761 §4: 192–223)"
+            ));
+        }
+        // Padding: the packet's last octet counts it, at least 1 and within the packet.
+        if first & 0x20 != 0 {
+            let pad = usize::from(rest.get(size - 1).copied().unwrap_or(0));
+            if pad == 0 || pad > size - 4 {
+                return Err(format!("RTCP padding of {pad} in a {size}-byte packet"));
+            }
+        }
         rest = rest.get(size..).unwrap_or_default();
     }
     Ok(())
@@ -188,6 +200,12 @@ mod tests {
             "RR claiming a block"
         );
         assert!(parse(&[0x80, 0xc9, 0, 1, 1, 2, 3, 4]).is_ok(), "empty RR");
+        // And on a padded packet with nothing to pad (found next).
+        assert!(parse(&[0xa0, 0xc9, 0, 0]).is_err());
+        assert!(
+            parse(&[0xa0, 0x41, 0, 0, 0x80, 0xce, 0, 0]).is_err(),
+            "type 65 is not RTCP"
+        );
     }
 
     #[test]
