@@ -430,7 +430,19 @@ pub mod seeds {
         ];
         // And a padded RTCP packet with no room for its padding count.
         let empty_padded = vec![0xa0, 0x41, 0, 0, 0x80, 0xce, 0, 5];
-        vec![rtp, rr, low_mos, short_nack, long_element, empty_padded]
+        // And a FIR with half an entry.
+        let half_fir = vec![
+            0x84, 0xce, 0, 5, 0, 0, 5, 0, 1, 1, 1, 0, 0, 0, 0, 0, 4, 0xf6, 0, 2, 0, 0, 0x1c, 0,
+        ];
+        vec![
+            rtp,
+            rr,
+            low_mos,
+            short_nack,
+            long_element,
+            empty_padded,
+            half_fir,
+        ]
     }
 
     const NAPTR: &str = "100|10|u|E2U+sip|!^\\+1(.*)$!sip:\\1@example.com!|.|0\n100|20||E2U+sip||a.example|0\n10|10|u|E2U+voice:tel|!^(.*)$!tel:\\1!|.|1\n";

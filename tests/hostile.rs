@@ -263,6 +263,35 @@ fn sip_escape_sequences_are_escaped() {
     );
 }
 
+/// The same server answering REGISTER: the reason phrase and Server header are escaped in
+/// register's report too.
+#[test]
+fn register_escape_sequences_are_escaped() {
+    let (udp, _h) = udp_peer("127.0.0.1", 0, 8, |req, _| {
+        vec![sip_answer(
+            req,
+            "403 Forbidden\x1b]0;owned\x07",
+            "Server: evil\x1b[2J\r\n",
+        )]
+    });
+    let aor = format!("sip:alice@127.0.0.1:{}", udp.port());
+    let Some(r) = bounded(&[
+        "--color",
+        "never",
+        "-v",
+        "--timeout",
+        "2s",
+        "register",
+        &aor,
+    ]) else {
+        return;
+    };
+    r.within(6, 100);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains('\x1b') && !r.stderr.contains('\x1b'));
+    assert!(r.stdout.contains("\\x1b"), "{}", r.stdout);
+}
+
 // ---------------------------------------------------------------------------------------
 // STUN
 
@@ -614,6 +643,36 @@ fn records_for_another_owner_are_not_used() {
     assert_eq!(j["result"]["queries"][0]["foreign"], 1, "{j:#}");
 }
 
+/// A NAPTR whose URI carries escape sequences: enum-lookup's report shows them escaped.
+#[test]
+fn enum_escape_sequences_are_escaped() {
+    let start = "4.3.2.1.5.5.5.1.e164.arpa.";
+    let (ns, _) = dns::server(move |name, t| {
+        (t == RecordType::NAPTR && name == start).then(|| {
+            vec![(
+                start.to_string(),
+                dns::naptr(10, "u", "E2U+sip", "!^.*$!sip:\x1b[2J@example.com!", "."),
+            )]
+        })
+    });
+    let server = ns.to_string();
+    let Some(r) = bounded(&[
+        "--color",
+        "never",
+        "--timeout",
+        "1s",
+        "enum-lookup",
+        "+15551234",
+        "--server",
+        &server,
+    ]) else {
+        return;
+    };
+    r.within(4, 100);
+    assert!(!r.stdout.contains('\x1b'), "{:?}", r.stdout);
+    assert!(r.stdout.contains("\\x1b"), "{}", r.stdout);
+}
+
 // ---------------------------------------------------------------------------------------
 // UPnP, NAT-PMP, PCP
 
@@ -889,6 +948,31 @@ fn write_pcap(path: &std::path::Path, frames: impl Iterator<Item = Vec<u8>>) {
         out.write_all(&h).unwrap();
         out.write_all(&f).unwrap();
     }
+}
+
+/// SIP in a capture with escape sequences in its headers: pcap-decode's views show them
+/// escaped.
+#[test]
+fn capture_escape_sequences_are_escaped() {
+    let path = tempfile("escapes.pcap");
+    let invite = "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: \"\x1b]0;owned\x07\" <sip:a\x1b[31m@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\x1b[2J@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    let mut frame = Vec::new();
+    etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4([192, 0, 2, 1], [192, 0, 2, 2], 64)
+        .udp(5060, 5060)
+        .write(&mut frame, invite.as_bytes())
+        .unwrap();
+    write_pcap(&path, std::iter::once(frame));
+    let file = path.to_str().unwrap().to_string();
+    for view in ["summary", "messages", "ladder"] {
+        let Some(r) = bounded(&["--color", "never", "pcap-decode", &file, "--view", view]) else {
+            return;
+        };
+        r.within(5, 100);
+        assert!(!r.stdout.contains('\x1b'), "{view}: {:?}", r.stdout);
+        assert!(r.stdout.contains("\\x1b"), "{view}: {}", r.stdout);
+    }
+    let _ = std::fs::remove_file(&path);
 }
 
 /// A 56-byte capture whose record claims caplen 0x7FFFFFFF (it allocated 256 MiB), and one
