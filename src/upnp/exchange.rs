@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use super::SendSchedule;
 use crate::machine::{Input, Machine, SocketId, Transmit};
 
 /// Why an exchange got no usable answer.
@@ -33,10 +34,7 @@ pub struct PortMapExchange<T> {
     gateway: SocketAddr,
     request: Vec<u8>,
     decode: Decoder<T>,
-    start: Instant,
-    bound: Duration,
-    sends: Vec<Duration>,
-    next: usize,
+    schedule: SendSchedule,
     queued: Option<Transmit>,
     outcome: Option<Result<(T, Duration), ExchangeError>>,
 }
@@ -66,10 +64,7 @@ impl<T> PortMapExchange<T> {
             gateway,
             request,
             decode,
-            start,
-            bound,
-            sends: super::schedule(bound),
-            next: 0,
+            schedule: SendSchedule::new(start, bound),
             queued: None,
             outcome: None,
         };
@@ -79,15 +74,7 @@ impl<T> PortMapExchange<T> {
 
     /// Queues the send due at `now`, if any (at most one: a late wakeup does not burst).
     fn release(&mut self, now: Instant) {
-        let mut due = false;
-        while self
-            .sends
-            .get(self.next)
-            .is_some_and(|at| self.start + *at <= now)
-        {
-            self.next += 1;
-            due = true;
-        }
+        let due = self.schedule.due(now);
         if due {
             self.queued = Some(Transmit {
                 socket: SOCKET,
@@ -106,7 +93,7 @@ impl<T> PortMapExchange<T> {
     /// Takes the outcome (a timeout if it never ended).
     pub fn into_outcome(self) -> Result<(T, Duration), ExchangeError> {
         self.outcome
-            .unwrap_or(Err(ExchangeError::Timeout(self.bound)))
+            .unwrap_or(Err(ExchangeError::Timeout(self.schedule.bound())))
     }
 }
 
@@ -122,7 +109,7 @@ impl<T> Machine for PortMapExchange<T> {
         match input {
             Input::Message { from, data, .. } if from == self.gateway => {
                 if let Some(answer) = (self.decode)(data) {
-                    let took = now.saturating_duration_since(self.start);
+                    let took = now.saturating_duration_since(self.schedule.start());
                     self.outcome = Some(Ok((answer, took)));
                 }
             }
@@ -137,8 +124,8 @@ impl<T> Machine for PortMapExchange<T> {
         if self.outcome.is_some() {
             return;
         }
-        if now >= self.start + self.bound {
-            self.outcome = Some(Err(ExchangeError::Timeout(self.bound)));
+        if self.schedule.expired(now) {
+            self.outcome = Some(Err(ExchangeError::Timeout(self.schedule.bound())));
             return;
         }
         self.release(now);
@@ -156,12 +143,7 @@ impl<T> Machine for PortMapExchange<T> {
         if self.outcome.is_some() {
             return None;
         }
-        let end = self.start + self.bound;
-        Some(
-            self.sends
-                .get(self.next)
-                .map_or(end, |at| (self.start + *at).min(end)),
-        )
+        Some(self.schedule.next_wakeup())
     }
 
     fn is_done(&self) -> bool {

@@ -5,7 +5,7 @@
 //! (SSDP) and the port-mapping SOAP actions are igd-next's, called from `crate::net::upnp`.
 
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -93,6 +93,66 @@ pub fn schedule(bound: Duration) -> Vec<Duration> {
         wait *= 2;
     }
     out
+}
+
+/// When a request goes out within a bound: the offsets of [`schedule`] from `start`. Shared
+/// by the NAT-PMP/PCP exchange and the SSDP search.
+#[derive(Debug, Clone)]
+pub struct SendSchedule {
+    start: Instant,
+    bound: Duration,
+    sends: Vec<Duration>,
+    next: usize,
+}
+
+impl SendSchedule {
+    /// The schedule of a request first sent at `start`, for at most `bound`.
+    pub fn new(start: Instant, bound: Duration) -> Self {
+        SendSchedule {
+            start,
+            bound,
+            sends: schedule(bound),
+            next: 0,
+        }
+    }
+
+    /// When it started.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// The bound on the whole exchange.
+    pub fn bound(&self) -> Duration {
+        self.bound
+    }
+
+    /// Whether a send is due at `now`; takes every slot that is (a late wakeup sends once,
+    /// not a burst).
+    pub fn due(&mut self, now: Instant) -> bool {
+        let mut due = false;
+        while self
+            .sends
+            .get(self.next)
+            .is_some_and(|at| self.start + *at <= now)
+        {
+            self.next += 1;
+            due = true;
+        }
+        due
+    }
+
+    /// Whether the bound has passed at `now`.
+    pub fn expired(&self, now: Instant) -> bool {
+        now >= self.start + self.bound
+    }
+
+    /// The next wakeup: the next send, or the end of the bound.
+    pub fn next_wakeup(&self) -> Instant {
+        let end = self.start + self.bound;
+        self.sends
+            .get(self.next)
+            .map_or(end, |at| (self.start + *at).min(end))
+    }
 }
 
 /// A gateway protocol.

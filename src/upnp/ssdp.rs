@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use super::SendSchedule;
 use super::igd::split_url;
 use crate::machine::{Input, Machine, Transmit};
 
@@ -58,10 +59,7 @@ pub fn location(answer: &[u8]) -> Option<String> {
 /// The search (see the module documentation).
 #[derive(Debug)]
 pub struct SsdpSearch {
-    start: Instant,
-    bound: Duration,
-    sends: Vec<Duration>,
-    next: usize,
+    schedule: SendSchedule,
     only: Option<IpAddr>,
     transmits: VecDeque<Transmit>,
     seen: Vec<String>,
@@ -74,10 +72,7 @@ impl SsdpSearch {
     /// A search from `start` for at most `bound`; `only` keeps answers of that host.
     pub fn new(start: Instant, bound: Duration, only: Option<IpAddr>) -> Self {
         let mut s = SsdpSearch {
-            start,
-            bound,
-            sends: super::schedule(bound),
-            next: 0,
+            schedule: SendSchedule::new(start, bound),
             only,
             transmits: VecDeque::new(),
             seen: Vec::new(),
@@ -105,15 +100,7 @@ impl SsdpSearch {
     }
 
     fn release(&mut self, now: Instant) {
-        let mut due = false;
-        while self
-            .sends
-            .get(self.next)
-            .is_some_and(|at| self.start + *at <= now)
-        {
-            self.next += 1;
-            due = true;
-        }
+        let due = self.schedule.due(now);
         if due {
             for r in requests() {
                 self.transmits.push_back(Transmit {
@@ -150,7 +137,7 @@ impl Machine for SsdpSearch {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        if now >= self.start + self.bound {
+        if self.schedule.expired(now) {
             self.over = true;
             return;
         }
@@ -169,12 +156,7 @@ impl Machine for SsdpSearch {
         if self.over {
             return None;
         }
-        let end = self.start + self.bound;
-        Some(
-            self.sends
-                .get(self.next)
-                .map_or(end, |at| (self.start + *at).min(end)),
-        )
+        Some(self.schedule.next_wakeup())
     }
 
     /// Done at each new location, and when the bound is over.
