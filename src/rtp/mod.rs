@@ -1,4 +1,4 @@
-//! RTP and RTCP (RFC 3550) without I/O: header decoding (RTCP through the `rtcp` crate),
+//! RTP and RTCP (RFC 3550) without I/O: header decoding (RTCP through `rtc-rtcp`),
 //! the payload-type table (RFC 3551), per-stream statistics (RFC 3550 A.3 loss, A.8 jitter),
 //! the per-SSRC receiver, DTMF events (RFC 4733) and an E-model MOS estimate (ITU-T G.107).
 //! Used by `pcap-decode` and, later, `call`.

@@ -1,13 +1,13 @@
-//! RTCP (RFC 3550 §6, XR RFC 3611) decoding through the `rtcp` crate, flattened to what a
-//! report shows: packet kinds, sender and receiver reports, CNAMEs, BYE.
+//! RTCP (RFC 3550 §6, XR RFC 3611) decoding through `rtc-rtcp` (the webrtc-rs sans-IO line),
+//! flattened to what a report shows: packet kinds, sender and receiver reports, CNAMEs, BYE.
 
 use std::fmt;
 
-use rtcp::goodbye::Goodbye;
-use rtcp::receiver_report::ReceiverReport;
-use rtcp::reception_report::ReceptionReport;
-use rtcp::sender_report::SenderReport;
-use rtcp::source_description::{SdesType, SourceDescription};
+use rtc_rtcp::goodbye::Goodbye;
+use rtc_rtcp::receiver_report::ReceiverReport;
+use rtc_rtcp::reception_report::ReceptionReport;
+use rtc_rtcp::sender_report::SenderReport;
+use rtc_rtcp::source_description::{SdesType, SourceDescription};
 
 /// The RTCP packet types we name (RFC 3550 §12.1, RFC 4585, RFC 3611).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -141,15 +141,16 @@ fn split(buf: &[u8]) -> Result<Vec<(u8, &[u8])>, String> {
 
 /// Decodes a whole (compound) RTCP datagram (RFC 3550 §6.1).
 ///
-/// Errors: what is wrong with the header chain, or what the `rtcp` crate rejected in an SR,
+/// Errors: what is wrong with the header chain, or what `rtc-rtcp` rejected in an SR,
 /// RR, SDES or BYE packet.
 pub fn parse(buf: &[u8]) -> Result<Compound, String> {
-    // The `rtcp` crate (0.17) panics on packets too short for their type or format (a NACK
-    // of one word, a FIR with half an entry, padding with no room: found by the fuzz
-    // target). So: the header chain is checked here first; only the four types whose
-    // contents a report uses (SR, RR, SDES, BYE) go to the crate, one packet at a time; the
-    // feedback, APP and XR packets are named from their header; and a panic the checks
-    // miss is caught, so a hostile packet is an error, never a crash.
+    // The `rtcp` crate of the 0.17 line panicked on packets too short for their type or
+    // format (a NACK of one word, a FIR with half an entry, padding with no room: found by
+    // the fuzz target); `rtc-rtcp` 0.21 returns errors on those, but a decoder of hostile
+    // bytes we do not control stays fenced: the header chain is checked here first; only the
+    // four types whose contents a report uses (SR, RR, SDES, BYE) go to the crate, one packet
+    // at a time; feedback, APP and XR packets are named from their header; and a panic the
+    // checks miss is caught, so a hostile packet is an error, never a crash.
     let mut out = Compound::default();
     for (pt, bytes) in split(buf)? {
         let kind = match pt {
@@ -165,11 +166,11 @@ pub fn parse(buf: &[u8]) -> Result<Compound, String> {
     Ok(out)
 }
 
-/// One SR, RR, SDES or BYE packet through the `rtcp` crate, into `out`.
+/// One SR, RR, SDES or BYE packet through `rtc-rtcp`, into `out`.
 fn decode_report(pt: u8, bytes: &[u8], out: &mut Compound) -> Result<Kind, String> {
     let packets = std::panic::catch_unwind(|| {
         let mut cursor = bytes;
-        rtcp::packet::unmarshal(&mut cursor).map_err(|e| e.to_string())
+        rtc_rtcp::packet::unmarshal(&mut cursor).map_err(|e| e.to_string())
     })
     .map_err(|_| format!("RTCP packet type {pt} the decoder could not read"))??;
     let mut kind = Kind::Other;
@@ -207,7 +208,7 @@ fn decode_report(pt: u8, bytes: &[u8], out: &mut Compound) -> Result<Kind, Strin
 mod tests {
     use super::*;
 
-    /// Found by the fuzz target: the rtcp crate panicked on a NACK of one word.
+    /// Found by the fuzz target: the rtcp 0.17 crate panicked on a NACK of one word.
     #[test]
     fn short_feedback_is_an_error_not_a_panic() {
         assert!(parse(&[0x81, 0xcd, 0, 1, 0, 0, 1, 0]).is_err());

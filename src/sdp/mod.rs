@@ -1,12 +1,10 @@
 //! SDP (RFC 4566, offer/answer RFC 3264) reduced to what media analysis needs: where each
 //! side wants RTP and RTCP, which payload types mean which codec, and the direction.
 //!
-//! Parsing is done by the `sdp` crate (webrtc-rs). It rejects some bodies real phones send
-//! (e.g. a missing `s=` line or an unknown line type); for those, and only those, a lenient
-//! line scan in [`lenient`] extracts the same facts so that a capture never loses a call's
-//! media description.
+//! One lenient line reader ([`parse`]): strict parsers reject bodies real phones send (a
+//! missing `s=` line, an unknown line type), and a capture must never lose a call's media
+//! description for that.
 
-use std::io::Cursor;
 use std::net::IpAddr;
 
 use crate::rtp::codec::{self, Codec};
@@ -135,62 +133,18 @@ fn media_from(
     }
 }
 
-/// Parses an SDP body (RFC 4566 §5).
+/// Parses an SDP body (RFC 8866 §5): the `o=`, `c=`, `m=` and `a=` lines, everything else
+/// ignored, so vendor quirks a strict parser rejects still give their media. (The `sdp`
+/// crate of the webrtc-rs 0.17 line used to come first; on every body of the corpus it gave
+/// the same session as this reader, so one SDP reader is kept, not two.)
 ///
-/// Errors: a message when neither the `sdp` crate nor the lenient scan finds a `v=`/`m=`
-/// structure.
+/// Errors: a message when there is no `v=` line or no `m=` line.
 pub fn parse(body: &[u8]) -> Result<Session, String> {
-    match sdp::SessionDescription::unmarshal(&mut Cursor::new(body)) {
-        Ok(sd) => Ok(from_crate(&sd)),
-        Err(e) => lenient(body).ok_or_else(|| format!("not SDP: {e}")),
-    }
+    lenient(body).ok_or_else(|| "not SDP: no v= line or no m= line".to_string())
 }
 
-fn from_crate(sd: &sdp::SessionDescription) -> Session {
-    let session_addr = sd
-        .connection_information
-        .as_ref()
-        .and_then(|c| c.address.as_ref())
-        .map(|a| a.address.clone());
-    let session_attrs: Vec<(String, Option<String>)> = sd
-        .attributes
-        .iter()
-        .map(|a| (a.key.clone(), a.value.clone()))
-        .collect();
-    let media = sd
-        .media_descriptions
-        .iter()
-        .map(|m| {
-            let addr = m
-                .connection_information
-                .as_ref()
-                .and_then(|c| c.address.as_ref())
-                .map(|a| a.address.clone())
-                .or_else(|| session_addr.clone());
-            let mut attrs: Vec<(String, Option<String>)> = m
-                .attributes
-                .iter()
-                .map(|a| (a.key.clone(), a.value.clone()))
-                .collect();
-            attrs.extend(session_attrs.iter().cloned());
-            media_from(
-                &m.media_name.media,
-                u16::try_from(m.media_name.port.value).unwrap_or(0),
-                &m.media_name.protos.join("/"),
-                &m.media_name.formats,
-                addr,
-                &attrs,
-            )
-        })
-        .collect();
-    Session {
-        origin_address: Some(sd.origin.unicast_address.clone()).filter(|a| !a.is_empty()),
-        media,
-    }
-}
-
-/// The fallback scan for bodies the `sdp` crate rejects: reads `o=`, `c=`, `m=` and `a=`
-/// lines and ignores everything else. `None` when there is no `v=` line or no `m=` line.
+/// The SDP reader behind [`parse`]: reads `o=`, `c=`, `m=` and `a=` lines and ignores
+/// everything else. `None` when there is no `v=` line or no `m=` line.
 pub fn lenient(body: &[u8]) -> Option<Session> {
     let text = String::from_utf8_lossy(body);
     if !text.lines().any(|l| l.trim_start().starts_with("v=")) {
@@ -316,8 +270,8 @@ m=video 0 RTP/AVP 31\r\n";
     }
 
     #[test]
-    fn crate_rejects_are_read_leniently() {
-        // No s= line: the sdp crate errors; the scan still finds the media.
+    fn bodies_strict_parsers_reject_are_read() {
+        // No s= line: a strict parser errors; the reader still finds the media.
         let body = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 18\r\na=rtcp-mux\r\n";
         let s = parse(body.as_bytes()).unwrap();
         let a = s.first_rtp().unwrap();
