@@ -9,6 +9,8 @@ use std::net::IpAddr;
 
 use crate::rtp::codec::{self, Codec};
 
+pub mod offer;
+
 /// Media direction attribute (RFC 3264 §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,6 +44,10 @@ pub struct Media {
     pub formats: Vec<(u8, Option<Codec>)>,
     /// Direction.
     pub direction: Direction,
+    /// `a=ptime:` (RFC 8866 §6.4), ms.
+    pub ptime_ms: Option<u32>,
+    /// `a=rtcp-mux` (RFC 5761 §5.1.1).
+    pub rtcp_mux: bool,
 }
 
 /// A parsed session description.
@@ -111,7 +117,12 @@ fn media_from(
             (pt, c)
         })
         .collect();
-    let rtcp_port = if attrs.iter().any(|(k, _)| k == "rtcp-mux") {
+    let rtcp_mux = attrs.iter().any(|(k, _)| k == "rtcp-mux");
+    let ptime_ms = attrs
+        .iter()
+        .find(|(k, _)| k == "ptime")
+        .and_then(|(_, v)| v.as_deref()?.trim().parse().ok());
+    let rtcp_port = if rtcp_mux {
         port
     } else {
         attrs
@@ -130,6 +141,8 @@ fn media_from(
         rtcp_port,
         formats,
         direction: direction(attrs),
+        ptime_ms,
+        rtcp_mux,
     }
 }
 
