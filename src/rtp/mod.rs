@@ -9,6 +9,7 @@ pub mod header;
 pub mod mos;
 pub mod receiver;
 pub mod rtcp;
+pub mod sender;
 pub mod stats;
 
 pub use codec::Codec;
