@@ -50,6 +50,19 @@ pub struct Media {
     pub rtcp_mux: bool,
 }
 
+impl Media {
+    /// Its formats by name in order (`PCMA`, `telephone-event`, `PT 96` when unnamed).
+    pub fn format_names(&self) -> Vec<String> {
+        self.formats
+            .iter()
+            .map(|(pt, c)| {
+                c.as_ref()
+                    .map_or_else(|| format!("PT {pt}"), |c| c.name.clone())
+            })
+            .collect()
+    }
+}
+
 /// A parsed session description.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Session {

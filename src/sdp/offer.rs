@@ -209,17 +209,7 @@ pub fn negotiate(remote: &Session, ours: &[AudioCodec]) -> Result<Negotiated, Ne
                 .filter(|a| ours.contains(a))
                 .map(|a| (*pt, a))
         })
-        .ok_or_else(|| {
-            let theirs: Vec<String> = audio
-                .formats
-                .iter()
-                .map(|(pt, c)| {
-                    c.as_ref()
-                        .map_or_else(|| format!("PT {pt}"), |c| c.name.clone())
-                })
-                .collect();
-            NegotiationError::NoCommonCodec(theirs.join(", "))
-        })?;
+        .ok_or_else(|| NegotiationError::NoCommonCodec(audio.format_names().join(", ")))?;
     let telephone_event = audio
         .formats
         .iter()

@@ -297,14 +297,7 @@ impl Analysis {
                 call.payloads.push((*pt, c.clone()));
             }
         }
-        let names: Vec<String> = media
-            .formats
-            .iter()
-            .map(|(pt, c)| {
-                c.as_ref()
-                    .map_or_else(|| format!("PT {pt}"), |c| c.name.clone())
-            })
-            .collect();
+        let names = media.format_names();
         if !from_caller || call.codecs.is_empty() {
             call.codecs = names;
         }
