@@ -3,69 +3,13 @@
 //! media shows. The report puts them into words; the order here is the report's order
 //! within each severity.
 
-use super::analysis::{AlgSign, Analysis, PrivateAddress};
+use super::analysis::Analysis;
+use crate::diagnose::capture::CaptureFinding;
 use crate::diagnose::media::{self, MediaCall, MediaFinding, MediaStream};
-
-/// One conclusion about a capture.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CaptureFinding {
-    /// The file ended early or was cut: the report covers what came before.
-    Truncated(String),
-    /// Bounds on the analysis' state were reached: some calls, streams or flows were not
-    /// followed (counts in the report's `evicted`).
-    StateLimits(crate::capture::analysis::Evicted),
-    /// Frames that could not be decoded, with the most frequent reason.
-    Malformed {
-        /// How many.
-        count: u64,
-        /// The most frequent reason.
-        most_often: String,
-    },
-    /// The caller cancelled before an answer.
-    Cancelled {
-        /// The call.
-        call: usize,
-    },
-    /// The call failed with a final response (its status line).
-    Failed {
-        /// The call.
-        call: usize,
-        /// The final response's status line, e.g. `486 Busy Here`.
-        reason: String,
-    },
-    /// No final response to the INVITE in the capture.
-    NoFinalResponse {
-        /// The call.
-        call: usize,
-    },
-    /// Answered, but no BYE was seen.
-    NoBye {
-        /// The call.
-        call: usize,
-    },
-    /// Private/CGNAT addresses in signalling sent from a public address.
-    PrivateAddresses {
-        /// The call.
-        call: usize,
-        /// The addresses and where they were.
-        addresses: Vec<PrivateAddress>,
-    },
-    /// A sign of a SIP ALG.
-    AlgSuspected {
-        /// The call.
-        call: usize,
-        /// What was seen.
-        sign: AlgSign,
-    },
-    /// What the media shows.
-    Media(MediaFinding),
-    /// Nothing VoIP in the capture.
-    NoVoip,
-}
+use crate::rtp::stats::round3;
 
 /// The streams as the media diagnosis sees them (loss and jitter rounded as reported).
 pub fn media_streams(a: &Analysis) -> Vec<MediaStream> {
-    let round3 = |x: f64| (x * 1e3).round() / 1e3;
     a.streams
         .iter()
         .map(|s| {
@@ -91,7 +35,10 @@ pub fn diagnose(a: &Analysis) -> Vec<CaptureFinding> {
     }
     let evicted = a.evicted();
     if !evicted.is_empty() {
-        f.push(CaptureFinding::StateLimits(evicted));
+        f.push(CaptureFinding::StateLimits {
+            evicted,
+            limits: Analysis::limits(),
+        });
     }
     if a.packets.malformed > 0 {
         let most_often = a

@@ -10,11 +10,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::anyhow;
 
 use super::{CommandError, Env};
-use crate::capture::analysis::{Analysis, Options};
+use crate::capture::analysis::{Analysis, Options, RtpStream};
 use crate::capture::reader::{CaptureError, End, read_frames};
 use crate::cli::{GlobalArgs, PcapDecodeArgs, PcapView};
 use crate::report::Report;
-use crate::report::pcap_decode::{PcapDecodeResult, View, findings, status};
+use crate::report::pcap_decode::{
+    CallReport, MalformedReason, MessageReport, PcapDecodeResult, SipCounts, Span, Ssrc,
+    StreamReport, Time, View, findings, status,
+};
+use crate::rtp::stats::round3;
 
 /// Runs the command.
 ///
@@ -125,9 +129,137 @@ pub async fn run(
             }
         )));
     }
-    let result =
-        PcapDecodeResult::from_analysis(args.file.clone(), &analysis, view, args.call_id.clone());
+    let result = result(args.file.clone(), &analysis, view, args.call_id.clone());
     let found = findings(&crate::capture::findings::diagnose(&analysis), &result);
     let st = status(&found);
     Ok(env.report("pcap-decode", st, found, result))
+}
+
+/// The typed result of a finished analysis: calls, streams (with their RTP quality), SIP
+/// and STUN messages, counts. Values move as they are; the report renders them.
+fn result(
+    file: String,
+    a: &Analysis,
+    view: View,
+    ladder_call_id: Option<String>,
+) -> PcapDecodeResult {
+    let first_ns = a.first_ns.unwrap_or(0);
+    let ms_between = |from: i64, to: i64| round3((to - from) as f64 / 1e6);
+    let streams: Vec<StreamReport> = a.streams.iter().map(|s| stream(a, s)).collect();
+    let calls = a
+        .calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CallReport {
+            call_id: c.call_id.clone(),
+            from: c.from.clone(),
+            to: c.to.clone(),
+            start: Time(c.invite_ns),
+            post_dial_delay_ms: c.ringing_ns.map(|t| ms_between(c.invite_ns, t)),
+            answer_ms: c.answer_ns.map(|t| ms_between(c.invite_ns, t)),
+            duration_s: match (c.answer_ns, c.bye_ns) {
+                (Some(a), Some(b)) => Some(round3((b - a) as f64 / 1e9)),
+                _ => None,
+            },
+            final_status: c.final_status,
+            ended_by: c.ended_by(),
+            codecs: c.codecs.clone(),
+            transport: c.transport,
+            caller: c.caller,
+            callee: c.callee,
+            caller_media: c.caller_media,
+            callee_media: c.callee_media,
+            messages: c.messages,
+            streams: a
+                .streams
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.call == Some(i))
+                .map(|(j, _)| j)
+                .collect(),
+        })
+        .collect();
+    PcapDecodeResult {
+        file,
+        packets: a.packets,
+        malformed_reasons: a
+            .malformed_reasons
+            .iter()
+            .map(|(r, n)| MalformedReason {
+                reason: r.clone(),
+                count: *n,
+            })
+            .collect(),
+        truncated: a.truncated.clone(),
+        evicted: a.evicted(),
+        capture: Span {
+            first: a.first_ns.map(Time),
+            last: a.first_ns.map(|_| Time(a.last_ns)),
+            duration_s: round3((a.last_ns - first_ns) as f64 / 1e9),
+        },
+        sip: SipCounts {
+            messages: a.sip_messages,
+            requests: a.sip_requests.clone(),
+            responses: a
+                .sip_responses
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+        },
+        calls,
+        streams,
+        rtcp_packets: a.rtcp_packets,
+        stun: a.stun.clone(),
+        stun_messages: a.stun_messages,
+        messages: a
+            .messages
+            .iter()
+            .map(|m| MessageReport {
+                frame: m.frame,
+                time: Time(m.time_ns),
+                src: m.src,
+                dst: m.dst,
+                transport: m.transport,
+                message: m.summary.clone(),
+                call_id: m.call_id.clone(),
+                sdp: m.sdp,
+                status: m.status,
+            })
+            .collect(),
+        view,
+        ladder_call_id,
+    }
+}
+
+/// One RTP stream with its RFC 3550 quality.
+fn stream(a: &Analysis, s: &RtpStream) -> StreamReport {
+    let rx = &s.receiver;
+    let q = rx.quality();
+    let sum = q.summary;
+    StreamReport {
+        ssrc: Ssrc(rx.ssrc),
+        src: s.src,
+        dst: s.dst,
+        call_id: s.call.map(|c| a.calls[c].call_id.clone()),
+        payload_type: q.payload_type,
+        codec: q.codec.map(|c| c.name),
+        payload_types: rx.payload_types.iter().map(|(p, _)| *p).collect(),
+        start: Time(sum.first_ns),
+        duration_s: round3((sum.last_ns - sum.first_ns) as f64 / 1e9),
+        packets: sum.packets,
+        expected: sum.expected,
+        lost: sum.lost,
+        loss_percent: round3(sum.loss_percent),
+        duplicates: sum.duplicates,
+        out_of_order: sum.out_of_order,
+        sequence_errors: sum.sequence_errors,
+        max_delta_ms: round3(sum.max_delta_ms),
+        jitter_mean_ms: round3(sum.jitter_mean_ms),
+        jitter_max_ms: round3(sum.jitter_max_ms),
+        mos: q.mos,
+        dtmf: rx.dtmf.clone(),
+        rtcp_fraction_lost_percent: rx
+            .rtcp_report
+            .map(|(f, _)| round3(f64::from(f) * 100.0 / 256.0)),
+    }
 }

@@ -4,4 +4,5 @@
 //! pcap-decode feeds it what a capture shows; `call` will feed it what its own call shows.
 //! The rules return typed findings; the report only puts them into words.
 
+pub mod capture;
 pub mod media;

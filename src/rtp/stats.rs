@@ -14,6 +14,12 @@ const NS_PER_MS: f64 = 1e6;
 /// Width of the duplicate-detection window, in sequence numbers.
 const WINDOW: u64 = 1024;
 
+/// A statistic rounded to a thousandth of its unit (µs for `*_ms`, ms for `*_s`, 0.001 %):
+/// the precision every report gives.
+pub fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
+}
+
 /// One received RTP packet as the statistics need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arrival {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::FastMap;
 use super::bounded::BoundedMap;
+use crate::diagnose::capture::{Evicted, Limits, PacketCounts, StunRecord};
 use std::net::SocketAddr;
 
 use super::dissect::{Dissected, Dissector, Payload};
@@ -26,9 +27,8 @@ mod stun;
 
 use legacy::{megaco_sdps, mgcp_sdp};
 use sip::MediaEndpoint;
-pub use sip::{AlgSign, Call, PrivateAddress, SignallingField, SipRecord};
+pub use sip::{Call, SipRecord};
 use streams::TcpFlow;
-pub use stun::StunRecord;
 
 /// Message records kept for the `messages` and `ladder` views.
 const MAX_MESSAGES: usize = 50_000;
@@ -54,50 +54,11 @@ pub const MAX_SCTP_MESSAGES: usize = 64;
 /// summaries); longer ones are cut and end with `…`.
 pub const MAX_TEXT: usize = 256;
 
-/// What was not kept because a bound on the analysis' state was reached: all zero for any
-/// ordinary capture. A capture built to exhaust memory meets these instead.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Evicted {
-    /// INVITE requests of dialogs beyond [`MAX_CALLS`]: in the SIP totals, not followed.
-    pub call_invites: u64,
-    /// RTP packets of streams beyond [`MAX_STREAMS`]: decoded, no statistics.
-    pub stream_packets: u64,
-    /// TCP directions dropped, oldest first ([`MAX_TCP_FLOWS`], [`MAX_TCP_BYTES`]): a
-    /// message they held in part is lost.
-    pub tcp_flows: u64,
-    /// Media endpoints forgotten, oldest first ([`MAX_ENDPOINTS`]): their RTP is then
-    /// unsignalled.
-    pub media_endpoints: u64,
-    /// STUN flows and SCTP state forgotten, oldest first ([`MAX_FLOWS`],
-    /// [`MAX_SCTP_MESSAGES`]).
-    pub flows: u64,
-}
-
-impl Evicted {
-    /// Whether nothing was evicted.
-    pub fn is_empty(&self) -> bool {
-        *self == Evicted::default()
-    }
-}
-
 /// What the analysis should do beyond the defaults.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Decode RTP/RTCP on any UDP flow that looks like it, not only on SDP-signalled ports.
     pub rtp_heuristics: bool,
-}
-
-/// Frame accounting: `decoded + ignored + malformed == total`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct PacketCounts {
-    /// Frames read.
-    pub total: u64,
-    /// Frames that carried SIP, SDP, RTP, RTCP, STUN or DTMF (or a fragment/segment of it).
-    pub decoded: u64,
-    /// Frames of other protocols.
-    pub ignored: u64,
-    /// Frames that could not be decoded (cut, inconsistent, or failed parsing).
-    pub malformed: u64,
 }
 
 /// One RTP stream: an SSRC from a source to a destination, with its receiver state.
@@ -207,6 +168,17 @@ impl Analysis {
             tcp_flows: self.tcp.evicted + self.not_kept.tcp_flows,
             media_endpoints: self.endpoints.evicted,
             flows: self.stun_flows.evicted + self.sctp.evicted + self.sctp_tsn.evicted,
+        }
+    }
+
+    /// The bounds of [`Analysis::evicted`], as the report quotes them.
+    pub fn limits() -> Limits {
+        Limits {
+            calls: MAX_CALLS,
+            streams: MAX_STREAMS,
+            tcp_flows: MAX_TCP_FLOWS,
+            tcp_mib: MAX_TCP_BYTES >> 20,
+            endpoints: MAX_ENDPOINTS,
         }
     }
 

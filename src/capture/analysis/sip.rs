@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use super::{Analysis, Class, MAX_CALLS, MAX_MESSAGES, MAX_TEXT};
 use crate::addr::is_private_or_cgnat;
 use crate::capture::reader::Frame;
+use crate::diagnose::capture::{AlgSign, PrivateAddress, SignallingField};
 use crate::rtp::codec::Codec;
 use crate::sdp;
 use crate::sip::message::{Message, NameAddr, StartLine};
@@ -85,61 +86,19 @@ pub struct Call {
     pub media_mismatch: Vec<(SocketAddr, SocketAddr)>,
 }
 
-/// Where in a SIP message an address was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignallingField {
-    /// The top Via's sent-by.
-    Via,
-    /// Contact.
-    Contact,
-    /// The SDP connection address (`c=`) of the first RTP stream.
-    SdpConnection,
-}
-
-impl SignallingField {
-    /// As the report names it: `Via`, `Contact`, `SDP c=`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignallingField::Via => "Via",
-            SignallingField::Contact => "Contact",
-            SignallingField::SdpConnection => "SDP c=",
+impl Call {
+    /// Who ended the call (sent BYE or CANCEL): `caller` when it came from the INVITE's
+    /// sender (or its host, from another port), else `callee`; `None` when nobody did.
+    pub fn ended_by(&self) -> Option<&'static str> {
+        let from = self.ended_from?;
+        if Some(from) == self.caller
+            || (Some(from) != self.callee && self.caller.is_some_and(|a| a.ip() == from.ip()))
+        {
+            Some("caller")
+        } else {
+            Some("callee")
         }
     }
-}
-
-/// A private or CGNAT address in signalling sent from a public address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PrivateAddress {
-    /// Where it was.
-    pub field: SignallingField,
-    /// The address.
-    pub address: IpAddr,
-    /// The public source of the message.
-    pub sent_from: IpAddr,
-}
-
-/// A sign that a SIP ALG rewrote a message on the way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlgSign {
-    /// SDP with `c=` the public source but `o=` private: c= was rewritten, o= left.
-    SdpRewritten {
-        /// The message's source.
-        from: IpAddr,
-        /// Its `c=`.
-        connection: IpAddr,
-        /// Its `o=` address.
-        origin: IpAddr,
-    },
-    /// A request whose Via is the public source but whose Contact is private: Via was
-    /// rewritten.
-    ViaRewritten {
-        /// The message's source.
-        from: IpAddr,
-        /// Its top Via host.
-        via: IpAddr,
-        /// Its Contact host.
-        contact: IpAddr,
-    },
 }
 
 /// What SDP said an address:port receives.

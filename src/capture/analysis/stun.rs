@@ -5,45 +5,8 @@ use std::net::SocketAddr;
 
 use super::{Analysis, Class, MAX_STUN, endpoint, flow_key};
 use crate::capture::reader::Frame;
+use crate::diagnose::capture::StunRecord;
 use crate::stun::message as stunmsg;
-
-/// A STUN message seen in the capture.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StunRecord {
-    /// Frame number.
-    pub frame: u64,
-    /// Time (ns).
-    #[serde(skip)]
-    pub time_ns: i64,
-    /// Source "ip:port".
-    pub src: String,
-    /// Destination "ip:port".
-    pub dst: String,
-    /// UDP or TCP.
-    pub transport: &'static str,
-    /// Class: request, indication, success-response, error-response.
-    pub class: String,
-    /// Method name (binding, allocate, …) or number.
-    pub method: String,
-    /// Transaction ID (hex).
-    pub transaction_id: String,
-    /// RFC 3489 message without the magic cookie.
-    pub classic: bool,
-    /// XOR-MAPPED-ADDRESS.
-    pub xor_mapped_address: Option<String>,
-    /// MAPPED-ADDRESS.
-    pub mapped_address: Option<String>,
-    /// OTHER-ADDRESS (RFC 5780) / CHANGED-ADDRESS.
-    pub other_address: Option<String>,
-    /// RESPONSE-ORIGIN (RFC 5780).
-    pub response_origin: Option<String>,
-    /// CHANGE-REQUEST flags, e.g. "ip+port".
-    pub change_request: Option<String>,
-    /// ERROR-CODE.
-    pub error: Option<String>,
-    /// SOFTWARE.
-    pub software: Option<String>,
-}
 
 impl StunRecord {
     /// A record with what the header gives: class and method from the message type, the

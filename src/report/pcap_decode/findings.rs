@@ -2,8 +2,7 @@
 //! what it means for calls.
 
 use super::PcapDecodeResult;
-use crate::capture::analysis::AlgSign;
-use crate::capture::findings::CaptureFinding;
+use crate::diagnose::capture::{AlgSign, CaptureFinding};
 use crate::diagnose::media::{MediaFinding, Way};
 use crate::report::{Finding, Severity, Status};
 
@@ -37,36 +36,35 @@ pub fn findings(found: &[CaptureFinding], r: &PcapDecodeResult) -> Vec<Finding> 
                 Warning,
                 format!("the capture is incomplete: {t}; the report covers what came before"),
             ),
-            CaptureFinding::StateLimits(e) => {
-                use crate::capture::analysis as a;
+            CaptureFinding::StateLimits { evicted: e, limits } => {
                 let mut parts = Vec::new();
                 if e.call_invites > 0 {
                     parts.push(format!(
                         "{} INVITEs of dialogs beyond the first {} calls were counted, not followed",
                         e.call_invites,
-                        a::MAX_CALLS
+                        limits.calls
                     ));
                 }
                 if e.stream_packets > 0 {
                     parts.push(format!(
                         "{} RTP packets of streams beyond the first {} were counted, not measured",
                         e.stream_packets,
-                        a::MAX_STREAMS
+                        limits.streams
                     ));
                 }
                 if e.tcp_flows > 0 {
                     parts.push(format!(
                         "{} TCP directions were dropped, oldest first, to stay within {} flows and {} MiB (messages they held in part are lost)",
                         e.tcp_flows,
-                        a::MAX_TCP_FLOWS,
-                        a::MAX_TCP_BYTES >> 20
+                        limits.tcp_flows,
+                        limits.tcp_mib
                     ));
                 }
                 if e.media_endpoints > 0 {
                     parts.push(format!(
                         "{} SDP media endpoints were forgotten, oldest first (at most {} remembered): their RTP counts as unsignalled",
                         e.media_endpoints,
-                        a::MAX_ENDPOINTS
+                        limits.endpoints
                     ));
                 }
                 if e.flows > 0 {

@@ -3,18 +3,19 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use super::PcapDecodeResult;
-use crate::capture::analysis::{SipRecord, endpoint};
+use super::{MessageReport, PcapDecodeResult, Time};
 
 impl PcapDecodeResult {
-    pub(super) fn rel(&self, ns: i64) -> String {
-        format!("{:.6}", (ns - self.first_ns) as f64 / 1e9)
+    /// Seconds since the capture's first frame, as the messages and ladder views show them.
+    pub(super) fn rel(&self, t: Time) -> String {
+        let first = self.capture.first.map_or(0, |f| f.0);
+        format!("{:.6}", (t.0 - first) as f64 / 1e9)
     }
 
     /// The ladder (sequence diagram) of one dialog as text; `None` when the Call-ID is unknown.
     pub fn ladder(&self, call_id: &str) -> Option<String> {
-        let msgs: Vec<&SipRecord> = self
-            .raw_messages
+        let msgs: Vec<&MessageReport> = self
+            .messages
             .iter()
             .filter(|m| m.call_id == call_id)
             .collect();
@@ -34,7 +35,7 @@ impl PcapDecodeResult {
         let mut out = String::new();
         let mut head = String::new();
         for (i, h) in hosts.iter().enumerate() {
-            let label = endpoint(h);
+            let label = h.to_string();
             let pos = i * COL;
             while head.chars().count() < pos.saturating_sub(label.len() / 2) {
                 head.push(' ');
@@ -54,7 +55,7 @@ impl PcapDecodeResult {
             }
             let (lo, hi) = (a.min(b) * COL, a.max(b) * COL);
             let mut label = m
-                .summary
+                .message
                 .split(' ')
                 .take(if m.status.is_some() { 4 } else { 1 })
                 .collect::<Vec<_>>()
@@ -81,7 +82,7 @@ impl PcapDecodeResult {
             let _ = writeln!(
                 out,
                 "{:>12}  {}",
-                self.rel(m.time_ns),
+                self.rel(m.time),
                 line.into_iter().collect::<String>().trim_end()
             );
         }

@@ -3,14 +3,14 @@
 //! summary, messages, ladder ([`ladder`]), streams.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
 use std::time::{Duration, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::{Describe, Section};
-use crate::capture::analysis::{
-    Analysis, Call, Evicted, PacketCounts, RtpStream, SipRecord, StunRecord, endpoint,
-};
+use crate::diagnose::capture::{Evicted, PacketCounts, StunRecord};
 use crate::rtp::codec;
 
 mod findings;
@@ -32,22 +32,39 @@ pub enum View {
     Streams,
 }
 
-/// Times are RFC 3339 UTC with microseconds.
-fn rfc3339(ns: i64) -> String {
-    let t = if ns >= 0 {
-        UNIX_EPOCH + Duration::from_nanos(ns as u64)
-    } else {
-        UNIX_EPOCH
-    };
-    humantime::format_rfc3339_micros(t).to_string()
+/// A capture time, ns since the Unix epoch; shown (and in JSON) as RFC 3339 UTC with
+/// microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Time(pub i64);
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t =
+            u64::try_from(self.0).map_or(UNIX_EPOCH, |ns| UNIX_EPOCH + Duration::from_nanos(ns));
+        write!(f, "{}", humantime::format_rfc3339_micros(t))
+    }
 }
 
-fn ms_between(a: i64, b: i64) -> f64 {
-    round3((b - a) as f64 / 1e6)
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
-fn round3(x: f64) -> f64 {
-    (x * 1e3).round() / 1e3
+/// An RTP SSRC; shown (and in JSON) as `0xA1A1A1A1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ssrc(pub u32);
+
+impl fmt::Display for Ssrc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:08X}", self.0)
+    }
+}
+
+impl Serialize for Ssrc {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// `result.packets` plus where the malformed ones came from.
@@ -62,10 +79,10 @@ pub struct MalformedReason {
 /// The time span of the capture.
 #[derive(Debug, Clone, Serialize)]
 pub struct Span {
-    /// First frame, RFC 3339.
-    pub first: Option<String>,
-    /// Last frame, RFC 3339.
-    pub last: Option<String>,
+    /// First frame.
+    pub first: Option<Time>,
+    /// Last frame.
+    pub last: Option<Time>,
     /// Seconds between them.
     pub duration_s: f64,
 }
@@ -91,8 +108,8 @@ pub struct CallReport {
     pub from: String,
     /// To URI.
     pub to: String,
-    /// Time of the first INVITE, RFC 3339.
-    pub start: String,
+    /// Time of the first INVITE.
+    pub start: Time,
     /// INVITE → first 180/183 (ms).
     pub post_dial_delay_ms: Option<f64>,
     /// INVITE → 2xx (ms).
@@ -107,14 +124,14 @@ pub struct CallReport {
     pub codecs: Vec<String>,
     /// Transport of the INVITE: UDP, TCP, WS, SCTP.
     pub transport: &'static str,
-    /// Sender of the INVITE ("ip:port").
-    pub caller: Option<String>,
+    /// Sender of the INVITE ("ip:port" in JSON).
+    pub caller: Option<SocketAddr>,
     /// Receiver of the INVITE.
-    pub callee: Option<String>,
+    pub callee: Option<SocketAddr>,
     /// RTP address the caller announced in SDP.
-    pub caller_media: Option<String>,
+    pub caller_media: Option<SocketAddr>,
     /// RTP address the callee announced in SDP.
-    pub callee_media: Option<String>,
+    pub callee_media: Option<SocketAddr>,
     /// SIP messages in the dialog.
     pub messages: u64,
     /// RTP streams of this call (indexes into `streams`).
@@ -124,12 +141,12 @@ pub struct CallReport {
 /// One RTP stream (`result.streams[]`).
 #[derive(Debug, Clone, Serialize)]
 pub struct StreamReport {
-    /// SSRC, "0xA1A1A1A1".
-    pub ssrc: String,
-    /// Source "ip:port" ("[ip]:port" for IPv6).
-    pub src: String,
+    /// SSRC.
+    pub ssrc: Ssrc,
+    /// Source ("ip:port", "[ip]:port" for IPv6, in JSON).
+    pub src: SocketAddr,
     /// Destination.
-    pub dst: String,
+    pub dst: SocketAddr,
     /// Call-ID when the stream was signalled.
     pub call_id: Option<String>,
     /// Main payload type.
@@ -138,8 +155,8 @@ pub struct StreamReport {
     pub codec: Option<String>,
     /// All payload types seen.
     pub payload_types: Vec<u8>,
-    /// First packet, RFC 3339.
-    pub start: String,
+    /// First packet.
+    pub start: Time,
     /// First to last packet (s).
     pub duration_s: f64,
     /// Packets received.
@@ -175,12 +192,12 @@ pub struct StreamReport {
 pub struct MessageReport {
     /// Frame number.
     pub frame: u64,
-    /// RFC 3339.
-    pub time: String,
+    /// When.
+    pub time: Time,
     /// Source.
-    pub src: String,
+    pub src: SocketAddr,
     /// Destination.
-    pub dst: String,
+    pub dst: SocketAddr,
     /// UDP, TCP, WS, SCTP.
     pub transport: &'static str,
     /// Request line or status line.
@@ -189,6 +206,9 @@ pub struct MessageReport {
     pub call_id: String,
     /// Carried SDP.
     pub sdp: bool,
+    /// The response code (none for a request); the ladder labels responses by it.
+    #[serde(skip)]
+    pub status: Option<u16>,
 }
 
 /// The result of `pcap-decode`.
@@ -220,7 +240,7 @@ pub struct PcapDecodeResult {
     pub stun: Vec<StunRecord>,
     /// STUN messages in all.
     pub stun_messages: u64,
-    /// SIP messages (the first 200 000).
+    /// SIP messages (the first 50 000).
     pub messages: Vec<MessageReport>,
     /// The rendering chosen.
     #[serde(skip)]
@@ -228,151 +248,6 @@ pub struct PcapDecodeResult {
     /// For the ladder view.
     #[serde(skip)]
     pub ladder_call_id: Option<String>,
-    /// Capture-relative times need the first frame time.
-    #[serde(skip)]
-    first_ns: i64,
-    #[serde(skip)]
-    raw_messages: Vec<SipRecord>,
-}
-
-fn ended_by(c: &Call) -> Option<&'static str> {
-    let from = c.ended_from?;
-    if Some(from) == c.caller
-        || (Some(from) != c.callee && c.caller.is_some_and(|a| a.ip() == from.ip()))
-    {
-        Some("caller")
-    } else {
-        Some("callee")
-    }
-}
-
-fn stream_report(a: &Analysis, s: &RtpStream) -> StreamReport {
-    let rx = &s.receiver;
-    let q = rx.quality();
-    let sum = q.summary;
-    StreamReport {
-        ssrc: format!("0x{:08X}", rx.ssrc),
-        src: endpoint(&s.src),
-        dst: endpoint(&s.dst),
-        call_id: s.call.map(|c| a.calls[c].call_id.clone()),
-        payload_type: q.payload_type,
-        codec: q.codec.map(|c| c.name),
-        payload_types: rx.payload_types.iter().map(|(p, _)| *p).collect(),
-        start: rfc3339(sum.first_ns),
-        duration_s: round3((sum.last_ns - sum.first_ns) as f64 / 1e9),
-        packets: sum.packets,
-        expected: sum.expected,
-        lost: sum.lost,
-        loss_percent: round3(sum.loss_percent),
-        duplicates: sum.duplicates,
-        out_of_order: sum.out_of_order,
-        sequence_errors: sum.sequence_errors,
-        max_delta_ms: round3(sum.max_delta_ms),
-        jitter_mean_ms: round3(sum.jitter_mean_ms),
-        jitter_max_ms: round3(sum.jitter_max_ms),
-        mos: q.mos,
-        dtmf: rx.dtmf.clone(),
-        rtcp_fraction_lost_percent: rx
-            .rtcp_report
-            .map(|(f, _)| round3(f64::from(f) * 100.0 / 256.0)),
-    }
-}
-
-impl PcapDecodeResult {
-    /// Builds the report from a finished analysis.
-    pub fn from_analysis(
-        file: String,
-        a: &Analysis,
-        view: View,
-        ladder_call_id: Option<String>,
-    ) -> Self {
-        let first_ns = a.first_ns.unwrap_or(0);
-        let streams: Vec<StreamReport> = a.streams.iter().map(|s| stream_report(a, s)).collect();
-        let calls = a
-            .calls
-            .iter()
-            .enumerate()
-            .map(|(i, c)| CallReport {
-                call_id: c.call_id.clone(),
-                from: c.from.clone(),
-                to: c.to.clone(),
-                start: rfc3339(c.invite_ns),
-                post_dial_delay_ms: c.ringing_ns.map(|t| ms_between(c.invite_ns, t)),
-                answer_ms: c.answer_ns.map(|t| ms_between(c.invite_ns, t)),
-                duration_s: match (c.answer_ns, c.bye_ns) {
-                    (Some(a), Some(b)) => Some(round3((b - a) as f64 / 1e9)),
-                    _ => None,
-                },
-                final_status: c.final_status,
-                ended_by: ended_by(c),
-                codecs: c.codecs.clone(),
-                transport: c.transport,
-                caller: c.caller.as_ref().map(endpoint),
-                callee: c.callee.as_ref().map(endpoint),
-                caller_media: c.caller_media.as_ref().map(endpoint),
-                callee_media: c.callee_media.as_ref().map(endpoint),
-                messages: c.messages,
-                streams: a
-                    .streams
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.call == Some(i))
-                    .map(|(j, _)| j)
-                    .collect(),
-            })
-            .collect();
-        Self {
-            file,
-            packets: a.packets,
-            malformed_reasons: a
-                .malformed_reasons
-                .iter()
-                .map(|(r, n)| MalformedReason {
-                    reason: r.clone(),
-                    count: *n,
-                })
-                .collect(),
-            truncated: a.truncated.clone(),
-            evicted: a.evicted(),
-            capture: Span {
-                first: a.first_ns.map(rfc3339),
-                last: a.first_ns.map(|_| rfc3339(a.last_ns)),
-                duration_s: round3((a.last_ns - first_ns) as f64 / 1e9),
-            },
-            sip: SipCounts {
-                messages: a.sip_messages,
-                requests: a.sip_requests.clone(),
-                responses: a
-                    .sip_responses
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), *v))
-                    .collect(),
-            },
-            calls,
-            streams,
-            rtcp_packets: a.rtcp_packets,
-            stun: a.stun.clone(),
-            stun_messages: a.stun_messages,
-            messages: a
-                .messages
-                .iter()
-                .map(|m| MessageReport {
-                    frame: m.frame,
-                    time: rfc3339(m.time_ns),
-                    src: endpoint(&m.src),
-                    dst: endpoint(&m.dst),
-                    transport: m.transport,
-                    message: m.summary.clone(),
-                    call_id: m.call_id.clone(),
-                    sdp: m.sdp,
-                })
-                .collect(),
-            view,
-            ladder_call_id,
-            first_ns,
-            raw_messages: a.messages.clone(),
-        }
-    }
 }
 
 fn opt_ms(v: Option<f64>) -> String {
@@ -411,15 +286,15 @@ impl Describe for PcapDecodeResult {
                     .map(String::from)
                     .to_vec(),
                     rows: self
-                        .raw_messages
+                        .messages
                         .iter()
                         .map(|m| {
                             vec![
                                 m.frame.to_string(),
-                                self.rel(m.time_ns),
-                                format!("{} → {}", endpoint(&m.src), endpoint(&m.dst)),
+                                self.rel(m.time),
+                                format!("{} → {}", m.src, m.dst),
                                 m.transport.to_string(),
-                                format!("{}{}", m.summary, if m.sdp { " (SDP)" } else { "" }),
+                                format!("{}{}", m.message, if m.sdp { " (SDP)" } else { "" }),
                                 m.call_id.clone(),
                             ]
                         })
@@ -432,7 +307,7 @@ impl Describe for PcapDecodeResult {
                     .ladder_call_id
                     .clone()
                     .or_else(|| self.calls.first().map(|c| c.call_id.clone()))
-                    .or_else(|| self.raw_messages.first().map(|m| m.call_id.clone()));
+                    .or_else(|| self.messages.first().map(|m| m.call_id.clone()));
                 let body = id
                     .as_deref()
                     .and_then(|id| self.ladder(id))
@@ -460,7 +335,9 @@ impl Describe for PcapDecodeResult {
                     "time span".into(),
                     format!(
                         "{} (+{:.3} s)",
-                        self.capture.first.clone().unwrap_or_else(|| "-".into()),
+                        self.capture
+                            .first
+                            .map_or_else(|| "-".into(), |t| t.to_string()),
                         self.capture.duration_s
                     ),
                 ),
@@ -514,7 +391,7 @@ impl Describe for PcapDecodeResult {
                             vec![
                                 c.call_id.clone(),
                                 format!("{} → {}", c.from, c.to),
-                                c.start.clone(),
+                                c.start.to_string(),
                                 opt_ms(c.post_dial_delay_ms),
                                 opt_ms(c.answer_ms),
                                 c.duration_s
@@ -552,7 +429,7 @@ impl Describe for PcapDecodeResult {
                     .map(|s| {
                         let c = s.codec.as_ref().map(|n| codec::Codec::new(n.clone(), 0));
                         let mut row = vec![
-                            s.ssrc.clone(),
+                            s.ssrc.to_string(),
                             format!("{} → {}", s.src, s.dst),
                             codec::label(c.as_ref(), s.payload_type),
                             s.packets.to_string(),
