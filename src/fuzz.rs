@@ -241,7 +241,7 @@ pub fn enum_naptr(data: &[u8]) {
 
 /// UPnP (Device Architecture 1.1 §1–3), SSDP, NAT-PMP (RFC 6886) and PCP (RFC 6887) answers:
 /// nothing panics; a document the XML check lets through nests at most 64 deep and has no
-/// DTD; names shown to the user are cut to [`crate::upnp::MAX_TEXT`] characters.
+/// DTD; names shown to the user are cut to [`crate::text::MAX_TEXT`] characters.
 pub fn upnp_xml(data: &[u8]) {
     use crate::upnp::{igd, natpmp, pcp, ssdp, xml};
     let text = String::from_utf8_lossy(data);
@@ -293,7 +293,7 @@ pub fn upnp_xml(data: &[u8]) {
             .into_iter()
             .flatten()
         {
-            assert!(name.chars().count() <= crate::upnp::MAX_TEXT + 1);
+            assert!(name.chars().count() <= crate::text::MAX_TEXT + 1);
         }
     }
     let _ = igd::parse_scpd(&text);

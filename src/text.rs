@@ -1,8 +1,13 @@
-//! Bounds on text a peer wrote, kept in results: names, descriptions, URIs.
+//! Bounds on text a peer wrote, kept in results: names, descriptions, URIs, summaries.
 
-/// `text` cut to `max_chars` characters (`…` appended) and whether it was cut.
-pub fn clip(text: String, max_chars: usize) -> (String, bool) {
-    match text.char_indices().nth(max_chars) {
+/// Characters kept of one free-text string a peer sent (a gateway's names and mapping
+/// descriptions, a capture's URIs, Call-IDs and message summaries); a longer one is cut and
+/// ends with `…`.
+pub const MAX_TEXT: usize = 256;
+
+/// `text` cut to [`MAX_TEXT`] characters (`…` appended) and whether it was cut.
+pub fn clip(text: String) -> (String, bool) {
+    match text.char_indices().nth(MAX_TEXT) {
         None => (text, false),
         Some((at, _)) => {
             let mut cut = text;
@@ -15,12 +20,14 @@ pub fn clip(text: String, max_chars: usize) -> (String, bool) {
 
 #[cfg(test)]
 mod tests {
-    use super::clip;
+    use super::{MAX_TEXT, clip};
 
     #[test]
     fn cuts_on_characters_not_bytes() {
-        assert_eq!(clip("abc".into(), 3), ("abc".into(), false));
-        assert_eq!(clip("abcd".into(), 3), ("abc…".into(), true));
-        assert_eq!(clip("ééé".into(), 2), ("éé…".into(), true));
+        let fits = "é".repeat(MAX_TEXT);
+        assert_eq!(clip(fits.clone()), (fits, false));
+        let (cut, was) = clip("é".repeat(MAX_TEXT + 1));
+        assert!(was);
+        assert_eq!(cut, format!("{}…", "é".repeat(MAX_TEXT)));
     }
 }

@@ -33,6 +33,18 @@ impl Run {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
     }
 
+    /// No raw ESC on stdout or stderr, and the report shows the sequence escaped.
+    fn escapes_shown(&self) -> &Self {
+        assert!(!self.stdout.contains('\x1b'), "{:?}", self.stdout);
+        assert!(!self.stderr.contains('\x1b'), "{:?}", self.stderr);
+        assert!(
+            self.stdout.contains("\\x1b"),
+            "shown escaped: {}",
+            self.stdout
+        );
+        self
+    }
+
     /// No panic (101), no abort (134) or kill, within `secs` and `mb`.
     fn within(&self, secs: u64, mb: u64) -> &Self {
         assert!(
@@ -231,65 +243,28 @@ fn a_2xx_without_our_contact_is_not_a_registration() {
 }
 
 /// Escape sequences in a SIP server's reason phrase and Server header reach neither the
-/// human report nor the -v trace raw.
+/// human report nor the -v trace raw, for sip-options (200) and register (403).
 #[test]
 fn sip_escape_sequences_are_escaped() {
     let (udp, _h) = udp_peer("127.0.0.1", 0, 8, |req, _| {
-        vec![sip_answer(
-            req,
-            "200 OK\x1b]0;owned\x07",
-            "Server: evil\x1b[2J\x1b[31m\r\n",
-        )]
+        let status = if req.starts_with(b"REGISTER") {
+            "403 Forbidden\x1b]0;owned\x07"
+        } else {
+            "200 OK\x1b]0;owned\x07"
+        };
+        vec![sip_answer(req, status, "Server: evil\x1b[2J\x1b[31m\r\n")]
     });
-    let target = format!("sip:127.0.0.1:{}", udp.port());
-    let Some(r) = bounded(&[
-        "--color",
-        "never",
-        "-v",
-        "--timeout",
-        "2s",
-        "sip-options",
-        &target,
-    ]) else {
-        return;
-    };
-    r.within(6, 100);
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(!r.stdout.contains('\x1b'), "{:?}", r.stdout);
-    assert!(!r.stderr.contains('\x1b'), "{:?}", r.stderr);
-    assert!(
-        r.stdout.contains("\\x1b") || r.stderr.contains("\\x1b"),
-        "the sequence is shown escaped"
-    );
-}
-
-/// The same server answering REGISTER: the reason phrase and Server header are escaped in
-/// register's report too.
-#[test]
-fn register_escape_sequences_are_escaped() {
-    let (udp, _h) = udp_peer("127.0.0.1", 0, 8, |req, _| {
-        vec![sip_answer(
-            req,
-            "403 Forbidden\x1b]0;owned\x07",
-            "Server: evil\x1b[2J\r\n",
-        )]
-    });
+    let options = format!("sip:127.0.0.1:{}", udp.port());
     let aor = format!("sip:alice@127.0.0.1:{}", udp.port());
-    let Some(r) = bounded(&[
-        "--color",
-        "never",
-        "-v",
-        "--timeout",
-        "2s",
-        "register",
-        &aor,
-    ]) else {
-        return;
-    };
-    r.within(6, 100);
-    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(!r.stdout.contains('\x1b') && !r.stderr.contains('\x1b'));
-    assert!(r.stdout.contains("\\x1b"), "{}", r.stdout);
+    for (args, exit) in [(["sip-options", &options], 0), (["register", &aor], 1)] {
+        let mut all = vec!["--color", "never", "-v", "--timeout", "2s"];
+        all.extend(args);
+        let Some(r) = bounded(&all) else {
+            return;
+        };
+        r.within(6, 100).escapes_shown();
+        assert_eq!(r.code, exit, "{args:?}: {}\n{}", r.stdout, r.stderr);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -668,9 +643,7 @@ fn enum_escape_sequences_are_escaped() {
     ]) else {
         return;
     };
-    r.within(4, 100);
-    assert!(!r.stdout.contains('\x1b'), "{:?}", r.stdout);
-    assert!(r.stdout.contains("\\x1b"), "{}", r.stdout);
+    r.within(4, 100).escapes_shown();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -968,9 +941,7 @@ fn capture_escape_sequences_are_escaped() {
         let Some(r) = bounded(&["--color", "never", "pcap-decode", &file, "--view", view]) else {
             return;
         };
-        r.within(5, 100);
-        assert!(!r.stdout.contains('\x1b'), "{view}: {:?}", r.stdout);
-        assert!(r.stdout.contains("\\x1b"), "{view}: {}", r.stdout);
+        r.within(5, 100).escapes_shown();
     }
     let _ = std::fs::remove_file(&path);
 }

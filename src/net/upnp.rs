@@ -326,13 +326,13 @@ fn request_error(e: &igd_next::RequestError) -> (Option<u16>, String) {
     match e {
         igd_next::RequestError::ErrorCode(code, _) => (Some(*code), igd::error_name(*code).into()),
         // igd-next quotes the whole answer in some errors: cut to a sane length.
-        other => (None, crate::upnp::clip(other.to_string()).0),
+        other => (None, crate::text::clip(other.to_string()).0),
     }
 }
 
 /// The UPnP list (GetGenericPortMappingEntry from 0 until SpecifiedArrayIndexInvalid), at
 /// most [`MAX_ENTRIES`] entries within [`LIST_BUDGET_TIMEOUTS`] × `timeout` in all, each
-/// entry's text cut to [`crate::upnp::MAX_TEXT`] characters; the notes say what was cut short.
+/// entry's text cut to [`crate::text::MAX_TEXT`] characters; the notes say what was cut short.
 ///
 /// # Errors
 /// `(UPnP error code, name)` of an answer that ends the list with a failure before any
@@ -342,7 +342,7 @@ pub async fn list(g: &Gateway, timeout: Duration) -> Result<Listing, (Option<u16
     let deadline = tokio::time::Instant::now() + timeout * LIST_BUDGET_TIMEOUTS;
     let mut clipped = 0;
     let mut clip = |text: String| {
-        let (text, cut) = crate::upnp::clip(text);
+        let (text, cut) = crate::text::clip(text);
         clipped += usize::from(cut);
         text
     };
@@ -398,7 +398,7 @@ pub async fn list(g: &Gateway, timeout: Duration) -> Result<Listing, (Option<u16
     if clipped > 0 {
         out.notes.push(format!(
             "{clipped} text field(s) longer than {} characters were cut (ending in …)",
-            crate::upnp::MAX_TEXT
+            crate::text::MAX_TEXT
         ));
     }
     Ok(out)

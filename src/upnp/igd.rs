@@ -72,7 +72,7 @@ pub fn parse_description(xml: &str) -> Result<DeviceDescription, String> {
             .and_then(|v| v.parse().ok())
     });
     // What is shown to the user is cut to a sane length.
-    let shown = |name: &str| child_text(device, name).map(|t| super::clip(t).0);
+    let shown = |name: &str| child_text(device, name).map(|t| crate::text::clip(t).0);
     let mut d = DeviceDescription {
         friendly_name: shown("friendlyName"),
         manufacturer: shown("manufacturer"),

@@ -20,15 +20,6 @@ pub mod xml;
 /// The gateway's port for NAT-PMP and PCP (RFC 6886 §3, RFC 6887 §19.1).
 pub const PORT: u16 = 5351;
 
-/// Characters kept of a free-text string a gateway sends (names, mapping descriptions); a
-/// longer one is cut and ends with `…`.
-pub const MAX_TEXT: usize = 256;
-
-/// `text` cut to [`MAX_TEXT`] characters (`…` appended) and whether it was cut.
-pub fn clip(text: String) -> (String, bool) {
-    crate::text::clip(text, MAX_TEXT)
-}
-
 /// Transport of a mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MapProtocol {

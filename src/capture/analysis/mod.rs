@@ -50,9 +50,6 @@ pub const MAX_ENDPOINTS: usize = 40_000;
 pub const MAX_FLOWS: usize = 65_536;
 /// SCTP messages reassembled at once (each up to 1 MiB).
 pub const MAX_SCTP_MESSAGES: usize = 64;
-/// Characters kept of a peer's free text per call or message record (URIs, Call-ID,
-/// summaries); longer ones are cut and end with `…`.
-pub const MAX_TEXT: usize = 256;
 
 /// What the analysis should do beyond the defaults.
 #[derive(Debug, Clone, Default)]

@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::{Analysis, Class, MAX_CALLS, MAX_MESSAGES, MAX_TEXT};
+use super::{Analysis, Class, MAX_CALLS, MAX_MESSAGES};
 use crate::addr::is_private_or_cgnat;
 use crate::capture::reader::Frame;
 use crate::diagnose::capture::{AlgSign, PrivateAddress, SignallingField};
@@ -121,9 +121,9 @@ pub(super) struct MediaEndpoint {
 /// unexpected sources): enough to show the pattern.
 const MAX_PER_CALL: usize = 16;
 
-/// A peer's text cut to [`MAX_TEXT`] characters.
+/// A peer's text cut to [`crate::text::MAX_TEXT`] characters.
 fn clip(text: String) -> String {
-    crate::text::clip(text, MAX_TEXT).0
+    crate::text::clip(text).0
 }
 
 fn uri_of(v: Option<&str>) -> String {

@@ -37,42 +37,17 @@ pub fn findings(found: &[CaptureFinding], r: &PcapDecodeResult) -> Vec<Finding> 
                 format!("the capture is incomplete: {t}; the report covers what came before"),
             ),
             CaptureFinding::StateLimits { evicted: e, limits } => {
-                let mut parts = Vec::new();
-                if e.call_invites > 0 {
-                    parts.push(format!(
-                        "{} INVITEs of dialogs beyond the first {} calls were counted, not followed",
-                        e.call_invites,
-                        limits.calls
-                    ));
-                }
-                if e.stream_packets > 0 {
-                    parts.push(format!(
-                        "{} RTP packets of streams beyond the first {} were counted, not measured",
-                        e.stream_packets,
-                        limits.streams
-                    ));
-                }
-                if e.tcp_flows > 0 {
-                    parts.push(format!(
-                        "{} TCP directions were dropped, oldest first, to stay within {} flows and {} MiB (messages they held in part are lost)",
-                        e.tcp_flows,
-                        limits.tcp_flows,
-                        limits.tcp_mib
-                    ));
-                }
-                if e.media_endpoints > 0 {
-                    parts.push(format!(
-                        "{} SDP media endpoints were forgotten, oldest first (at most {} remembered): their RTP counts as unsignalled",
-                        e.media_endpoints,
-                        limits.endpoints
-                    ));
-                }
-                if e.flows > 0 {
-                    parts.push(format!(
-                        "{} STUN/SCTP flow states were forgotten, oldest first",
-                        e.flows
-                    ));
-                }
+                let parts: Vec<String> = [
+                    (e.call_invites, format!("INVITEs of dialogs beyond the first {} calls were counted, not followed", limits.calls)),
+                    (e.stream_packets, format!("RTP packets of streams beyond the first {} were counted, not measured", limits.streams)),
+                    (e.tcp_flows, format!("TCP directions were dropped, oldest first, to stay within {} flows and {} MiB (messages they held in part are lost)", limits.tcp_flows, limits.tcp_mib)),
+                    (e.media_endpoints, format!("SDP media endpoints were forgotten, oldest first (at most {} remembered): their RTP counts as unsignalled", limits.endpoints)),
+                    (e.flows, "STUN/SCTP flow states were forgotten, oldest first".to_string()),
+                ]
+                .into_iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| format!("{n} {what}"))
+                .collect();
                 Finding::new(
                     "STATE_LIMITS",
                     Warning,
