@@ -122,6 +122,14 @@ pub enum EndpointEvent {
         /// Why.
         error: FlowError,
     },
+    /// A provisional response (1xx) to a running client transaction, as it arrives (the
+    /// INVITE dialog needs its To-tag, SDP and RSeq before the final response).
+    Provisional {
+        /// The transaction.
+        id: ClientId,
+        /// The 1xx.
+        response: Message,
+    },
     /// INVITE: another 2xx after the first (a retransmission, or a fork), for the dialog to
     /// ACK (RFC 6026 §7.2).
     Invite2xx {
@@ -147,6 +155,7 @@ pub enum EndpointEvent {
 struct ClientEntry {
     id: ClientId,
     flow: usize,
+    destination: SocketAddr,
     tx: ClientTransaction,
     request: Vec<u8>,
     spec: RequestSpec,
@@ -232,6 +241,23 @@ impl Endpoint {
         flow: usize,
         spec: RequestSpec,
     ) -> Result<ClientId, BuildError> {
+        let peer = self.flows[flow].peer;
+        self.send_request_to(now, flow, peer, spec)
+    }
+
+    /// As [`Endpoint::send_request`], to `destination` instead of the flow's peer (a
+    /// dialog's remote target over UDP, RFC 3261 §12.2.1.1; over a stream the value is only
+    /// traced).
+    ///
+    /// # Errors
+    /// [`BuildError`] when the request cannot be built.
+    pub fn send_request_to(
+        &mut self,
+        now: Instant,
+        flow: usize,
+        destination: SocketAddr,
+        spec: RequestSpec,
+    ) -> Result<ClientId, BuildError> {
         let bytes = request::build(&spec)?;
         let f = self.flows[flow];
         let tx = ClientTransaction::new(
@@ -251,12 +277,13 @@ impl Endpoint {
         let id = ClientId(self.next_id);
         self.transmits.push_back(Transmit {
             socket: f.socket,
-            destination: f.peer,
+            destination,
             payload: bytes.clone(),
         });
         self.clients.push(ClientEntry {
             id,
             flow,
+            destination,
             tx,
             request: bytes,
             spec,
@@ -281,11 +308,24 @@ impl Endpoint {
         reason: &str,
         extra: &[(String, String)],
     ) {
+        self.respond_with_body(now, id, status, reason, extra, None);
+    }
+
+    /// As [`Endpoint::respond`], with a body and its Content-Type (an SDP answer).
+    pub fn respond_with_body(
+        &mut self,
+        now: Instant,
+        id: ServerId,
+        status: u16,
+        reason: &str,
+        extra: &[(String, String)],
+        body: Option<(&str, &[u8])>,
+    ) {
         let Some(s) = self.servers.iter_mut().find(|s| s.id == id) else {
             return;
         };
         let bytes =
-            super::response::build(&s.request, status, reason, Some(&self.to_tag), extra, None);
+            super::response::build(&s.request, status, reason, Some(&self.to_tag), extra, body);
         let f = self.flows[s.flow];
         self.transmits.push_back(Transmit {
             socket: f.socket,
@@ -293,6 +333,17 @@ impl Endpoint {
             payload: bytes.clone(),
         });
         s.tx.respond(now, status, bytes);
+    }
+
+    /// Sends `payload` on flow `flow` to `destination` outside any transaction (the ACK of a
+    /// 2xx, RFC 3261 §13.2.2.4, which belongs to the dialog).
+    pub fn send_stateless(&mut self, flow: usize, destination: SocketAddr, payload: Vec<u8>) {
+        let f = self.flows[flow];
+        self.transmits.push_back(Transmit {
+            socket: f.socket,
+            destination,
+            payload,
+        });
     }
 
     /// Ends every running client transaction now (Ctrl-C): they report nothing more.
@@ -315,6 +366,23 @@ impl Endpoint {
             }
         }
         self.clients.retain(|c| !(c.flow == flow && c.reported));
+    }
+
+    /// ICMP unreachable for datagrams of `flow` to `destination`: the transactions that send
+    /// there fail.
+    fn fail_destination(&mut self, flow: usize, destination: SocketAddr) {
+        let error = FlowError::Refused(destination);
+        for c in &mut self.clients {
+            if c.flow == flow && c.destination == destination && !c.reported {
+                c.reported = true;
+                self.events.push_back(EndpointEvent::Failed {
+                    id: c.id,
+                    error: error.clone(),
+                });
+            }
+        }
+        self.clients
+            .retain(|c| !(c.flow == flow && c.destination == destination && c.reported));
     }
 
     fn ack_for(&self, c: &ClientEntry, response: &Message) -> Option<Vec<u8>> {
@@ -352,6 +420,11 @@ impl Endpoint {
         match outcome {
             Outcome::Provisional(_) => {
                 let at = now.saturating_duration_since(c.first_sent);
+                let id = c.id;
+                self.events.push_back(EndpointEvent::Provisional {
+                    id,
+                    response: message.clone(),
+                });
                 self.clients[idx].result.provisional.push(Received {
                     at,
                     message,
@@ -365,7 +438,7 @@ impl Endpoint {
                 {
                     self.transmits.push_back(Transmit {
                         socket: f.socket,
-                        destination: f.peer,
+                        destination: c.destination,
                         payload: ack,
                     });
                 }
@@ -386,7 +459,7 @@ impl Endpoint {
                 if let Some(ack) = self.ack_for(c, &message) {
                     self.transmits.push_back(Transmit {
                         socket: f.socket,
-                        destination: f.peer,
+                        destination: c.destination,
                         payload: ack,
                     });
                 }
@@ -464,10 +537,8 @@ impl Machine for Endpoint {
                 destination,
                 ..
             } => {
-                if let Some(flow) = self.flow_of(socket)
-                    && destination == self.flows[flow].peer
-                {
-                    self.fail_flow(flow, &FlowError::Refused(destination));
+                if let Some(flow) = self.flow_of(socket) {
+                    self.fail_destination(flow, destination);
                 }
             }
             Input::StreamFailed { socket, error } => {
@@ -491,7 +562,7 @@ impl Machine for Endpoint {
                     c.result.transmissions += 1;
                     self.transmits.push_back(Transmit {
                         socket: f.socket,
-                        destination: f.peer,
+                        destination: c.destination,
                         payload: c.request.clone(),
                     });
                 }
@@ -679,6 +750,10 @@ mod tests {
             let invite = e.poll_transmit().unwrap().payload;
             let t1 = now + Duration::from_millis(20);
             input(&mut e, t1, &answer(&invite, 100));
+            assert!(matches!(
+                e.poll_event(),
+                Some(EndpointEvent::Provisional { id: p, .. }) if p == id
+            ));
             input(&mut e, t1, &answer(&invite, 486));
             let acks = sent(&mut e);
             assert_eq!(acks.len(), 1);

@@ -1,11 +1,12 @@
 //! SIP signalling core (RFC 3261), without I/O: message parsing and building, digest
 //! authentication, targets, the request context, client and server transactions, the
 //! endpoint that routes messages to them, and the machines built on it — REGISTER and
-//! OPTIONS (the INVITE dialog next). Bytes and time go in; bytes and events come out.
+//! OPTIONS, and the UAC INVITE dialog of `call`. Bytes and time go in; bytes and events come out.
 
 pub mod context;
 pub mod digest;
 pub mod endpoint;
+pub mod invite;
 pub mod message;
 pub mod options;
 pub mod reflexive;

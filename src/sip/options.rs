@@ -333,7 +333,7 @@ impl OptionsProbe {
                     self.endpoint
                         .respond(now, id, 481, "Call/Transaction Does Not Exist", &[]);
                 }
-                EndpointEvent::Invite2xx { .. } => {}
+                EndpointEvent::Invite2xx { .. } | EndpointEvent::Provisional { .. } => {}
             }
         }
         self.wake(now);

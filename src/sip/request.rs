@@ -22,6 +22,8 @@ pub enum Method {
     Bye,
     /// CANCEL (§9).
     Cancel,
+    /// PRACK (RFC 3262 §7.1).
+    Prack,
 }
 
 impl Method {
@@ -34,6 +36,7 @@ impl Method {
             Method::Ack => "ACK",
             Method::Bye => "BYE",
             Method::Cancel => "CANCEL",
+            Method::Prack => "PRACK",
         }
     }
 
@@ -45,6 +48,7 @@ impl Method {
             Method::Ack => rsip::Method::Ack,
             Method::Bye => rsip::Method::Bye,
             Method::Cancel => rsip::Method::Cancel,
+            Method::Prack => rsip::Method::PRack,
         }
     }
 }

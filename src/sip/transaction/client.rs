@@ -146,6 +146,9 @@ impl ClientTransaction {
         match self.state {
             State::Terminated | State::TimedOut => None,
             State::Completed | State::Accepted => self.linger_until,
+            // §17.1.1.2: Timer B runs only in Calling; once an INVITE has a provisional
+            // response, its owner decides how long to wait (and CANCELs, §9.1).
+            State::Proceeding if self.kind == Kind::Invite => None,
             State::Trying | State::Proceeding => Some(match self.retransmit_at {
                 Some(r) => r.min(self.deadline),
                 None => self.deadline,
@@ -164,7 +167,7 @@ impl ClientTransaction {
         if self.is_done() {
             return None;
         }
-        if now >= self.deadline {
+        if now >= self.deadline && !(self.kind == Kind::Invite && self.state == State::Proceeding) {
             self.state = State::TimedOut;
             self.retransmit_at = None;
             return Some(Action::Timeout);
@@ -277,7 +280,10 @@ mod tests {
         let mut sent = Vec::new();
         let mut provisional = provisional_at;
         for _ in 0..1000 {
-            let next = tx.poll_timeout().expect("not done");
+            let Some(next) = tx.poll_timeout() else {
+                // An INVITE in Proceeding: no Timer B, its owner bounds the wait.
+                return (sent, u64::MAX);
+            };
             if let Some(p) = provisional
                 && t0 + Duration::from_millis(p) <= next
             {
@@ -319,8 +325,9 @@ mod tests {
         let (sent, timeout) = schedule(Kind::Invite, false, None);
         assert_eq!(sent, [500, 1500, 3500, 7500, 15500, 31500]);
         assert_eq!(timeout, 32_000);
-        let (sent, _) = schedule(Kind::Invite, false, Some(1000));
+        let (sent, timeout) = schedule(Kind::Invite, false, Some(1000));
         assert_eq!(sent, [500]);
+        assert_eq!(timeout, u64::MAX, "§17.1.1.2: Timer B only in Calling");
     }
 
     #[test]
