@@ -1,5 +1,7 @@
 //! Media diagnosis: typed facts about a call's SDP endpoints and its RTP streams in, typed
-//! findings out.
+//! findings out — for the calls of a capture (both sides seen from the wire) and for a call we
+//! take part in (`call`: each direction's verdict from our counts, the far end's RTCP, an
+//! echo, ICMP and the SDP addresses).
 
 use std::net::SocketAddr;
 
@@ -175,6 +177,273 @@ pub fn stream_findings(
     out
 }
 
+/// What one direction of a call's media came to (the JSON `verdict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Audio flowed with quality at or above [`POOR_MOS`].
+    Ok,
+    /// Audio flowed, but lossy or jittery (MOS under [`POOR_MOS`]), or only a few packets.
+    Poor,
+    /// No audio: evidence shows nothing arrived.
+    Dead,
+    /// The negotiated direction (hold, sendonly, recvonly) carries no audio this way.
+    NotExpected,
+    /// No evidence either way (no report, no echo, too short).
+    Unknown,
+}
+
+/// One direction of a call we took part in, from our side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// From the far end to us.
+    Inbound,
+    /// From us to the far end.
+    Outbound,
+}
+
+/// What a live call (or one side of a captured one) shows about its media: SDP, signalling
+/// and the counts of both directions, as evidence.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallMedia {
+    /// The call was answered (or early media ran): media was due.
+    pub media_due: bool,
+    /// How long media ran, ms.
+    pub media_ms: f64,
+    /// The negotiation lets the far end send to us.
+    pub expect_inbound: bool,
+    /// The negotiation lets us send to the far end.
+    pub expect_outbound: bool,
+    /// RTP packets we sent.
+    pub sent: u64,
+    /// RTP packets that arrived.
+    pub received: u64,
+    /// Inbound loss, percent, and estimated MOS.
+    pub inbound_loss_percent: f64,
+    /// See `inbound_loss_percent`.
+    pub inbound_mos: Option<f64>,
+    /// The far end's RTCP report about our stream: (fraction lost %, cumulative lost).
+    pub remote_report: Option<(f64, i64)>,
+    /// Our packets an echo returned, when the far end echoes.
+    pub echo_returned: Option<u64>,
+    /// Estimated MOS of the outbound direction from the best evidence (report or echo).
+    pub outbound_mos: Option<f64>,
+    /// The answer's media address.
+    pub answer_address: Option<SocketAddr>,
+    /// The answer's media address is private/shared/link-local…
+    pub answer_private: bool,
+    /// … while the answer came from a public address (so it is not on our network).
+    pub answer_from_public: bool,
+    /// Our offer's media address is private and our signalling shows a NAT, with no mapping
+    /// advertised instead.
+    pub offer_private_behind_nat: Option<SocketAddr>,
+    /// RTP arrived from another address than the answer named.
+    pub source_mismatch: Option<SocketAddr>,
+    /// We latched onto that address.
+    pub latched: Option<SocketAddr>,
+    /// RTCP arrived on the RTP port without rtcp-mux.
+    pub rtcp_on_rtp_port: bool,
+    /// An ICMP error said our RTP's destination is unreachable.
+    pub unreachable: Option<SocketAddr>,
+    /// The far end put the call on hold / the answer's direction excludes a way.
+    pub direction_limited: bool,
+}
+
+/// Media under this long cannot be judged, ms.
+pub const MIN_MEDIA_MS: f64 = 500.0;
+
+/// What a call's media means, in findings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallFinding {
+    /// One direction dead, the other flowing.
+    OneWayAudio {
+        /// The dead direction.
+        dead: Direction,
+        /// The cause the evidence shows, if it shows one.
+        cause: Option<Cause>,
+    },
+    /// Neither direction carried audio.
+    NoMedia {
+        /// The cause the evidence shows, if any.
+        cause: Option<Cause>,
+    },
+    /// The answer names a private address while it came from a public one.
+    AnswerPrivateMediaAddress {
+        /// The address.
+        address: SocketAddr,
+        /// Latching rescued it.
+        rescued: bool,
+    },
+    /// Our offer names a private address behind a NAT.
+    OfferPrivateMediaAddress {
+        /// Our address.
+        address: SocketAddr,
+    },
+    /// We had to send to where the far end's RTP came from.
+    MediaLatched {
+        /// The answer's address.
+        signalled: Option<SocketAddr>,
+        /// Where RTP came from.
+        actual: SocketAddr,
+    },
+    /// RTP came from another address than signalled, and we did not latch (`--no-latch`).
+    MediaSourceMismatch {
+        /// The answer's address.
+        signalled: Option<SocketAddr>,
+        /// Where RTP came from.
+        actual: SocketAddr,
+    },
+    /// RTCP arrived on the RTP port without rtcp-mux.
+    MediaPortMismatch,
+    /// ICMP said our RTP's destination is unreachable.
+    MediaPortUnreachable {
+        /// Where our RTP went.
+        destination: SocketAddr,
+    },
+    /// Nothing shows whether the far end receives us.
+    OutboundUnverified,
+    /// A direction flowed with poor quality.
+    PoorQuality {
+        /// Which.
+        direction: Direction,
+        /// Its MOS.
+        mos: f64,
+    },
+    /// The negotiated direction (hold) excludes a way: no one-way verdict for it.
+    MediaDirection,
+}
+
+/// A cause the evidence names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The far end sends to the private address of our offer (no mapping advertised).
+    OfferPrivate(SocketAddr),
+    /// We send to the private address of the answer, unreachable from here.
+    AnswerPrivate(SocketAddr),
+    /// ICMP port/host unreachable for our RTP.
+    Unreachable(SocketAddr),
+    /// The far end's RTCP shows it receives us: its RTP is lost or filtered on the way back
+    /// (a firewall or NAT on our side), or it sends it elsewhere.
+    ReturnFiltered,
+}
+
+/// The verdict of each direction of a call and the findings that explain them (RFC 3550
+/// counts, RFC 3264 directions; see the module documentation). A direction is `dead` only on
+/// evidence: no packet arrived (inbound), or ICMP / a private address / the far end's own
+/// report or echo says ours did not (outbound); with no such evidence outbound is `unknown`.
+pub fn call_verdicts(m: &CallMedia) -> (Verdict, Verdict, Vec<CallFinding>) {
+    let mut out = Vec::new();
+    if let Some(actual) = m.latched {
+        out.push(CallFinding::MediaLatched {
+            signalled: m.answer_address,
+            actual,
+        });
+    } else if let Some(actual) = m.source_mismatch {
+        out.push(CallFinding::MediaSourceMismatch {
+            signalled: m.answer_address,
+            actual,
+        });
+    }
+    if m.rtcp_on_rtp_port {
+        out.push(CallFinding::MediaPortMismatch);
+    }
+    let answer_private = m
+        .answer_address
+        .filter(|_| m.answer_private && m.answer_from_public);
+    if let Some(address) = answer_private {
+        out.push(CallFinding::AnswerPrivateMediaAddress {
+            address,
+            rescued: m.latched.is_some(),
+        });
+    }
+    if let Some(address) = m.offer_private_behind_nat {
+        out.push(CallFinding::OfferPrivateMediaAddress { address });
+    }
+    if let Some(destination) = m.unreachable {
+        out.push(CallFinding::MediaPortUnreachable { destination });
+    }
+    if m.direction_limited {
+        out.push(CallFinding::MediaDirection);
+    }
+    if !m.media_due {
+        return (Verdict::Unknown, Verdict::Unknown, out);
+    }
+    let quality = |mos: Option<f64>, packets: u64| match mos {
+        _ if packets < MIN_PACKETS => Verdict::Poor,
+        Some(x) if x < POOR_MOS => Verdict::Poor,
+        _ => Verdict::Ok,
+    };
+    let short = m.media_ms < MIN_MEDIA_MS;
+    let inbound = if !m.expect_inbound {
+        Verdict::NotExpected
+    } else if m.received > 0 {
+        quality(m.inbound_mos, m.received)
+    } else if short {
+        Verdict::Unknown
+    } else {
+        Verdict::Dead
+    };
+    let far_receives = m.remote_report.is_some() || m.echo_returned.is_some_and(|n| n > 0);
+    let outbound = if !m.expect_outbound {
+        Verdict::NotExpected
+    } else if m.sent == 0 {
+        Verdict::Unknown
+    } else if far_receives {
+        quality(m.outbound_mos, m.sent)
+    } else if m.unreachable.is_some() || (answer_private.is_some() && m.latched.is_none()) {
+        Verdict::Dead
+    } else if m.echo_returned == Some(0) && m.received > 0 {
+        // The echo path works (other packets come back), ours do not.
+        Verdict::Dead
+    } else {
+        Verdict::Unknown
+    };
+    let outbound_cause = if let Some(d) = m.unreachable {
+        Some(Cause::Unreachable(d))
+    } else {
+        answer_private
+            .filter(|_| m.latched.is_none())
+            .map(Cause::AnswerPrivate)
+    };
+    let inbound_cause = if let Some(a) = m.offer_private_behind_nat {
+        Some(Cause::OfferPrivate(a))
+    } else if far_receives {
+        Some(Cause::ReturnFiltered)
+    } else {
+        None
+    };
+    match (inbound, outbound) {
+        (Verdict::Dead, Verdict::Dead | Verdict::NotExpected)
+        | (Verdict::NotExpected, Verdict::Dead) => out.push(CallFinding::NoMedia {
+            cause: inbound_cause.or(outbound_cause),
+        }),
+        (Verdict::Dead, _) => out.push(CallFinding::OneWayAudio {
+            dead: Direction::Inbound,
+            cause: inbound_cause,
+        }),
+        (_, Verdict::Dead) => out.push(CallFinding::OneWayAudio {
+            dead: Direction::Outbound,
+            cause: outbound_cause,
+        }),
+        _ => {}
+    }
+    if outbound == Verdict::Unknown && m.expect_outbound && m.sent > 0 && !short {
+        out.push(CallFinding::OutboundUnverified);
+    }
+    for (direction, verdict, mos) in [
+        (Direction::Inbound, inbound, m.inbound_mos),
+        (Direction::Outbound, outbound, m.outbound_mos),
+    ] {
+        if verdict == Verdict::Poor
+            && let Some(mos) = mos
+        {
+            out.push(CallFinding::PoorQuality { direction, mos });
+        }
+    }
+    (inbound, outbound, out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +515,126 @@ mod tests {
         unanswered.answered = false;
         unanswered.source_mismatch = vec![(sa("192.0.2.9:6000"), sa("198.51.100.1:6000"))];
         assert_eq!(call_findings(0, &unanswered, &s).len(), 1);
+    }
+
+    fn live() -> CallMedia {
+        CallMedia {
+            media_due: true,
+            media_ms: 5000.0,
+            expect_inbound: true,
+            expect_outbound: true,
+            sent: 250,
+            received: 250,
+            inbound_mos: Some(4.4),
+            answer_address: Some(sa("192.0.2.9:6000")),
+            answer_from_public: true,
+            ..CallMedia::default()
+        }
+    }
+
+    /// Both ways without evidence for outbound: inbound ok, outbound unknown — never "ok"
+    /// by default.
+    #[test]
+    fn outbound_needs_evidence() {
+        let (i, o, f) = call_verdicts(&live());
+        assert_eq!((i, o), (Verdict::Ok, Verdict::Unknown));
+        assert_eq!(f, [CallFinding::OutboundUnverified]);
+        let (_, o, f) = call_verdicts(&CallMedia {
+            remote_report: Some((0.0, 0)),
+            outbound_mos: Some(4.4),
+            ..live()
+        });
+        assert_eq!((o, f.len()), (Verdict::Ok, 0));
+    }
+
+    /// A private answer address from a public far end: outbound dead with that cause,
+    /// unless we latched (then it worked, and says so).
+    #[test]
+    fn private_answer_address() {
+        let private = CallMedia {
+            answer_address: Some(sa("10.1.1.5:4000")),
+            answer_private: true,
+            received: 0,
+            ..live()
+        };
+        let (i, o, f) = call_verdicts(&private);
+        assert_eq!((i, o), (Verdict::Dead, Verdict::Dead));
+        assert!(f.contains(&CallFinding::NoMedia {
+            cause: Some(Cause::AnswerPrivate(sa("10.1.1.5:4000")))
+        }));
+        let latched = CallMedia {
+            received: 250,
+            latched: Some(sa("198.51.100.7:30000")),
+            ..private
+        };
+        let (i, o, f) = call_verdicts(&latched);
+        assert_eq!((i, o), (Verdict::Ok, Verdict::Unknown));
+        assert!(f.contains(&CallFinding::AnswerPrivateMediaAddress {
+            address: sa("10.1.1.5:4000"),
+            rescued: true
+        }));
+        assert!(matches!(f[0], CallFinding::MediaLatched { .. }));
+    }
+
+    /// No inbound RTP while the far end reports receiving ours: one-way, the return path.
+    /// With our offer private behind a NAT, that is the cause instead.
+    #[test]
+    fn inbound_dead_causes() {
+        let m = CallMedia {
+            received: 0,
+            inbound_mos: None,
+            remote_report: Some((0.0, 0)),
+            outbound_mos: Some(4.4),
+            ..live()
+        };
+        let (i, o, f) = call_verdicts(&m);
+        assert_eq!((i, o), (Verdict::Dead, Verdict::Ok));
+        assert_eq!(
+            f,
+            [CallFinding::OneWayAudio {
+                dead: Direction::Inbound,
+                cause: Some(Cause::ReturnFiltered)
+            }]
+        );
+        let (_, _, f) = call_verdicts(&CallMedia {
+            offer_private_behind_nat: Some(sa("10.0.0.2:40000")),
+            ..m
+        });
+        assert!(f.contains(&CallFinding::OneWayAudio {
+            dead: Direction::Inbound,
+            cause: Some(Cause::OfferPrivate(sa("10.0.0.2:40000")))
+        }));
+        // Too short to judge, and on hold: no one-way verdict.
+        let (i, _, _) = call_verdicts(&CallMedia {
+            media_ms: 0.0,
+            ..m.clone()
+        });
+        assert_eq!(i, Verdict::Unknown);
+        let (i, _, f) = call_verdicts(&CallMedia {
+            expect_inbound: false,
+            direction_limited: true,
+            ..m
+        });
+        assert_eq!(i, Verdict::NotExpected);
+        assert_eq!(f, [CallFinding::MediaDirection]);
+    }
+
+    /// ICMP for our RTP: outbound dead, with that cause; poor inbound quality is named.
+    #[test]
+    fn unreachable_and_poor() {
+        let (i, o, f) = call_verdicts(&CallMedia {
+            unreachable: Some(sa("192.0.2.9:6000")),
+            inbound_mos: Some(2.9),
+            ..live()
+        });
+        assert_eq!((i, o), (Verdict::Poor, Verdict::Dead));
+        assert!(f.contains(&CallFinding::OneWayAudio {
+            dead: Direction::Outbound,
+            cause: Some(Cause::Unreachable(sa("192.0.2.9:6000")))
+        }));
+        assert!(f.contains(&CallFinding::PoorQuality {
+            direction: Direction::Inbound,
+            mos: 2.9
+        }));
     }
 }

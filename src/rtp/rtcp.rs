@@ -170,6 +170,8 @@ pub struct Compound {
     pub kinds: Vec<Kind>,
     /// SSRC of the first packet's sender (SR/RR), if any.
     pub sender_ssrc: Option<u32>,
+    /// The NTP timestamp of the first sender report, if any (an RR's LSR refers to it).
+    pub sender_ntp: Option<u64>,
     /// Report blocks from SR and RR packets.
     pub reports: Vec<ReportBlock>,
     /// (SSRC, CNAME) pairs from SDES.
@@ -290,6 +292,7 @@ fn decode_report(pt: u8, bytes: &[u8], out: &mut Compound) -> Result<Kind, Strin
         let any = p.as_any();
         kind = if let Some(sr) = any.downcast_ref::<SenderReport>() {
             out.sender_ssrc.get_or_insert(sr.ssrc);
+            out.sender_ntp.get_or_insert(sr.ntp_time);
             blocks(sr.ssrc, &sr.reports, &mut out.reports);
             Kind::SR
         } else if let Some(rr) = any.downcast_ref::<ReceiverReport>() {
