@@ -38,6 +38,7 @@ complete -c voipdiag -n "__fish_voipdiag_needs_command" -s V -l version -d 'Prin
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "nat-probe" -d 'Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that means for calls'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "sip-options" -d 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "register" -d 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept'
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "call" -d 'Does a call set up and carry audio both ways — and if not, why? Places a test call (INVITE with SDP, RFC 3261/3264), sends and receives RTP (RFC 3550) and judges each direction from evidence'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "pcap-decode" -d 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "enum-lookup" -d 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "upnp-map" -d 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check'
@@ -112,6 +113,54 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 4 -l ipv4
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s V -l version -d 'Print version'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l from -d 'Our From URI (default: sip:USER@ the target\'s domain, or sip:voipdiag@ our address)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l user -d 'Authentication user name (default: the user part of --from)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l password-file -d 'Read the password from the first line of this file' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l password -d 'The password (visible to other users in the process list: prefer $VOIPDIAG_PASSWORD or --password-file)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l duration -d 'How long the call stays up after the answer (0: hang up at once)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l cancel-after -d 'CANCEL this long after the INVITE (after a provisional response, RFC 3261 §9.1)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l codec -d 'Codecs to offer, in order' -r -f -a "pcmu\t'G.711 µ-law (payload type 0)'
+pcma\t'G.711 A-law (payload type 8)'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l ptime -d 'Packet time, ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l rtp-port -d 'Local RTP port or range, N or LO-HI (RTCP on the next port unless --rtcp-mux)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l media-address -d 'The address to put in our SDP (e.g. the NAT\'s public address); default: the RTP socket\'s' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l dtmf -d 'Send these DTMF digits (RFC 4733) once media starts: 0-9 * # A-D' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l tone -d 'Frequency of the tone we send, Hz' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l expect-status -d 'Final status codes that count as success (default: any 2xx)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l expect-media -d 'Which directions must carry audio' -r -f -a "auto\t'From the negotiated direction (sendrecv: both)'
+both\t'Both ways'
+inbound\t'Only from the far end'
+outbound\t'Only to the far end (proven by its RTCP or an echo)'
+none\t'None (a signalling-only test)'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l max-loss -d 'Highest acceptable loss in either direction, percent' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l max-jitter -d 'Highest acceptable mean inbound jitter, ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l min-mos -d 'Lowest acceptable estimated MOS in either direction' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l max-pdd -d 'Highest acceptable post-dial delay (INVITE to ringing), ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l max-rtt -d 'Highest acceptable round-trip time, ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l transport -d 'Transport; default from the URI (`transport=`, `sips:`) or RFC 3263 DNS, else udp' -r -f -a "udp\t'UDP, with retransmissions (RFC 3261 §17.1.2.2)'
+tcp\t'TCP, messages framed by Content-Length'
+tls\t'TLS over TCP (sips:)'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l proxy -d 'Send through this outbound proxy (a SIP URI or HOST[:PORT]); it is located with RFC 3263 instead of the target' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l dns-server -d 'Ask this nameserver, ADDR[:PORT], instead of the system\'s' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l local -d 'Local address to send from, ADDR[:PORT]' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l ca-file -d 'PEM file of CA certificates to trust for TLS (default: the system\'s)' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l t1 -d 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
+always\t'Always'
+never\t'Never'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l rtcp-mux -d 'Offer RTCP on the RTP port (RFC 5761)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l no-latch -d 'Do not send to where the far end\'s RTP comes from when it differs from its SDP (behave like a strict phone)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l echo -d 'The target echoes RTP (sipp -rtp_echo, an echo test): match returned packets to ours'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l silence -d 'Send silence instead of a tone'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l json -d 'Print one JSON document (the report) instead of text'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s 4 -l ipv4 -d 'Use IPv4 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s 6 -l ipv6 -d 'Use IPv6 only'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s V -l version -d 'Print version'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l view -d 'What the human output shows (--json always carries everything)' -r -f -a "summary\t'Calls, RTP streams and findings'
 messages\t'Every SIP message: time, source → destination, method or status, Call-ID'
 ladder\t'A sequence diagram of one dialog (`--call-id`, default the first call)'

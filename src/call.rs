@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 
+use crate::diagnose::media::{CallMedia, Verdict};
 use crate::machine::{Input, Machine, Transmit};
 use crate::rtp::session::{MediaOutcome, MediaSession};
 use crate::sdp::offer::{AudioCodec, Negotiated, NegotiationError, negotiate};
@@ -244,6 +245,255 @@ impl Machine for Call {
         self.hangup_at = None;
         self.invite.interrupt(now);
         self.drain(now);
+    }
+}
+
+/// Which directions must carry audio (`--expect-media`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedMedia {
+    /// As negotiated.
+    Auto,
+    /// Both ways.
+    Both,
+    /// Only from the far end.
+    Inbound,
+    /// Only to the far end.
+    Outbound,
+    /// None.
+    None,
+}
+
+/// The thresholds a run is held to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectations {
+    /// Final statuses that count as success; empty: any 2xx.
+    pub status: Vec<u16>,
+    /// Directions that must carry audio.
+    pub media: ExpectedMedia,
+    /// Highest loss either way, percent.
+    pub max_loss: Option<f64>,
+    /// Highest mean inbound jitter, ms.
+    pub max_jitter: Option<f64>,
+    /// Lowest MOS either way.
+    pub min_mos: Option<f64>,
+    /// Highest post-dial delay, ms.
+    pub max_pdd: Option<f64>,
+    /// Highest round trip, ms.
+    pub max_rtt: Option<f64>,
+}
+
+/// What the expectations are checked against.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measured {
+    /// Final status.
+    pub final_status: Option<u16>,
+    /// Inbound / outbound verdicts.
+    pub verdicts: Option<(Verdict, Verdict)>,
+    /// Inbound loss, percent.
+    pub inbound_loss: Option<f64>,
+    /// Outbound loss from the best evidence, percent.
+    pub outbound_loss: Option<f64>,
+    /// Mean inbound jitter, ms.
+    pub jitter: Option<f64>,
+    /// MOS in / out.
+    pub mos: (Option<f64>, Option<f64>),
+    /// Post-dial delay, ms.
+    pub pdd: Option<f64>,
+    /// Round trip, ms.
+    pub rtt: Option<f64>,
+}
+
+/// One expectation checked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Checked {
+    /// The option, e.g. `max-loss`.
+    pub name: &'static str,
+    /// What was expected.
+    pub expected: String,
+    /// What was measured (`null`: nothing to measure).
+    pub actual: Option<String>,
+    /// Whether it held.
+    pub pass: bool,
+}
+
+fn worst(a: Option<f64>, b: Option<f64>, max: bool) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if max { x.max(y) } else { x.min(y) }),
+        (x, y) => x.or(y),
+    }
+}
+
+/// Checks `e` against `m`. The status is always checked; the media only when the call was
+/// answered; a threshold with nothing to measure fails (it cannot be shown to hold).
+pub fn check(e: &Expectations, m: &Measured) -> Vec<Checked> {
+    let mut out = Vec::new();
+    let status_ok = match (m.final_status, e.status.is_empty()) {
+        (Some(c), true) => (200..300).contains(&c),
+        (Some(c), false) => e.status.contains(&c),
+        (None, _) => false,
+    };
+    out.push(Checked {
+        name: "expect-status",
+        expected: if e.status.is_empty() {
+            "2xx".into()
+        } else {
+            e.status
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        },
+        actual: m.final_status.map(|c| c.to_string()),
+        pass: status_ok,
+    });
+    let Some((inbound, outbound)) = m.verdicts else {
+        return out;
+    };
+    let flows = |v: Verdict| matches!(v, Verdict::Ok | Verdict::Poor);
+    let (want_in, want_out) = match e.media {
+        ExpectedMedia::Auto => (
+            inbound != Verdict::NotExpected,
+            outbound != Verdict::NotExpected,
+        ),
+        ExpectedMedia::Both => (true, true),
+        ExpectedMedia::Inbound => (true, false),
+        ExpectedMedia::Outbound => (false, true),
+        ExpectedMedia::None => (false, false),
+    };
+    let name = |v: Verdict| {
+        serde_json::to_value(v)
+            .ok()
+            .and_then(|j| j.as_str().map(str::to_string))
+    };
+    if want_in || want_out {
+        let mut expected = Vec::new();
+        let mut pass = true;
+        if want_in {
+            expected.push("inbound");
+            pass &= flows(inbound);
+        }
+        if want_out {
+            expected.push("outbound");
+            // Unknown outbound is not a failure of the call, only of the proof: it fails
+            // when outbound was asked for explicitly.
+            pass &=
+                flows(outbound) || (e.media == ExpectedMedia::Auto && outbound == Verdict::Unknown);
+        }
+        out.push(Checked {
+            name: "expect-media",
+            expected: expected.join("+"),
+            actual: Some(format!(
+                "inbound {}, outbound {}",
+                name(inbound).unwrap_or_default(),
+                name(outbound).unwrap_or_default()
+            )),
+            pass,
+        });
+    }
+    let mut limit = |name: &'static str, bound: Option<f64>, actual: Option<f64>, max: bool| {
+        if let Some(b) = bound {
+            out.push(Checked {
+                name,
+                expected: format!("{} {b}", if max { "≤" } else { "≥" }),
+                actual: actual.map(|a| format!("{a}")),
+                pass: actual.is_some_and(|a| if max { a <= b } else { a >= b }),
+            });
+        }
+    };
+    limit(
+        "max-loss",
+        e.max_loss,
+        worst(m.inbound_loss, m.outbound_loss, true),
+        true,
+    );
+    limit("max-jitter", e.max_jitter, m.jitter, true);
+    limit("min-mos", e.min_mos, worst(m.mos.0, m.mos.1, false), false);
+    limit("max-pdd", e.max_pdd, m.pdd, true);
+    limit("max-rtt", e.max_rtt, m.rtt, true);
+    out
+}
+
+impl CallResult {
+    /// The evidence about the media for [`call_verdicts`]: `offer_address` is our SDP's
+    /// media address, `behind_nat` whether the far end saw our signalling from another
+    /// address than ours, `answer_from` where the answer came from.
+    pub fn media_facts(
+        &self,
+        offer_address: std::net::SocketAddr,
+        behind_nat: bool,
+        answer_from: Option<std::net::IpAddr>,
+    ) -> CallMedia {
+        let m = &self.media;
+        let a = self.answer.as_ref();
+        let codec = a.map_or("PCMU", |n| n.codec.1.name());
+        let ptime = a.and_then(|n| n.ptime_ms).unwrap_or(20);
+        let outbound_loss = self.outbound_loss();
+        let outbound_mos = outbound_loss.map(|loss| {
+            let jitter = m.remote_report.map_or(0.0, |r| r.jitter_ms);
+            crate::rtp::mos::estimate(codec, loss, jitter, f64::from(ptime))
+        });
+        let private = |ip: std::net::IpAddr| {
+            matches!(
+                crate::addr::scope(ip),
+                crate::addr::Scope::Private
+                    | crate::addr::Scope::Cgnat
+                    | crate::addr::Scope::LinkLocal
+            )
+        };
+        CallMedia {
+            media_due: self.answered_at.is_some() || m.early_packets > 0,
+            media_ms: self
+                .media_duration
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+            expect_inbound: a.is_some_and(Negotiated::we_receive),
+            expect_outbound: a.is_some_and(Negotiated::we_send),
+            sent: m.sent_packets,
+            received: m.inbound_packets,
+            inbound_loss_percent: m.inbound.as_ref().map_or(0.0, |q| q.summary.loss_percent),
+            inbound_mos: m.inbound.as_ref().and_then(|q| q.mos),
+            remote_report: m
+                .remote_report
+                .map(|r| (r.fraction_lost_percent, i64::from(r.cumulative_lost))),
+            echo_returned: m.echo.as_ref().map(|e| e.returned),
+            outbound_mos,
+            answer_address: a.and_then(|n| n.remote_rtp),
+            answer_private: a.is_some_and(|n| n.private_address),
+            answer_from_public: answer_from.is_some_and(|ip| !private(ip) && !ip.is_loopback()),
+            offer_private_behind_nat: (behind_nat && private(offer_address.ip()))
+                .then_some(offer_address),
+            source_mismatch: m.source_mismatch,
+            latched: m.latched,
+            rtcp_on_rtp_port: m.rtcp_on_rtp_port,
+            unreachable: m.unreachable.as_ref().map(|u| u.0),
+            direction_limited: self.held || a.is_some_and(|n| !(n.we_send() && n.we_receive())),
+        }
+    }
+
+    /// Outbound loss from the best evidence: the far end's cumulative count over what we
+    /// sent, else the echo; percent.
+    pub fn outbound_loss(&self) -> Option<f64> {
+        let m = &self.media;
+        if m.sent_packets == 0 {
+            return None;
+        }
+        let sent = m.sent_packets as f64;
+        m.remote_report
+            .map(|r| f64::from(r.cumulative_lost.max(0)) * 100.0 / sent)
+            .or_else(|| {
+                m.echo
+                    .as_ref()
+                    .map(|e| (sent - e.returned as f64).max(0.0) * 100.0 / sent)
+            })
+            .map(crate::rtp::stats::round3)
+    }
+
+    /// The round trip: median of RTCP's, else the echo's, ms.
+    pub fn rtt_ms(&self) -> Option<f64> {
+        let mut rtcp = self.media.rtt.clone();
+        rtcp.sort();
+        rtcp.get(rtcp.len() / 2)
+            .map(|d| crate::rtp::stats::round3(d.as_secs_f64() * 1000.0))
+            .or_else(|| self.media.echo.as_ref().and_then(|e| e.rtt_ms_median))
     }
 }
 

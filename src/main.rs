@@ -47,6 +47,10 @@ fn main() -> ExitCode {
             runtime.block_on(commands::register::run(&global, &args)),
             &global,
         ),
+        Command::Call(args) => emit(
+            runtime.block_on(commands::call::run(&global, &args)),
+            &global,
+        ),
         Command::PcapDecode(args) => emit(
             runtime.block_on(commands::pcap_decode::run(&global, &args)),
             &global,

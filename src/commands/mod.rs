@@ -4,6 +4,7 @@
 //! randomness or spawn tasks (`clippy.toml`); everything else gets time and an RNG passed in.
 #![allow(clippy::disallowed_methods)]
 
+pub mod call;
 pub mod enum_lookup;
 pub mod generate;
 pub mod nat_probe;

@@ -1,60 +1,18 @@
 //! `voipdiag register`: locate the registrar, open a flow, run the REGISTER machine
 //! (`sip::register`) over the driver, and report what the registrar kept.
 
-use std::io::IsTerminal;
-
-use super::sip_common::{open_server_flow, route_set, timers, tls_options, tracer};
+use super::sip_common::{
+    given_password, open_server_flow, prompt, route_set, timers, tls_options, tracer,
+};
 use super::{CommandError, Env};
 use crate::cli::{GlobalArgs, RegisterArgs};
 use crate::net::driver;
 use crate::report::Report;
-use crate::report::register::{PASSWORD_ENV, RegisterResult, findings, status};
+use crate::report::register::{RegisterResult, findings, status};
 use crate::sip::endpoint::Endpoint;
 use crate::sip::register::{RegisterConfig, RegisterEvent, Registration};
 use crate::sip::request::random_token;
 use crate::sip::target::{Target, Transport};
-
-/// Largest password file read (bytes): only its first line is used.
-const MAX_PASSWORD_FILE: u64 = 64 * 1024;
-
-/// The password from `$VOIPDIAG_PASSWORD`, `--password-file` or `--password`, in that order;
-/// `None` when none is given (a terminal prompt may still supply it when challenged).
-fn given_password(args: &RegisterArgs) -> Result<Option<String>, CommandError> {
-    if let Ok(p) = std::env::var(PASSWORD_ENV) {
-        return Ok(Some(p));
-    }
-    if let Some(path) = &args.password_file {
-        use std::io::Read;
-        let mut text = String::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_PASSWORD_FILE + 1).read_to_string(&mut text))
-            .map_err(|e| {
-                CommandError::Usage(format!(
-                    "cannot read the password file {}: {e}",
-                    path.display()
-                ))
-            })?;
-        if text.len() as u64 > MAX_PASSWORD_FILE {
-            return Err(CommandError::Usage(format!(
-                "the password file {} is larger than {} KiB",
-                path.display(),
-                MAX_PASSWORD_FILE / 1024
-            )));
-        }
-        return Ok(Some(text.lines().next().unwrap_or("").to_string()));
-    }
-    Ok(args.password.clone())
-}
-
-/// Asks on the terminal, when stdin is one.
-fn prompt(user: &str) -> Result<Option<String>, String> {
-    if !std::io::stdin().is_terminal() {
-        return Ok(None);
-    }
-    rpassword::prompt_password(format!("Password for {user}: "))
-        .map(Some)
-        .map_err(|e| format!("cannot read the password: {e}"))
-}
 
 /// Runs `register`.
 ///
@@ -76,7 +34,7 @@ pub async fn run(
         }
     };
     // Fail early on an unreadable file, before any traffic.
-    let password = given_password(args)?;
+    let password = given_password(args.password_file.as_deref(), args.password.as_ref())?;
     tls_options(&args.sip)?;
     let mut result = RegisterResult {
         aor: aor.aor(),

@@ -4,6 +4,7 @@
 //!
 //! JSON field names may grow, never be renamed: scripts depend on them.
 
+pub mod call;
 pub mod enum_lookup;
 pub mod nat_probe;
 pub mod pcap_decode;

@@ -109,6 +109,8 @@ pub struct MediaOutcome {
     pub rtcp_on_rtp_port: bool,
     /// An ICMP error about our RTP: (destination, words).
     pub unreachable: Option<(SocketAddr, String)>,
+    /// An ICMP error about our RTCP: its destination (the far end does not take RTCP).
+    pub rtcp_unreachable: Option<SocketAddr>,
     /// Our SSRC, once we sent.
     pub ssrc: Option<u32>,
     /// RTP packets we sent.
@@ -421,9 +423,17 @@ impl MediaSession {
     }
 
     /// An ICMP error for datagrams from `socket` to `destination`.
+    /// Only an error about our RTP's destination counts as [`MediaOutcome::unreachable`];
+    /// one about RTCP (many peers do not listen for it) is [`MediaOutcome::rtcp_unreachable`].
     pub fn handle_unreachable(&mut self, socket: SocketId, destination: SocketAddr, reason: &str) {
-        if self.owns(socket) && self.outcome.unreachable.is_none() {
+        if !self.owns(socket) {
+            return;
+        }
+        let rtp = socket == self.config.rtp_socket && Some(destination) == self.rtp_destination();
+        if rtp && self.outcome.unreachable.is_none() {
             self.outcome.unreachable = Some((destination, crate::text::clip(reason.to_string()).0));
+        } else if !rtp && self.outcome.rtcp_unreachable.is_none() {
+            self.outcome.rtcp_unreachable = Some(destination);
         }
     }
 
