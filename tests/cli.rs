@@ -107,7 +107,7 @@ fn completions_and_man_pages_are_fresh() {
     }
     assert_eq!(
         checked,
-        5 + 7,
+        5 + 8,
         "5 shells + main page + one page per subcommand"
     );
     let _ = std::fs::remove_dir_all(tmp);
