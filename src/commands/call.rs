@@ -334,6 +334,10 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         media_findings,
         checked,
     );
+    let result = CallResult {
+        dtmf_requested: args.dtmf.clone().unwrap_or_default(),
+        ..result
+    };
     Ok(finish(&env, result))
 }
 

@@ -271,6 +271,9 @@ pub struct CallResult {
     /// ICMP said nothing receives our RTCP there.
     #[serde(skip)]
     pub rtcp_unreachable: Option<SocketAddr>,
+    /// DTMF digits asked for (`--dtmf`).
+    #[serde(skip)]
+    pub dtmf_requested: String,
     /// Forks released with BYE.
     #[serde(skip)]
     pub forks_released: u32,
@@ -385,6 +388,25 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
     }
     for f in &r.media_findings {
         out.push(media_finding(f));
+    }
+    let negotiated_te = r
+        .sdp
+        .as_ref()
+        .and_then(|s| s.answer.as_ref())
+        .is_some_and(|a| a.telephone_event.is_some());
+    if !r.dtmf_requested.is_empty()
+        && r.sdp.as_ref().is_some_and(|s| s.answer.is_some())
+        && !negotiated_te
+    {
+        out.push(Finding::new(
+            "DTMF_NOT_NEGOTIATED",
+            Severity::Warning,
+            format!(
+                "the far end's answer has no telephone-event (RFC 4733): the digits {} were not \
+                 sent, and keypad input will not reach it as RTP events",
+                r.dtmf_requested
+            ),
+        ));
     }
     if let Some(d) = r.rtcp_unreachable {
         out.push(Finding::new(
@@ -804,6 +826,7 @@ impl CallResult {
             media_findings: Vec::new(),
             negotiation_error: None,
             rtcp_unreachable: None,
+            dtmf_requested: String::new(),
             forks_released: 0,
             held: false,
         }
@@ -957,6 +980,7 @@ impl CallResult {
                 .map(ToString::to_string)
                 .or_else(|| r.sdp_error.clone()),
             rtcp_unreachable: m.rtcp_unreachable,
+            dtmf_requested: String::new(),
             forks_released: s.forks_released,
             held: r.held,
         }
