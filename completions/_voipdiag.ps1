@@ -131,11 +131,15 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             break
         }
         'voipdiag;call' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'With --answer: where to listen for the INVITE, ADDR[:PORT] (port 5060 by default)')
+            [CompletionResult]::new('--ring', '--ring', [CompletionResultType]::ParameterName, 'With --answer: how long to ring (180) before answering')
+            [CompletionResult]::new('--answer-code', '--answer-code', [CompletionResultType]::ParameterName, 'With --answer: the final response to give (e.g. 486 to play a busy callee)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'With --answer: the longest the whole run takes (no INVITE by then: no call; a call still up then is ended with BYE)')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Our From URI (default: sip:USER@ the target''s domain, or sip:voipdiag@ our address)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Authentication user name (default: the user part of --from)')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of this file')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'The password (visible to other users in the process list: prefer $VOIPDIAG_PASSWORD or --password-file)')
-            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long the call stays up after the answer (0: hang up at once)')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long the call stays up after the answer (0: hang up at once). Default 5s; with --answer, until the caller hangs up (bounded by --wait)')
             [CompletionResult]::new('--cancel-after', '--cancel-after', [CompletionResultType]::ParameterName, 'CANCEL this long after the INVITE (after a provisional response, RFC 3261 §9.1)')
             [CompletionResult]::new('--codec', '--codec', [CompletionResultType]::ParameterName, 'Codecs to offer, in order')
             [CompletionResult]::new('--ptime', '--ptime', [CompletionResultType]::ParameterName, 'Packet time, ms')
@@ -159,6 +163,7 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
+            [CompletionResult]::new('--answer', '--answer', [CompletionResultType]::ParameterName, 'Answer one call instead of placing one (UDP): ring, answer, run the same media, and report; the 200 tells the caller how its offer arrived (X-Voipdiag-Offer-Seen)')
             [CompletionResult]::new('--rtcp-mux', '--rtcp-mux', [CompletionResultType]::ParameterName, 'Offer RTCP on the RTP port (RFC 5761)')
             [CompletionResult]::new('--no-latch', '--no-latch', [CompletionResultType]::ParameterName, 'Do not send to where the far end''s RTP comes from when it differs from its SDP (behave like a strict phone)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'The target echoes RTP (sipp -rtp_echo, an echo test): match returned packets to ours')

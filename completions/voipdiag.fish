@@ -113,11 +113,15 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 4 -l ipv4
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s V -l version -d 'Print version'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l listen -d 'With --answer: where to listen for the INVITE, ADDR[:PORT] (port 5060 by default)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l ring -d 'With --answer: how long to ring (180) before answering' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l answer-code -d 'With --answer: the final response to give (e.g. 486 to play a busy callee)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l wait -d 'With --answer: the longest the whole run takes (no INVITE by then: no call; a call still up then is ended with BYE)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l from -d 'Our From URI (default: sip:USER@ the target\'s domain, or sip:voipdiag@ our address)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l user -d 'Authentication user name (default: the user part of --from)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l password-file -d 'Read the password from the first line of this file' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l password -d 'The password (visible to other users in the process list: prefer $VOIPDIAG_PASSWORD or --password-file)' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l duration -d 'How long the call stays up after the answer (0: hang up at once)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l duration -d 'How long the call stays up after the answer (0: hang up at once). Default 5s; with --answer, until the caller hangs up (bounded by --wait)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l cancel-after -d 'CANCEL this long after the INVITE (after a provisional response, RFC 3261 §9.1)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l codec -d 'Codecs to offer, in order' -r -f -a "pcmu\t'G.711 µ-law (payload type 0)'
 pcma\t'G.711 A-law (payload type 8)'"
@@ -150,6 +154,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l color -d 'Whe
 always\t'Always'
 never\t'Never'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l answer -d 'Answer one call instead of placing one (UDP): ring, answer, run the same media, and report; the 200 tells the caller how its offer arrived (X-Voipdiag-Offer-Seen)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l rtcp-mux -d 'Offer RTCP on the RTP port (RFC 5761)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l no-latch -d 'Do not send to where the far end\'s RTP comes from when it differs from its SDP (behave like a strict phone)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l echo -d 'The target echoes RTP (sipp -rtp_echo, an echo test): match returned packets to ours'

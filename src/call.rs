@@ -15,7 +15,50 @@ use crate::diagnose::media::{CallMedia, Verdict};
 use crate::machine::{Input, Machine, Transmit};
 use crate::rtp::session::{MediaOutcome, MediaSession};
 use crate::sdp::offer::{AudioCodec, Negotiated, NegotiationError, negotiate};
+use crate::sip::answer::Answerer;
 use crate::sip::invite::{Invite, InviteEvent, InviteOutcome};
+
+/// The signalling side of a call: we call (UAC), or we answer (UAS, `--answer`). One per
+/// run, so the size difference of the variants does not matter.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Dialog {
+    /// We place the call.
+    Caller(Invite),
+    /// We answer one.
+    Callee(Answerer),
+}
+
+impl Dialog {
+    /// What the dialog came to (so far).
+    pub fn outcome(&self) -> &InviteOutcome {
+        match self {
+            Dialog::Caller(i) => i.outcome(),
+            Dialog::Callee(a) => a.outcome(),
+        }
+    }
+
+    fn hang_up(&mut self, now: Instant) {
+        match self {
+            Dialog::Caller(i) => i.hang_up(now),
+            Dialog::Callee(a) => a.hang_up(now),
+        }
+    }
+
+    fn machine(&mut self) -> &mut dyn Machine<Event = InviteEvent> {
+        match self {
+            Dialog::Caller(i) => i,
+            Dialog::Callee(a) => a,
+        }
+    }
+
+    fn machine_ref(&self) -> &dyn Machine<Event = InviteEvent> {
+        match self {
+            Dialog::Caller(i) => i,
+            Dialog::Callee(a) => a,
+        }
+    }
+}
 
 /// What the call machine asks of its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,11 +94,11 @@ pub struct CallResult {
 /// The call machine (see the module documentation).
 #[derive(Debug)]
 pub struct Call {
-    invite: Invite,
+    dialog: Dialog,
     media: MediaSession,
     rng: StdRng,
     codecs: Vec<AudioCodec>,
-    duration: Duration,
+    duration: Option<Duration>,
     hangup_at: Option<Instant>,
     answered_at: Option<Instant>,
     ended_media_at: Option<Instant>,
@@ -68,18 +111,19 @@ pub struct Call {
 }
 
 impl Call {
-    /// A call over `invite` (already started: its INVITE is queued) with `media`; we hang up
-    /// `duration` after the answer. `rng` draws the RTP SSRC and first sequence number.
+    /// A call over `dialog` (a caller's INVITE is already queued) with `media`; we hang up
+    /// `duration` after the answer (`None`: when the far end or the dialog's own bound
+    /// ends it). `rng` draws the RTP SSRC and first sequence number.
     pub fn new(
-        invite: Invite,
+        dialog: Dialog,
         media: MediaSession,
         codecs: Vec<AudioCodec>,
-        duration: Duration,
+        duration: Option<Duration>,
         rng: StdRng,
         start: Instant,
     ) -> Self {
         Call {
-            invite,
+            dialog,
             media,
             rng,
             codecs,
@@ -97,20 +141,22 @@ impl Call {
     }
 
     /// The dialog.
-    pub fn invite(&self) -> &Invite {
-        &self.invite
+    pub fn dialog(&self) -> &Dialog {
+        &self.dialog
     }
 
     /// The password asked for with [`CallEvent::PasswordNeeded`].
     pub fn provide_password(&mut self, now: Instant, password: Option<String>) {
-        self.invite.provide_password(now, password);
+        if let Dialog::Caller(i) = &mut self.dialog {
+            i.provide_password(now, password);
+        }
         self.drain(now);
     }
 
     /// What the call came to (so far).
     pub fn result(&self) -> CallResult {
         CallResult {
-            signalling: self.invite.outcome().clone(),
+            signalling: self.dialog.outcome().clone(),
             media: self.media.outcome(),
             answer: self.answer.clone(),
             negotiation_error: self.negotiation_error.clone(),
@@ -134,7 +180,7 @@ impl Call {
     }
 
     fn drain(&mut self, now: Instant) {
-        while let Some(e) = self.invite.poll_event() {
+        while let Some(e) = self.dialog.machine().poll_event() {
             match e {
                 InviteEvent::PasswordNeeded { realm } => {
                     self.events.push_back(CallEvent::PasswordNeeded { realm });
@@ -156,7 +202,7 @@ impl Call {
                         // No usable answer: nothing to measure, so do not hold the call.
                         self.hangup_at = Some(now);
                     } else {
-                        self.hangup_at = Some(now + self.duration);
+                        self.hangup_at = self.duration.map(|d| now + d);
                     }
                 }
                 InviteEvent::NewOffer { sdp } => {
@@ -195,28 +241,34 @@ impl Machine for Call {
                 self.media.handle_unreachable(socket, destination, reason);
             }
             _ => {
-                self.invite.handle_input(now, input);
+                self.dialog.machine().handle_input(now, input);
                 self.drain(now);
             }
         }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        if self.invite.poll_timeout().is_some_and(|t| t <= now) {
-            self.invite.handle_timeout(now);
+        if self
+            .dialog
+            .machine_ref()
+            .poll_timeout()
+            .is_some_and(|t| t <= now)
+        {
+            self.dialog.machine().handle_timeout(now);
             self.drain(now);
         }
         if self.hangup_at.is_some_and(|t| now >= t) {
             self.hangup_at = None;
             self.stop_media(now);
-            self.invite.hang_up(now);
+            self.dialog.hang_up(now);
             self.drain(now);
         }
         self.media.handle_timeout(now);
     }
 
     fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.invite
+        self.dialog
+            .machine()
             .poll_transmit()
             .or_else(|| self.media.poll_transmit())
     }
@@ -227,7 +279,7 @@ impl Machine for Call {
 
     fn poll_timeout(&self) -> Option<Instant> {
         [
-            self.invite.poll_timeout(),
+            self.dialog.machine_ref().poll_timeout(),
             self.media.poll_timeout(),
             self.hangup_at,
         ]
@@ -237,13 +289,13 @@ impl Machine for Call {
     }
 
     fn is_done(&self) -> bool {
-        self.invite.is_done()
+        self.dialog.machine_ref().is_done()
     }
 
     fn interrupt(&mut self, now: Instant) {
         self.stop_media(now);
         self.hangup_at = None;
-        self.invite.interrupt(now);
+        self.dialog.machine().interrupt(now);
         self.drain(now);
     }
 }
@@ -572,10 +624,10 @@ mod tests {
             wall_start: Duration::from_secs(1_800_000_000),
         });
         Call::new(
-            invite,
+            Dialog::Caller(invite),
             media,
             vec![AudioCodec::Pcmu, AudioCodec::Pcma],
-            duration,
+            Some(duration),
             StdRng::seed_from_u64(2),
             start,
         )
@@ -723,9 +775,12 @@ mod tests {
         assert_eq!(m.source_mismatch, None);
         let rr = m.remote_report.unwrap();
         assert_eq!((rr.cumulative_lost, rr.fraction_lost_percent), (30, 9.766));
-        assert_eq!(m.rtt.len(), 1);
-        let rtt = m.rtt[0].as_secs_f64() * 1000.0;
-        assert!((rtt - 20.0).abs() < 0.05, "RTT {rtt} ms");
+        // Our SRs at 0.5 s and 5.5 s after the answer, each answered with an RR.
+        assert_eq!(m.rtt.len(), 2);
+        for rtt in &m.rtt {
+            let rtt = rtt.as_secs_f64() * 1000.0;
+            assert!((rtt - 20.0).abs() < 0.05, "RTT {rtt} ms");
+        }
     }
 
     /// The answer names 192.0.2.20:4000 but the far end's RTP comes from 198.51.100.9:6000
@@ -796,6 +851,200 @@ mod tests {
         assert_eq!(echo.rtt_ms_median, Some(20.0));
         assert_eq!(r.media.dtmf_sent, "1#");
         assert_eq!(r.media.dtmf_received, "1#");
+    }
+
+    /// Two machines over a simulated path: `path` sees each transmit (`true`: from the
+    /// caller) and returns the bytes to deliver (rewritten or not) and the delay, or `None`
+    /// to drop it. The answerer's sockets see the caller's datagrams as from `caller_addr`
+    /// + socket, and the other way round.
+    fn pair(
+        a: &mut Call,
+        b: &mut Call,
+        start: Instant,
+        a_addrs: [SocketAddr; 3],
+        b_addrs: [SocketAddr; 3],
+        mut path: impl FnMut(bool, &Transmit) -> Option<(Duration, Vec<u8>)>,
+    ) {
+        let mut now = start;
+        let mut queue: Vec<(Instant, u64, bool, SocketId, SocketAddr, Vec<u8>)> = Vec::new();
+        let mut seq = 0u64;
+        for _ in 0..200_000 {
+            for (from_a, m, addrs, other) in [
+                (true, &mut *a, a_addrs, b_addrs),
+                (false, &mut *b, b_addrs, a_addrs),
+            ] {
+                while let Some(t) = m.poll_transmit() {
+                    let Some(to) = other.iter().position(|x| *x == t.destination) else {
+                        continue; // nobody there
+                    };
+                    if let Some((delay, bytes)) = path(from_a, &t) {
+                        seq += 1;
+                        queue.push((now + delay, seq, !from_a, to, addrs[t.socket], bytes));
+                    }
+                }
+            }
+            if a.is_done() && b.is_done() {
+                return;
+            }
+            queue.sort_by_key(|q| (q.0, q.1));
+            let next = [
+                queue.first().map(|q| q.0),
+                a.poll_timeout(),
+                b.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(next) = next else { return };
+            now = now.max(next);
+            if queue.first().is_some_and(|q| q.0 == next) {
+                let (_, _, to_a, socket, from, bytes) = queue.remove(0);
+                let m = if to_a { &mut *a } else { &mut *b };
+                m.handle_input(
+                    now,
+                    Input::Message {
+                        socket,
+                        from,
+                        data: &bytes,
+                    },
+                );
+            } else if a.poll_timeout().is_some_and(|t| t <= now) {
+                a.handle_timeout(now);
+            } else {
+                b.handle_timeout(now);
+            }
+        }
+        panic!("the pair did not finish");
+    }
+
+    fn answerer(start: Instant, local: SocketAddr, rtp_port: u16) -> Call {
+        use crate::sdp::offer::LocalMedia;
+        let flow = Flow {
+            socket: 0,
+            transport: Transport::Udp,
+            local,
+            peer: SocketAddr::new(local.ip(), 0),
+        };
+        let endpoint = Endpoint::new(
+            vec![flow],
+            Timers::default(),
+            Some(Duration::from_secs(5)),
+            "ans".into(),
+        );
+        let answerer = crate::sip::answer::Answerer::new(
+            crate::sip::answer::AnswerConfig {
+                local: LocalMedia {
+                    session_id: 7,
+                    address: local.ip(),
+                    port: rtp_port,
+                    codecs: vec![AudioCodec::Pcma, AudioCodec::Pcmu],
+                    telephone_event: true,
+                    ptime_ms: 20,
+                    direction: crate::sdp::Direction::SendRecv,
+                    rtcp_mux: false,
+                },
+                ring: Duration::from_millis(300),
+                code: 200,
+                contact: format!("sip:voipdiag@{local}"),
+                wait: Duration::from_secs(30),
+                start,
+            },
+            endpoint,
+            StdRng::seed_from_u64(3),
+            start,
+        );
+        let media = MediaSession::new(MediaConfig {
+            rtp_socket: 1,
+            rtcp_socket: Some(2),
+            codecs: vec![AudioCodec::Pcma, AudioCodec::Pcmu],
+            ptime_ms: 20,
+            source: AudioSource::Silence,
+            latch: true,
+            echo: false,
+            dtmf: String::new(),
+            cname: "b@voipdiag".into(),
+            start,
+            wall_start: Duration::from_secs(1_800_000_000),
+        });
+        Call::new(
+            Dialog::Callee(answerer),
+            media,
+            vec![AudioCodec::Pcma, AudioCodec::Pcmu],
+            None,
+            StdRng::seed_from_u64(4),
+            start,
+        )
+    }
+
+    /// voipdiag calls voipdiag: a 6 s call over a path that drops every 10th RTP packet
+    /// from the caller. Both ends count exactly; each gets the other's RTCP report and a
+    /// round trip; the caller's DTMF arrives; the caller sees that its offer arrived
+    /// unchanged (X-Voipdiag-Offer-Seen).
+    #[test]
+    fn voipdiag_calls_voipdiag_over_a_lossy_path() {
+        let start = t0();
+        let mut a = call(start, Duration::from_secs(6), false, "5*");
+        let mut b = answerer(start, sa(SIP_PEER), 4000);
+        let a_addrs = [
+            sa("10.0.0.2:5060"),
+            sa("10.0.0.2:40000"),
+            sa("10.0.0.2:40001"),
+        ];
+        let b_addrs = [sa(SIP_PEER), sa("192.0.2.10:4000"), sa("192.0.2.10:4001")];
+        // The caller's offer must name its RTP address: rewrite what the fake offer says.
+        let mut rtp_from_a = 0u32;
+        pair(&mut a, &mut b, start, a_addrs, b_addrs, |from_a, t| {
+            let mut bytes = t.payload.clone();
+            if from_a && t.socket == 0 && bytes.starts_with(b"INVITE") {
+                let m = Message::parse(&bytes).unwrap();
+                let sdp = "v=0\r\no=- 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+                let head = String::from_utf8_lossy(&bytes[..m.len - m.body.len()]).replace(
+                    "Content-Length: 5",
+                    &format!("Content-Length: {}", sdp.len()),
+                );
+                bytes = format!("{head}{sdp}").into_bytes();
+            }
+            if from_a && t.socket == 1 {
+                rtp_from_a += 1;
+                if rtp_from_a.is_multiple_of(10) {
+                    return None;
+                }
+            }
+            Some((ONE_WAY, bytes))
+        });
+        let ra = a.result();
+        let rb = b.result();
+        assert_eq!(ra.signalling.outcome, Some(CallOutcome::Answered));
+        assert_eq!(rb.signalling.hangup, Some((HangupBy::FarEnd, None)));
+        // The answerer chose PCMU: the caller's order wins (RFC 3264 §6.1).
+        assert_eq!(ra.answer.as_ref().unwrap().codec.1, AudioCodec::Pcmu);
+        let sent_a = ra.media.sent_packets;
+        assert_eq!(sent_a, 300);
+        let qb = rb.media.inbound.as_ref().unwrap().summary.clone();
+        assert_eq!(qb.packets, 270);
+        assert_eq!(
+            qb.lost, 29,
+            "the 300th is lost too, after the highest received"
+        );
+        assert_eq!(rb.media.dtmf_received, "5*");
+        let qa = ra.media.inbound.as_ref().unwrap().summary.clone();
+        assert_eq!(qa.lost, 0);
+        assert_eq!(qa.packets, rb.media.sent_packets);
+        // RTCP both ways: each side has the other's report about it and a round trip.
+        let report_about_a = ra.media.remote_report.unwrap();
+        assert!(report_about_a.cumulative_lost > 0, "{report_about_a:?}");
+        assert!(!ra.media.rtt.is_empty() && !rb.media.rtt.is_empty());
+        for rtt in ra.media.rtt.iter().chain(&rb.media.rtt) {
+            assert!((rtt.as_secs_f64() * 1000.0 - 20.0).abs() < 0.05, "{rtt:?}");
+        }
+        // The offer as it arrived, in the 2xx.
+        let ok = ra.signalling.answer_response.as_ref().unwrap();
+        let seen = crate::sip::answer::OfferSeen::parse(
+            ok.header(crate::sip::answer::OFFER_SEEN_HEADER).unwrap(),
+        );
+        assert_eq!(seen.address, Some("10.0.0.2".parse().unwrap()));
+        assert_eq!(seen.port, Some(40000));
+        assert_eq!(seen.source, Some(sa("10.0.0.2:5060")));
     }
 
     fn simulate(

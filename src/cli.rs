@@ -224,6 +224,7 @@ Examples:
   VOIPDIAG_PASSWORD=secret voipdiag call sip:600@pbx.example.com --user alice
   voipdiag call 1000@192.0.2.10 --expect-status 486 --duration 0
   voipdiag call sip:bob@example.com --media-address 203.0.113.7 --max-loss 1 --json
+  voipdiag call --answer --listen 192.0.2.7 --wait 2m     (the far end of a two-ended test)
 
 Each direction gets a verdict: ok, poor, dead, not-expected or unknown. Inbound is judged
 from the RTP that arrived; outbound only from evidence — the far end's RTCP report about
@@ -236,7 +237,8 @@ or no audio, a threshold missed; 3 no SIP response or unreachable; 2 usage; 4 in
 
 JSON result keys: mode, target, call_id, transport, local_address, server, outcome,
 final_status, reason, timing_ms, auth, ladder, early_media, sdp, nat, media, hangup,
-expectations, resolution.";
+expectations, offer_seen, resolution. sdp.offer is always our description and sdp.answer the
+far end's (with --answer: the caller's offer).";
 
 /// A codec `call` offers (G.711, RFC 3551).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -296,8 +298,30 @@ impl std::str::FromStr for PortRange {
 #[derive(Debug, Clone, Args)]
 pub struct CallArgs {
     /// Whom to call: a sip:/sips: URI, USER@HOST[:PORT] or HOST[:PORT].
-    #[arg(value_name = "TARGET")]
-    pub target: crate::sip::target::Target,
+    #[arg(value_name = "TARGET", required_unless_present = "answer")]
+    pub target: Option<crate::sip::target::Target>,
+
+    /// Answer one call instead of placing one (UDP): ring, answer, run the same media, and
+    /// report; the 200 tells the caller how its offer arrived (X-Voipdiag-Offer-Seen).
+    #[arg(long, conflicts_with = "target")]
+    pub answer: bool,
+
+    /// With --answer: where to listen for the INVITE, ADDR[:PORT] (port 5060 by default).
+    #[arg(long, value_name = "ADDR[:PORT]", requires = "answer")]
+    pub listen: Option<BindAddr>,
+
+    /// With --answer: how long to ring (180) before answering.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_interval, requires = "answer")]
+    pub ring: Duration,
+
+    /// With --answer: the final response to give (e.g. 486 to play a busy callee).
+    #[arg(long, value_name = "CODE", default_value_t = 200, value_parser = clap::value_parser!(u16).range(200..=699), requires = "answer")]
+    pub answer_code: u16,
+
+    /// With --answer: the longest the whole run takes (no INVITE by then: no call; a call
+    /// still up then is ended with BYE).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration, requires = "answer")]
+    pub wait: Duration,
 
     /// Our From URI (default: sip:USER@ the target's domain, or sip:voipdiag@ our address).
     #[arg(long, value_name = "URI")]
@@ -316,9 +340,10 @@ pub struct CallArgs {
     #[arg(long, value_name = "PASSWORD", hide_default_value = true)]
     pub password: Option<String>,
 
-    /// How long the call stays up after the answer (0: hang up at once).
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
-    pub duration: Duration,
+    /// How long the call stays up after the answer (0: hang up at once). Default 5s; with
+    /// --answer, until the caller hangs up (bounded by --wait).
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub duration: Option<Duration>,
 
     /// CANCEL this long after the INVITE (after a provisional response, RFC 3261 §9.1).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]

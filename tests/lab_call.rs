@@ -58,10 +58,27 @@ fn callee(lab: &common::Lab, scenario: &str, calls: u32) -> Killed {
     Killed(child)
 }
 
-fn call(lab: &common::Lab, args: &[&str]) -> (i32, Value) {
+/// Who places a call: a lab namespace.
+trait Caller {
+    fn run(&self, args: &[&str]) -> (i32, Value);
+}
+
+impl Caller for common::Lab {
+    fn run(&self, args: &[&str]) -> (i32, Value) {
+        self.voipdiag_json('a', args)
+    }
+}
+
+impl Caller for RoleLab<'_> {
+    fn run(&self, args: &[&str]) -> (i32, Value) {
+        self.lab.voipdiag_json(self.role, args)
+    }
+}
+
+fn call(lab: &impl Caller, args: &[&str]) -> (i32, Value) {
     let mut all = vec!["call", "--timeout", "2s"];
     all.extend_from_slice(args);
-    lab.voipdiag_json('a', &all)
+    lab.run(&all)
 }
 
 fn nft(lab: &common::Lab, rule: &str) {
@@ -265,4 +282,140 @@ fn calls_through_a_real_router_to_sipp() {
     );
     assert!(common::codes(&v).contains(&"SIP_NO_ANSWER".to_string()));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Starts `voipdiag --json call --answer ARGS…` in namespace `role`; its report is read when
+/// the returned child is waited for.
+fn answerer(lab: &common::Lab, role: char, args: &[&str]) -> Child {
+    let child = Command::new("ip")
+        .args(["netns", "exec", &lab.ns(role)])
+        .arg(env!("CARGO_BIN_EXE_voipdiag"))
+        .args(["--json", "call", "--answer"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("voipdiag --answer");
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
+fn answered(child: Child) -> (i32, Value) {
+    let out = child.wait_with_output().expect("wait for the answerer");
+    (
+        out.status.code().unwrap_or(-1),
+        common::json_of(&out, "call --answer"),
+    )
+}
+
+fn finding<'a>(v: &'a Value, code: &str) -> Option<&'a Value> {
+    v["findings"].as_array()?.iter().find(|f| f["code"] == code)
+}
+
+/// voipdiag calls voipdiag (`--answer` on the public side, tests/lab/sip-lab.sh) from a
+/// public client, from behind a NAT — where the offer's private address is only rescued by
+/// the answerer latching, and without latching is the named cause of one-way audio — and
+/// from behind the kernel's SIP ALG, whose rewrite of the SDP the answerer's 200 exposes.
+#[test]
+fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
+    if !common::lab_available(
+        &["ip", "nft", "kamailio", "openssl"],
+        "apt-get install iproute2 nftables kamailio kamailio-tls-modules openssl",
+    ) {
+        return;
+    }
+    let lab = common::Lab::up("tests/lab/sip-lab.sh", "vk", 'k', &[]);
+    // The answerer gets its own public address on the server namespace, port 5060 (the
+    // ALG's port).
+    let st = ns(
+        &lab,
+        's',
+        &["ip", "addr", "add", "198.51.100.20/32", "dev", "lo"],
+    )
+    .status()
+    .unwrap();
+    assert!(st.success());
+    let listen = ["--listen", "198.51.100.20", "--wait", "15s"];
+    let target = "sip:echo@198.51.100.20";
+
+    // 1. Direct: both ways, each proven by the other side's RTCP; the offer arrived as sent.
+    let b = answerer(&lab, 's', &listen);
+    let (code, v) = call(
+        &lab_role(&lab, 'd'),
+        &[target, "--duration", "3s", "--dtmf", "42"],
+    );
+    let (acode, av) = answered(b);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(acode, 0, "{av}");
+    let m = &v["result"]["media"];
+    assert_eq!(m["verdict"]["inbound"], "ok", "{v}");
+    assert_eq!(m["verdict"]["outbound"], "ok", "{v}");
+    assert_eq!(m["mos"]["basis_outbound"], "rtcp");
+    assert!(m["rtt_ms"].as_f64().is_some(), "{m}");
+    assert_eq!(av["result"]["media"]["dtmf"]["received"], "42");
+    assert_eq!(av["result"]["hangup"]["by"], "far-end");
+    assert_eq!(v["result"]["offer_seen"]["address"], "203.0.113.2", "{v}");
+    assert!(finding(&v, "SDP_REWRITTEN_IN_PATH").is_none());
+
+    // 2. Behind NAT: the offer names 10.77.0.2; the answerer latches onto the NAT's
+    //    address and audio flows both ways — with the findings that say a strict phone
+    //    would not.
+    let b = answerer(&lab, 's', &listen);
+    let (code, v) = call(&lab_role(&lab, 'n'), &[target, "--duration", "3s"]);
+    let (_, av) = answered(b);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["result"]["nat"]["nat_detected"], true);
+    assert!(finding(&v, "OFFER_PRIVATE_MEDIA_ADDRESS").is_some(), "{v}");
+    assert_eq!(v["result"]["media"]["verdict"]["inbound"], "ok", "{v}");
+    let am = &av["result"]["media"];
+    assert!(
+        am["latched"].as_str().unwrap().starts_with("192.0.2.2:"),
+        "{av}"
+    );
+    assert!(finding(&av, "MEDIA_LATCHED").is_some(), "{av}");
+    let private = finding(&av, "ANSWER_PRIVATE_MEDIA_ADDRESS").expect("the caller's private offer");
+    assert_eq!(
+        private["severity"], "warning",
+        "rescued by latching: {private}"
+    );
+
+    // 3. The same with a strict answerer (--no-latch): its RTP goes to 10.77.0.2 and never
+    //    arrives. The caller hears nothing and names the cause: its own private offer from
+    //    behind a NAT; the answerer says its outbound is dead for the same reason.
+    let b = answerer(&lab, 's', &[&listen[..], &["--no-latch"]].concat());
+    let (code, v) = call(&lab_role(&lab, 'n'), &[target, "--duration", "3s"]);
+    let (acode, av) = answered(b);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(acode, 1, "{av}");
+    assert_eq!(v["result"]["media"]["verdict"]["inbound"], "dead", "{v}");
+    let f = finding(&v, "ONE_WAY_AUDIO").unwrap_or_else(|| panic!("{v}"));
+    let text = f["message"].as_str().unwrap();
+    assert!(
+        text.contains("from the far end to us") && text.contains("10.77.0.2"),
+        "{text}"
+    );
+    assert_eq!(av["result"]["media"]["verdict"]["outbound"], "dead", "{av}");
+    assert_eq!(av["result"]["media"]["verdict"]["inbound"], "ok", "{av}");
+
+    // 4. Behind the kernel's SIP ALG: it rewrites the offer's address, and the answerer's
+    //    200 shows it.
+    let b = answerer(&lab, 's', &listen);
+    let (_, v) = call(&lab_role(&lab, 'b'), &[target, "--duration", "2s"]);
+    let _ = answered(b);
+    let f = finding(&v, "SDP_REWRITTEN_IN_PATH").unwrap_or_else(|| panic!("{v}"));
+    assert!(
+        f["message"].as_str().unwrap().contains("192.0.2.130"),
+        "{f}"
+    );
+    assert_eq!(v["result"]["offer_seen"]["address"], "192.0.2.130");
+}
+
+/// The lab seen from another caller namespace (the sip lab's d, n, b).
+fn lab_role(lab: &common::Lab, role: char) -> RoleLab<'_> {
+    RoleLab { lab, role }
+}
+
+struct RoleLab<'a> {
+    lab: &'a common::Lab,
+    role: char,
 }

@@ -5,6 +5,8 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod call;
+pub mod call_answer;
+pub mod call_media;
 pub mod enum_lookup;
 pub mod generate;
 pub mod nat_probe;

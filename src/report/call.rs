@@ -251,6 +251,9 @@ pub struct CallResult {
     pub hangup: Option<Hangup>,
     /// The expectations and whether each held.
     pub expectations: Vec<Expectation>,
+    /// How our offer arrived at a voipdiag callee (its `X-Voipdiag-Offer-Seen`), or, when
+    /// we answered, how the caller's offer arrived here.
+    pub offer_seen: Option<crate::sip::answer::OfferSeen>,
     /// RFC 3263 resolution.
     pub resolution: Resolution,
     /// A transport or DNS failure.
@@ -407,6 +410,28 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
                 r.dtmf_requested
             ),
         ));
+    }
+    if let (Some(seen), Some(sdp)) = (&r.offer_seen, &r.sdp)
+        && r.mode == "call"
+    {
+        let sent = (Some(sdp.offer.address), Some(sdp.offer.port));
+        if (seen.address, seen.port) != sent {
+            out.push(Finding::new(
+                "SDP_REWRITTEN_IN_PATH",
+                Severity::Warning,
+                format!(
+                    "our offer said {}:{} and arrived at the far end as {}:{}: something in the \
+                     path (a SIP ALG or SBC) rewrote the SDP{}",
+                    sdp.offer.address,
+                    sdp.offer.port,
+                    opt(&seen.address),
+                    opt(&seen.port),
+                    seen.source.map_or_else(String::new, |s| format!(
+                        "; our signalling arrived from {s}"
+                    ))
+                ),
+            ));
+        }
     }
     if let Some(d) = r.rtcp_unreachable {
         out.push(Finding::new(
@@ -789,6 +814,8 @@ impl Describe for CallResult {
 /// What the command knows besides the call machine's result.
 #[derive(Debug, Clone)]
 pub struct CallContext {
+    /// `call` or `answer`.
+    pub mode: &'static str,
     /// The target as given.
     pub target: String,
     /// The SIP flow, when one opened.
@@ -801,7 +828,7 @@ impl CallResult {
     /// A call that never started: no flow to any server (`code`, `message`).
     pub fn unreachable(ctx: CallContext, code: &'static str, message: String) -> CallResult {
         CallResult {
-            mode: "call",
+            mode: ctx.mode,
             target: ctx.target,
             call_id: String::new(),
             transport: ctx.flow.map(|f| f.transport),
@@ -819,6 +846,7 @@ impl CallResult {
             media: None,
             hangup: None,
             expectations: Vec::new(),
+            offer_seen: None,
             resolution: ctx.resolution,
             error: Some(message),
             error_code: Some(code),
@@ -939,7 +967,7 @@ impl CallResult {
             }
         });
         CallResult {
-            mode: "call",
+            mode: ctx.mode,
             target: ctx.target,
             call_id,
             transport: ctx.flow.map(|f| f.transport),
@@ -969,6 +997,7 @@ impl CallResult {
             media,
             hangup: s.hangup.map(|(by, bye_status)| Hangup { by, bye_status }),
             expectations,
+            offer_seen: None,
             resolution: ctx.resolution,
             error: s.error.clone(),
             error_code: s.error.as_ref().map(|_| "SIP_TRANSPORT_FAILED"),

@@ -1,7 +1,8 @@
 //! The media session of a test call, without I/O (RFC 3550): our paced RTP stream from the
 //! socket we receive on (symmetric RTP), every inbound packet through the per-SSRC receiver
-//! of [`super::receiver`] (the code pcap-decode uses), RTCP both ways — our SR/RR every
-//! [`RTCP_INTERVAL`] and at the end, the far end's reports about our SSRC and the round trip
+//! of [`super::receiver`] (the code pcap-decode uses), RTCP both ways — our SR/RR
+//! [`RTCP_FIRST`] after media starts, then every [`RTCP_INTERVAL`] (once sooner after the far
+//! end's SR, so both sides get a round trip in a short call) and at the end, the far end's reports about our SSRC and the round trip
 //! from LSR/DLSR (§6.4.1) — and what a NAT or a strict peer makes of the path: RTP from
 //! another address than the answer named (latching onto it after [`LATCH_AFTER`] packets
 //! unless told not to), RTCP on the RTP port, ICMP errors for our RTP. With `echo` the far
@@ -26,6 +27,13 @@ use crate::sdp::offer::{AudioCodec, Negotiated};
 /// RTCP report interval (RFC 3550 §6.2's computed interval is not needed between two
 /// parties; 5 s is its minimum).
 pub const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+/// Our first report goes out this long after media starts, so that the far end's first
+/// report can already refer to it (LSR) and a call of a few seconds gets its round trip.
+pub const RTCP_FIRST: Duration = Duration::from_millis(500);
+/// After the far end's sender report, our next report comes at most this much later (once
+/// per interval): its LSR/DLSR gives the far end its round trip, and the far end's next
+/// report ours.
+pub const RTCP_ANSWER_DELAY: Duration = Duration::from_millis(200);
 /// Packets from one other source before we send there instead of the signalled address.
 pub const LATCH_AFTER: u64 = 3;
 /// SSRCs (and source addresses) tracked at most; more are counted, not kept.
@@ -167,6 +175,8 @@ pub struct MediaSession {
     echo_returned: u64,
     echo_rtt: Vec<Duration>,
     answered: bool,
+    /// An early report was already scheduled for a far-end SR in this interval.
+    answered_sr: bool,
     stopped: bool,
     transmits: VecDeque<Transmit>,
     outcome: MediaOutcome,
@@ -199,6 +209,7 @@ impl MediaSession {
             echo_returned: 0,
             echo_rtt: Vec::new(),
             answered: false,
+            answered_sr: false,
             stopped: false,
             transmits: VecDeque::new(),
             outcome: MediaOutcome::default(),
@@ -226,11 +237,11 @@ impl MediaSession {
             s.queue_dtmf(&self.config.dtmf);
             self.outcome.ssrc = Some(s.ssrc());
             self.sender = Some(s);
-            self.next_rtcp = Some(now + RTCP_INTERVAL);
+            self.next_rtcp.get_or_insert(now + RTCP_FIRST);
         }
         self.sending = n.we_send() && !self.stopped;
         if self.next_rtcp.is_none() && n.remote_rtcp.is_some() {
-            self.next_rtcp = Some(now + RTCP_INTERVAL);
+            self.next_rtcp = Some(now + RTCP_FIRST);
         }
         self.negotiated = Some(n);
     }
@@ -393,6 +404,11 @@ impl MediaSession {
             if self.last_sr.len() < MAX_SOURCES {
                 self.last_sr.push((ssrc, rtcp::ntp_compact(ntp), now));
             }
+            if !self.answered_sr && !self.stopped {
+                self.answered_sr = true;
+                let soon = now + RTCP_ANSWER_DELAY;
+                self.next_rtcp = Some(self.next_rtcp.map_or(soon, |t| t.min(soon)));
+            }
         }
         let ours = self.outcome.ssrc;
         for b in c.reports.iter().filter(|b| Some(b.source) == ours) {
@@ -467,6 +483,7 @@ impl MediaSession {
         if self.next_rtcp.is_some_and(|t| now >= t) {
             self.send_rtcp(now, false);
             self.next_rtcp = Some(now + RTCP_INTERVAL);
+            self.answered_sr = false;
         }
     }
 

@@ -138,6 +138,16 @@ pub enum EndpointEvent {
         /// The 2xx.
         response: Message,
     },
+    /// An ACK outside any transaction: the ACK of a 2xx, for the dialog (RFC 3261 §13.3.1.4);
+    /// owners without a dialog ignore it.
+    Ack {
+        /// The flow (index) it arrived on.
+        flow: usize,
+        /// Its source.
+        from: SocketAddr,
+        /// The ACK.
+        request: Message,
+    },
     /// A new request from the far end; answer it with [`Endpoint::respond`].
     Request {
         /// Its server transaction.
@@ -219,6 +229,11 @@ impl Endpoint {
     /// The flows.
     pub fn flows(&self) -> &[Flow] {
         &self.flows
+    }
+
+    /// The tag this endpoint puts in To of its responses.
+    pub fn to_tag(&self) -> &str {
+        &self.to_tag
     }
 
     /// Messages received that matched no transaction, did not parse, or came to no flow.
@@ -326,6 +341,22 @@ impl Endpoint {
         };
         let bytes =
             super::response::build(&s.request, status, reason, Some(&self.to_tag), extra, body);
+        let f = self.flows[s.flow];
+        self.transmits.push_back(Transmit {
+            socket: f.socket,
+            destination: s.from,
+            payload: bytes.clone(),
+        });
+        s.tx.respond(now, status, bytes);
+    }
+
+    /// Answers the request of server transaction `id` with a response built by the caller
+    /// (`status` and its bytes): a UAS core that keeps the 2xx to retransmit it itself
+    /// (RFC 3261 §13.3.1.4). Unknown or finished transactions are ignored.
+    pub fn respond_raw(&mut self, now: Instant, id: ServerId, status: u16, bytes: Vec<u8>) {
+        let Some(s) = self.servers.iter_mut().find(|s| s.id == id) else {
+            return;
+        };
         let f = self.flows[s.flow];
         self.transmits.push_back(Transmit {
             socket: f.socket,
@@ -487,10 +518,16 @@ impl Endpoint {
             return;
         }
         if message.method() == Some("ACK") {
-            // An ACK for a 2xx is the dialog's; without a dialog it is stray.
-            self.stray += 1;
+            // An ACK for a 2xx belongs to no transaction (§17.2.1): it is the dialog's.
+            self.events.push_back(EndpointEvent::Ack {
+                flow,
+                from,
+                request: message,
+            });
             return;
         }
+        // Our responses tell the client how we saw it (RFC 3261 §18.2.1, RFC 3581 §4).
+        let message = super::response::stamp_via(&message, from);
         self.next_id += 1;
         let id = ServerId(self.next_id);
         let tx = ServerTransaction::new(&message, f.transport.is_reliable(), self.timers);

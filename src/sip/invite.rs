@@ -1001,6 +1001,8 @@ impl Invite {
                     }
                 }
                 EndpointEvent::Request { id, request, .. } => self.on_request(now, id, request),
+                // The ACK of a 2xx we sent to a re-INVITE: nothing to do.
+                EndpointEvent::Ack { .. } => {}
             }
         }
     }

@@ -1,8 +1,9 @@
 //! SIP signalling core (RFC 3261), without I/O: message parsing and building, digest
 //! authentication, targets, the request context, client and server transactions, the
 //! endpoint that routes messages to them, and the machines built on it — REGISTER and
-//! OPTIONS, and the UAC INVITE dialog of `call`. Bytes and time go in; bytes and events come out.
+//! OPTIONS, and both sides of `call`: the UAC INVITE dialog and the answering UAS. Bytes and time go in; bytes and events come out.
 
+pub mod answer;
 pub mod context;
 pub mod digest;
 pub mod endpoint;

@@ -333,7 +333,9 @@ impl OptionsProbe {
                     self.endpoint
                         .respond(now, id, 481, "Call/Transaction Does Not Exist", &[]);
                 }
-                EndpointEvent::Invite2xx { .. } | EndpointEvent::Provisional { .. } => {}
+                EndpointEvent::Invite2xx { .. }
+                | EndpointEvent::Provisional { .. }
+                | EndpointEvent::Ack { .. } => {}
             }
         }
         self.wake(now);

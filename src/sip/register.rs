@@ -469,7 +469,9 @@ impl Registration {
                     self.endpoint
                         .respond(now, id, 481, "Call/Transaction Does Not Exist", &[]);
                 }
-                EndpointEvent::Invite2xx { .. } | EndpointEvent::Provisional { .. } => {}
+                EndpointEvent::Invite2xx { .. }
+                | EndpointEvent::Provisional { .. }
+                | EndpointEvent::Ack { .. } => {}
             }
         }
     }

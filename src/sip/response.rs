@@ -55,6 +55,46 @@ pub fn build(
     out
 }
 
+/// `request` with its top Via stamped as the server that received it from `source` must
+/// (RFC 3261 §18.2.1, RFC 3581 §4): `received` with the source address when it differs from
+/// the sent-by host, and `rport` filled with the source port when the client asked for it.
+/// The response built from it then tells the client how it was seen (its NAT).
+pub fn stamp_via(request: &Message, source: std::net::SocketAddr) -> Message {
+    let mut m = request.clone();
+    let Some(h) = m
+        .headers
+        .iter_mut()
+        .find(|h| h.name.eq_ignore_ascii_case("Via"))
+    else {
+        return m;
+    };
+    let Ok(via) = super::message::Via::parse(&h.value) else {
+        return m;
+    };
+    let ip = source.ip().to_string();
+    let sent_by = via.host.trim_matches(['[', ']']).to_string();
+    let mut parts: Vec<String> = h.value.split(';').map(str::to_string).collect();
+    let mut asked_rport = false;
+    for p in parts.iter_mut().skip(1) {
+        let name = p
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if name == "rport" {
+            *p = format!("rport={}", source.port());
+            asked_rport = true;
+        }
+    }
+    parts.retain(|p| !p.trim().to_ascii_lowercase().starts_with("received="));
+    if sent_by != ip || asked_rport {
+        parts.push(format!("received={ip}"));
+    }
+    h.value = parts.join(";");
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +115,36 @@ mod tests {
         assert_eq!(r.header("Call-ID"), Some("c1"));
         assert_eq!(r.header("To"), Some("<sip:a@y>;tag=t9"));
         assert!(r.problems.is_empty(), "{:?}", r.problems);
+    }
+
+    /// A client behind a NAT with rport: received and rport filled; without rport and from
+    /// its own address: untouched.
+    #[test]
+    fn via_is_stamped_with_the_source() {
+        let req = |via: &str| {
+            Message::parse(
+                format!(
+                    "BYE sip:a@192.0.2.1 SIP/2.0\r\nVia: {via}\r\nFrom: <sip:a@x>;tag=1\r\n\
+                     To: <sip:b@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .unwrap()
+        };
+        let m = stamp_via(
+            &req("SIP/2.0/UDP 10.77.0.2:5060;branch=z9hG4bKx;rport"),
+            "192.0.2.2:31000".parse().unwrap(),
+        );
+        let v = m.top_via().unwrap();
+        assert_eq!(v.received(), Some("192.0.2.2"));
+        assert_eq!(v.rport(), Some(Some(31000)));
+        let same = stamp_via(
+            &req("SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKx"),
+            "192.0.2.2:5060".parse().unwrap(),
+        );
+        assert_eq!(
+            same.header("Via"),
+            Some("SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKx")
+        );
     }
 }

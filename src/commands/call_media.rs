@@ -1,0 +1,310 @@
+//! What both sides of `call` share: argument checks, the RTP/RTCP sockets and our SDP, the
+//! `-v` trace (SIP only), and the end of a run — each direction's verdict
+//! (`diagnose::media`), the expectations (`call::check`) and the report.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+
+use super::sip_common::trace_sip;
+use super::{CommandError, Env};
+use crate::call::{Expectations, ExpectedMedia, Measured, check};
+use crate::cli::{CallArgs, CallCodec, ExpectMedia, PortRange};
+use crate::diagnose::media::call_verdicts;
+use crate::machine::Traced;
+use crate::net::driver;
+use crate::report::Report;
+use crate::report::call::{CallContext, CallResult, Nat, Offer, findings, status};
+use crate::rtp::sender::AudioSource;
+use crate::rtp::session::{MediaConfig, MediaSession};
+use crate::sdp::Direction;
+use crate::sdp::offer::{AudioCodec, LocalMedia, write};
+use crate::sip::answer::{OFFER_SEEN_HEADER, OfferSeen};
+use crate::sip::reflexive::ReflexiveAddress;
+use crate::sip::request::random_token;
+
+/// Ports tried at most when binding the RTP/RTCP pair in a range or at random.
+const BIND_ATTEMPTS: u32 = 64;
+
+/// The `-v` trace of a call: SIP only (RTP and RTCP would drown it).
+pub fn trace_call(t: &Traced<'_>) {
+    if t.bytes.first().is_some_and(u8::is_ascii_alphabetic) {
+        trace_sip(t);
+    }
+}
+
+/// Checks what clap cannot: DTMF digits, finite thresholds.
+///
+/// # Errors
+/// A usage error naming the option.
+pub fn check_args(args: &CallArgs) -> Result<(), CommandError> {
+    if let Some(d) = &args.dtmf
+        && let Some(bad) = d
+            .chars()
+            .find(|c| crate::rtp::sender::event_code(*c).is_none())
+    {
+        return Err(CommandError::Usage(format!(
+            "--dtmf: {bad:?} is not a DTMF digit (0-9 * # A-D)"
+        )));
+    }
+    for (name, v) in [
+        ("--max-loss", args.max_loss),
+        ("--max-jitter", args.max_jitter),
+        ("--min-mos", args.min_mos),
+        ("--max-pdd", args.max_pdd),
+        ("--max-rtt", args.max_rtt),
+        ("--tone", Some(args.tone)),
+    ] {
+        if v.is_some_and(|x| !x.is_finite() || x < 0.0) {
+            return Err(CommandError::Usage(format!("{name} must be a number ≥ 0")));
+        }
+    }
+    Ok(())
+}
+
+/// The codecs of `--codec`, in order, each once.
+pub fn codecs(args: &CallArgs) -> Vec<AudioCodec> {
+    let mut out = Vec::new();
+    for c in &args.codec {
+        let c = match c {
+            CallCodec::Pcmu => AudioCodec::Pcmu,
+            CallCodec::Pcma => AudioCodec::Pcma,
+        };
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Binds the RTP socket on `ip` (and RTCP on the next port unless `mux`): in `range`
+/// (even RTP ports, RFC 3550 §11), or on free ports.
+fn bind_media(
+    ip: IpAddr,
+    range: Option<PortRange>,
+    mux: bool,
+    rng: &mut impl rand::Rng,
+) -> Result<(Arc<UdpSocket>, Option<Arc<UdpSocket>>), String> {
+    use rand::RngExt;
+    let (low, high) = range.map_or((16384, 32766), |r| (r.low, r.high));
+    let mut last = String::from("no port in the range");
+    for attempt in 0..BIND_ATTEMPTS {
+        let port = if range.is_some() && u32::from(high - low) < BIND_ATTEMPTS {
+            let p = u32::from(low) + attempt * if mux { 1 } else { 2 };
+            match u16::try_from(p) {
+                Ok(p) if p <= high => p,
+                _ => break,
+            }
+        } else {
+            let p = rng.random_range(low..=high);
+            if mux { p } else { p & !1 }
+        };
+        let rtp = match driver::bind_udp(SocketAddr::new(ip, port)) {
+            Ok(s) => s,
+            Err(e) => {
+                last = format!("{ip}:{port}: {e}");
+                continue;
+            }
+        };
+        if mux {
+            return Ok((rtp, None));
+        }
+        match driver::bind_udp(SocketAddr::new(ip, port.wrapping_add(1))) {
+            Ok(rtcp) => return Ok((rtp, Some(rtcp))),
+            Err(e) => last = format!("{ip}:{}: {e}", port.wrapping_add(1)),
+        }
+    }
+    Err(format!("cannot bind the RTP socket: {last}"))
+}
+
+/// The media sockets and our description, before the session starts.
+#[derive(Debug)]
+pub struct MediaSetup {
+    rtp: Arc<UdpSocket>,
+    rtcp: Option<Arc<UdpSocket>>,
+    /// Our side of the SDP.
+    pub local: LocalMedia,
+}
+
+impl MediaSetup {
+    /// Binds the sockets on `bind` and describes them with `advertise` (or
+    /// `--media-address`).
+    ///
+    /// # Errors
+    /// No free port: a usage error (the range is the user's).
+    pub fn new(
+        args: &CallArgs,
+        bind: IpAddr,
+        advertise: IpAddr,
+        codecs: &[AudioCodec],
+        rng: &mut impl rand::Rng,
+        _now: Instant,
+    ) -> Result<MediaSetup, CommandError> {
+        let (rtp, rtcp) =
+            bind_media(bind, args.rtp_port, args.rtcp_mux, rng).map_err(CommandError::Usage)?;
+        let port = rtp
+            .local_addr()
+            .map_err(|e| CommandError::Internal(e.into()))?
+            .port();
+        let local = LocalMedia {
+            session_id: rand::RngExt::random_range(rng, 1..=u64::from(u32::MAX)),
+            address: args.media_address.unwrap_or(advertise),
+            port,
+            codecs: codecs.to_vec(),
+            telephone_event: true,
+            ptime_ms: args.ptime,
+            direction: Direction::SendRecv,
+            rtcp_mux: args.rtcp_mux,
+        };
+        Ok(MediaSetup { rtp, rtcp, local })
+    }
+
+    /// Our offer.
+    pub fn offer_sdp(&self) -> Vec<u8> {
+        write(
+            &self.local,
+            None,
+            Some(crate::sdp::offer::TELEPHONE_EVENT_PT),
+        )
+        .into_bytes()
+    }
+
+    /// The media session on driver sockets 1 (RTP) and 2 (RTCP), the sockets in that
+    /// order, and our offer as reported.
+    pub fn into_session(
+        self,
+        args: &CallArgs,
+        rng: &mut impl rand::Rng,
+        now: Instant,
+    ) -> (MediaSession, Vec<Arc<UdpSocket>>, Offer) {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let media = MediaSession::new(MediaConfig {
+            rtp_socket: 1,
+            rtcp_socket: self.rtcp.as_ref().map(|_| 2),
+            codecs: self.local.codecs.clone(),
+            ptime_ms: args.ptime,
+            source: if args.silence {
+                AudioSource::Silence
+            } else {
+                AudioSource::Tone(args.tone)
+            },
+            latch: !args.no_latch,
+            echo: args.echo,
+            dtmf: args.dtmf.clone().unwrap_or_default(),
+            cname: format!("{}@voipdiag", random_token(rng, 12)),
+            start: now,
+            wall_start: wall,
+        });
+        let offer = Offer {
+            address: self.local.address,
+            port: self.local.port,
+            codecs: self.local.codecs.iter().map(|c| c.name()).collect(),
+        };
+        let mut sockets = vec![self.rtp];
+        sockets.extend(self.rtcp);
+        (media, sockets, offer)
+    }
+}
+
+fn expectations(args: &CallArgs) -> Expectations {
+    Expectations {
+        status: args.expect_status.clone(),
+        media: match args.expect_media {
+            ExpectMedia::Auto => ExpectedMedia::Auto,
+            ExpectMedia::Both => ExpectedMedia::Both,
+            ExpectMedia::Inbound => ExpectedMedia::Inbound,
+            ExpectMedia::Outbound => ExpectedMedia::Outbound,
+            ExpectMedia::None => ExpectedMedia::None,
+        },
+        max_loss: args.max_loss,
+        max_jitter: args.max_jitter,
+        min_mos: args.min_mos,
+        max_pdd: args.max_pdd,
+        max_rtt: args.max_rtt,
+    }
+}
+
+/// The end of a run: how the far end saw our signalling (`seen`, from the Via of its
+/// response — none when we answered), the verdicts, the expectations, the report.
+/// `signalling_peer` is where the far end's signalling came from.
+#[allow(clippy::too_many_arguments)]
+pub fn conclude(
+    env: &Env,
+    args: &CallArgs,
+    ctx: CallContext,
+    call_id: String,
+    r: &crate::call::CallResult,
+    offer: Offer,
+    seen: Option<ReflexiveAddress>,
+    local_sip: SocketAddr,
+    signalling_peer: Option<IpAddr>,
+) -> Report<CallResult> {
+    let nat_detected = seen.as_ref().and_then(|v| v.nat_detected(local_sip));
+    let nat = Nat {
+        received: seen.as_ref().and_then(|v| v.received.clone()),
+        rport: seen.as_ref().and_then(|v| v.rport),
+        nat_detected,
+        public_address: seen.as_ref().and_then(|v| v.seen),
+        media_mapping: None,
+    };
+    let offer_address = SocketAddr::new(offer.address, offer.port);
+    let facts = r.media_facts(
+        offer_address,
+        nat_detected == Some(true) && args.media_address.is_none(),
+        signalling_peer,
+    );
+    let (inbound, outbound, media_findings) = call_verdicts(&facts);
+    let measured = Measured {
+        final_status: r.signalling.final_status.as_ref().map(|f| f.0),
+        verdicts: facts.media_due.then_some((inbound, outbound)),
+        inbound_loss: r
+            .media
+            .inbound
+            .as_ref()
+            .map(|q| crate::rtp::stats::round3(q.summary.loss_percent)),
+        outbound_loss: r.outbound_loss(),
+        jitter: r
+            .media
+            .inbound
+            .as_ref()
+            .map(|q| crate::rtp::stats::round3(q.summary.jitter_mean_ms)),
+        mos: (facts.inbound_mos, facts.outbound_mos),
+        pdd: r.signalling.pdd.map(crate::report::ms),
+        rtt: r.rtt_ms(),
+    };
+    let checked = check(&expectations(args), &measured);
+    // A voipdiag callee says how our offer arrived: a difference is a rewrite in the path.
+    let offer_seen = r
+        .signalling
+        .answer_response
+        .as_ref()
+        .and_then(|m| m.header(OFFER_SEEN_HEADER))
+        .map(OfferSeen::parse);
+    let result = CallResult::from_call(
+        ctx,
+        call_id,
+        r,
+        offer,
+        nat,
+        (inbound, outbound),
+        media_findings,
+        checked,
+    );
+    let result = CallResult {
+        dtmf_requested: args.dtmf.clone().unwrap_or_default(),
+        offer_seen,
+        ..result
+    };
+    finish(env, result)
+}
+
+/// The report of `result`: its findings and status.
+pub fn finish(env: &Env, result: CallResult) -> Report<CallResult> {
+    let found = findings(&result);
+    let st = status(&result, &found);
+    env.report("call", st, found, result)
+}
