@@ -408,6 +408,83 @@ fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
         "{f}"
     );
     assert_eq!(v["result"]["offer_seen"]["address"], "192.0.2.130");
+
+    // 5. Through kamailio, which wants proxy authentication for INVITE: 407, the INVITE
+    //    again with credentials (also on the ACK), relayed with Record-Route; our BYE
+    //    follows the route. A wrong password fails as auth-failed without the secret
+    //    anywhere in the output.
+    let b = answerer(&lab, 's', &listen);
+    let out = lab.voipdiag(
+        'd',
+        &[
+            "--json",
+            "call",
+            "--timeout",
+            "2s",
+            "sip:echo@198.51.100.10",
+            "--user",
+            "alice",
+            "--duration",
+            "2s",
+        ],
+        &[("VOIPDIAG_PASSWORD", "lab-Secret-1")],
+    );
+    let (_, av) = answered(b);
+    let v = common::json_of(&out, "call through kamailio");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let r = &v["result"];
+    assert_eq!(r["auth"]["challenge_status"], 407, "{r}");
+    assert_eq!(r["auth"]["realm"], "lab");
+    let ladder: Vec<&str> = r["ladder"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &ladder[..3],
+        ["INVITE", "407 Proxy Authentication Required", "INVITE"],
+        "{ladder:?}"
+    );
+    let ack = r["ladder"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["message"] == "ACK")
+        .unwrap();
+    assert_eq!(
+        ack["authenticated"], true,
+        "§13.2.2.4: the ACK carries the credentials"
+    );
+    assert_eq!(
+        r["hangup"]["bye_status"], 200,
+        "the BYE followed the Record-Route"
+    );
+    assert_eq!(av["result"]["outcome"], "answered", "{av}");
+    assert_eq!(av["result"]["hangup"]["by"], "far-end");
+    let out = lab.voipdiag(
+        'd',
+        &[
+            "--json",
+            "call",
+            "--timeout",
+            "2s",
+            "sip:echo@198.51.100.10",
+            "--user",
+            "alice",
+        ],
+        &[("VOIPDIAG_PASSWORD", "wrong-Secret-9")],
+    );
+    let v = common::json_of(&out, "wrong password");
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["result"]["outcome"], "auth-failed");
+    assert!(finding(&v, "AUTH_FAILED").is_some());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("wrong-Secret-9"));
 }
 
 /// The lab seen from another caller namespace (the sip lab's d, n, b).

@@ -12,7 +12,9 @@
 #               kamailio "md5"    udp+tcp :5060, tls :5061  MD5, qop=auth; 407 for user bob;
 #                                 min_expires 60 with 423 Interval Too Brief; 302 for user
 #                                 moved; stale=true on carol's first credentials; OPTIONS
-#                                 without a user → 200 with Allow/Supported/Accept, else 404
+#                                 without a user → 200 with Allow/Supported/Accept, else 404;
+#                                 INVITE to "echo": 407, then relayed (Record-Route) to
+#                                 198.51.100.20:5060, where tests/lab_call.rs answers
 #               kamailio "sha256" udp+tcp :5080             SHA-256, qop=auth (kamailio 5.6
 #                                 offers auth-int but cannot verify it: its auth_check_response
 #                                 hashes an uninitialised H(entity-body))
@@ -67,6 +69,7 @@ $( [ "$tls" = - ] || echo "enable_tls=yes
 listen=tls:198.51.100.10:$tls" )
 loadpath "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 loadmodule "tm.so"
+loadmodule "rr.so"
 loadmodule "sl.so"
 loadmodule "pv.so"
 loadmodule "maxfwd.so"
@@ -121,6 +124,26 @@ request_route {
     }
     consume_credentials();
     if (!save("location")) { sl_reply_error(); }
+    exit;
+  }
+  # Calls (tests/lab_call.rs): an INVITE to "echo" needs proxy authentication (407) and
+  # is relayed, record-routed, to the voipdiag answerer at 198.51.100.20:5060; requests in
+  # its dialog follow the route.
+  if (has_totag()) {
+    if (loose_route()) { t_relay(); exit; }
+    if (is_method("ACK") && t_check_trans()) { t_relay(); }
+    exit;
+  }
+  if (is_method("CANCEL")) {
+    if (t_check_trans()) { t_relay(); }
+    exit;
+  }
+  if (is_method("INVITE") && \$rU == "echo") {
+    if (!proxy_authenticate("lab", "subscriber")) { proxy_challenge("lab", "$qop"); exit; }
+    consume_credentials();
+    record_route();
+    \$du = "sip:198.51.100.20:5060";
+    t_relay();
     exit;
   }
   sl_send_reply("404", "Not Here");
