@@ -147,6 +147,7 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--media-address', '--media-address', [CompletionResultType]::ParameterName, 'The address to put in our SDP (e.g. the NAT''s public address); default: the RTP socket''s')
             [CompletionResult]::new('--dtmf', '--dtmf', [CompletionResultType]::ParameterName, 'Send these DTMF digits (RFC 4733) once media starts: 0-9 * # A-D')
             [CompletionResult]::new('--tone', '--tone', [CompletionResultType]::ParameterName, 'Frequency of the tone we send, Hz')
+            [CompletionResult]::new('--pcap', '--pcap', [CompletionResultType]::ParameterName, 'Write every SIP and RTP/RTCP packet we sent and received to this pcap file (pcap-decode and Wireshark read it; SIP over TLS is written decrypted, as TCP)')
             [CompletionResult]::new('--expect-status', '--expect-status', [CompletionResultType]::ParameterName, 'Final status codes that count as success (default: any 2xx)')
             [CompletionResult]::new('--expect-media', '--expect-media', [CompletionResultType]::ParameterName, 'Which directions must carry audio')
             [CompletionResult]::new('--max-loss', '--max-loss', [CompletionResultType]::ParameterName, 'Highest acceptable loss in either direction, percent')

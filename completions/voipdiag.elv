@@ -140,6 +140,7 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --media-address 'The address to put in our SDP (e.g. the NAT''s public address); default: the RTP socket''s'
             cand --dtmf 'Send these DTMF digits (RFC 4733) once media starts: 0-9 * # A-D'
             cand --tone 'Frequency of the tone we send, Hz'
+            cand --pcap 'Write every SIP and RTP/RTCP packet we sent and received to this pcap file (pcap-decode and Wireshark read it; SIP over TLS is written decrypted, as TCP)'
             cand --expect-status 'Final status codes that count as success (default: any 2xx)'
             cand --expect-media 'Which directions must carry audio'
             cand --max-loss 'Highest acceptable loss in either direction, percent'

@@ -391,6 +391,11 @@ pub struct CallArgs {
     #[arg(long)]
     pub silence: bool,
 
+    /// Write every SIP and RTP/RTCP packet we sent and received to this pcap file
+    /// (pcap-decode and Wireshark read it; SIP over TLS is written decrypted, as TCP).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+
     /// Final status codes that count as success (default: any 2xx).
     #[arg(long, value_name = "CODE[,CODE]", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(100..=699))]
     pub expect_status: Vec<u16>,

@@ -460,40 +460,24 @@ pub mod seeds {
 
     /// A small pcap: SIP INVITE with SDP, RTP to its port, STUN, SIP over TCP.
     fn pcap() -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
-        out.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        out.extend_from_slice(&65535u32.to_le_bytes());
-        out.extend_from_slice(&1u32.to_le_bytes());
-        let frames: Vec<Vec<u8>> = {
-            let udp = |sp: u16, dp: u16, payload: &[u8]| {
-                let mut f = Vec::new();
-                let _ = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
-                    .ipv4([192, 0, 2, 1], [192, 0, 2, 2], 64)
-                    .udp(sp, dp)
-                    .write(&mut f, payload);
-                f
-            };
-            let mut tcp = Vec::new();
-            let _ = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
-                .ipv4([192, 0, 2, 1], [192, 0, 2, 2], 64)
-                .tcp(5060, 5060, 1, 65535)
-                .write(&mut tcp, invite().as_bytes());
-            let stun = stun();
-            vec![
-                udp(5060, 5060, invite().as_bytes()),
-                udp(40002, 40000, &rtp_rtcp()[0]),
-                udp(40000, 3478, stun.first().map_or(&[][..], |s| &s[..])),
-                tcp,
-            ]
+        use crate::capture::writer::PcapWriter;
+        let a: std::net::SocketAddr = "192.0.2.1:5060".parse().unwrap_or(([0, 0, 0, 0], 0).into());
+        let b: std::net::SocketAddr = "192.0.2.2:5060".parse().unwrap_or(([0, 0, 0, 0], 0).into());
+        let at = |port: u16, addr: std::net::SocketAddr| std::net::SocketAddr::new(addr.ip(), port);
+        let stun = stun();
+        let t = |i: u64| std::time::Duration::from_secs(i);
+        let Ok(mut w) = PcapWriter::new(Vec::new()) else {
+            return Vec::new();
         };
-        for (i, f) in frames.iter().enumerate() {
-            out.extend_from_slice(&(i as u32).to_le_bytes());
-            out.extend_from_slice(&0u32.to_le_bytes());
-            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-            out.extend_from_slice(f);
-        }
-        out
+        let _ = w.write_udp(t(0), a, b, invite().as_bytes());
+        let _ = w.write_udp(t(1), at(40002, a), at(40000, b), &rtp_rtcp()[0]);
+        let _ = w.write_udp(
+            t(2),
+            at(40000, a),
+            at(3478, b),
+            stun.first().map_or(&[][..], |s| &s[..]),
+        );
+        let _ = w.write_tcp(t(3), a, b, invite().as_bytes());
+        w.into_inner()
     }
 }

@@ -907,20 +907,13 @@ fn endless_and_missing_files_are_input_errors() {
 }
 
 fn write_pcap(path: &std::path::Path, frames: impl Iterator<Item = Vec<u8>>) {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    out.write_all(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-        .unwrap();
-    out.write_all(&65535u32.to_le_bytes()).unwrap();
-    out.write_all(&1u32.to_le_bytes()).unwrap();
+    let out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut w = voipdiag::capture::writer::PcapWriter::new(out).unwrap();
     for (i, f) in frames.enumerate() {
-        let mut h = Vec::new();
-        h.extend_from_slice(&(i as u32 / 1000).to_le_bytes());
-        h.extend_from_slice(&(i as u32 % 1000 * 1000).to_le_bytes());
-        h.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        h.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.write_all(&h).unwrap();
-        out.write_all(&f).unwrap();
+        w.write_frame(std::time::Duration::from_millis(i as u64), &f)
+            .unwrap();
     }
+    w.flush().unwrap();
 }
 
 /// SIP in a capture with escape sequences in its headers: pcap-decode's views show them

@@ -112,6 +112,8 @@ fn calls_through_a_real_router_to_sipp() {
     );
     std::thread::sleep(Duration::from_millis(700));
     let uas = callee(&lab, "uas", 2);
+    let ours = dir.join("ours.pcap");
+    let ours_arg = ours.to_str().unwrap().to_string();
     let (code, v) = call(
         &lab,
         &[
@@ -121,6 +123,8 @@ fn calls_through_a_real_router_to_sipp() {
             "3s",
             "--dtmf",
             "1#",
+            "--pcap",
+            &ours_arg,
         ],
     );
     let r = &v["result"];
@@ -171,6 +175,22 @@ fn calls_through_a_real_router_to_sipp() {
         .find(|c| c.len() > 10 && c[2] == "10.79.1.2" && c[5] == "6000" && c[6] == ssrc)
         .unwrap_or_else(|| panic!("tshark does not see {ssrc}:\n{ts}"));
     assert_eq!((cols[8], cols[9]), ("135", "14"), "{cols:?}");
+
+    // Our own capture (--pcap) says the same to pcap-decode: 150 packets out.
+    assert!(
+        r["pcap"]["packets"].as_u64().unwrap() > 285,
+        "{}",
+        r["pcap"]
+    );
+    let (_, d) = common::voipdiag_json(&["pcap-decode", &ours_arg]);
+    let streams = d["result"]["streams"].as_array().unwrap();
+    let out = streams
+        .iter()
+        .find(|s| s["dst"] == "10.79.2.2:6000")
+        .unwrap_or_else(|| panic!("{d}"));
+    assert_eq!(out["packets"], 150, "{d}");
+    assert_eq!(d["result"]["calls"][0]["final_status"], 200);
+    assert_eq!(d["result"]["calls"][0]["call_id"], r["call_id"]);
 
     // 2. The same with a loss threshold of 5 %: the call works, the expectation fails.
     let (code, v) = call(

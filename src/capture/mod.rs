@@ -9,6 +9,7 @@ pub mod dissect;
 pub mod findings;
 pub mod reader;
 pub mod tcp;
+pub mod writer;
 
 /// The per-packet lookup maps (flows, streams, endpoints, fragments): ahash with a random
 /// key, resistant to crafted collisions like std's SipHash but several times faster on

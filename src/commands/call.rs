@@ -2,7 +2,7 @@
 //! the call machine (`call`: the INVITE dialog and the media session) over the driver, and
 //! report (`answer` mode is in `call_answer`; what both share is in `call_media`).
 
-use super::call_media::{MediaSetup, check_args, codecs, conclude, trace_call};
+use super::call_media::{MediaSetup, Recorder, check_args, codecs, conclude};
 use super::sip_common::{given_password, open_server_flow, prompt, route_set, timers, tls_options};
 use super::{CommandError, Env};
 use crate::call::{Call, CallEvent, Dialog};
@@ -37,6 +37,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
     let env = Env::new(global);
     let password = given_password(args.password_file.as_deref(), args.password.as_ref())?;
     tls_options(&args.sip)?;
+    let recorder = Recorder::new(global.verbose > 0, args.pcap.as_deref())?;
     let codecs = codecs(args);
     let mut rng = env.rng();
     let target_text = target.to_string();
@@ -123,8 +124,9 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
     );
     let mut sockets = vec![opened.flow.socket];
     sockets.extend(media_sockets.into_iter().map(Socket::Udp));
+    let hook = |t: &crate::machine::Traced<'_>| recorder.record(t);
     let options = driver::Options {
-        tracer: (global.verbose > 0).then_some(&trace_call as crate::net::Tracer<'static>),
+        tracer: recorder.active().then_some(&hook as crate::net::Tracer<'_>),
         interrupt: &env.interrupt,
     };
     let prompt_user = user.unwrap_or_else(|| "voipdiag".into());
@@ -164,5 +166,6 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         seen,
         flow.local,
         Some(flow.peer.ip()),
+        &recorder,
     ))
 }

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::call_media::{MediaSetup, codecs, conclude, trace_call};
+use super::call_media::{MediaSetup, Recorder, codecs, conclude};
 use super::sip_common::timers;
 use super::{CommandError, Env};
 use crate::call::{Call, Dialog};
@@ -26,6 +26,7 @@ const DEFAULT_PORT: u16 = 5060;
 /// The listen address cannot be bound, or no address to advertise is known.
 pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResult>, CommandError> {
     let env = Env::new(global);
+    let recorder = Recorder::new(global.verbose > 0, args.pcap.as_deref())?;
     let codecs = codecs(args);
     let mut rng = env.rng();
     let listen = args.listen.map_or(
@@ -81,8 +82,9 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
     );
     let mut sockets = vec![Socket::Udp(sip)];
     sockets.extend(media_sockets.into_iter().map(Socket::Udp));
+    let hook = |t: &crate::machine::Traced<'_>| recorder.record(t);
     let options = driver::Options {
-        tracer: (global.verbose > 0).then_some(&trace_call as crate::net::Tracer<'static>),
+        tracer: recorder.active().then_some(&hook as crate::net::Tracer<'_>),
         interrupt: &env.interrupt,
     };
     let end = driver::run(&mut call, sockets, options, |_, _| {}).await;
@@ -117,6 +119,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         None,
         local,
         caller.map(|c| c.ip()),
+        &recorder,
     );
     report.result.offer_seen = seen;
     Ok(report)

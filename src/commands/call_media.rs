@@ -11,12 +11,13 @@ use tokio::net::UdpSocket;
 use super::sip_common::trace_sip;
 use super::{CommandError, Env};
 use crate::call::{Expectations, ExpectedMedia, Measured, check};
+use crate::capture::writer::PcapWriter;
 use crate::cli::{CallArgs, CallCodec, ExpectMedia, PortRange};
 use crate::diagnose::media::call_verdicts;
 use crate::machine::Traced;
 use crate::net::driver;
 use crate::report::Report;
-use crate::report::call::{CallContext, CallResult, Nat, Offer, findings, status};
+use crate::report::call::{CallContext, CallResult, Nat, Offer, PcapFile, findings, status};
 use crate::rtp::sender::AudioSource;
 use crate::rtp::session::{MediaConfig, MediaSession};
 use crate::sdp::Direction;
@@ -32,6 +33,96 @@ const BIND_ATTEMPTS: u32 = 64;
 pub fn trace_call(t: &Traced<'_>) {
     if t.bytes.first().is_some_and(u8::is_ascii_alphabetic) {
         trace_sip(t);
+    }
+}
+
+/// What a run records besides its report: the `-v` trace (SIP only) and the `--pcap` file
+/// of every packet sent and received.
+#[derive(Debug)]
+pub struct Recorder {
+    verbose: bool,
+    pcap: Option<std::sync::Mutex<PcapState>>,
+}
+
+#[derive(Debug)]
+struct PcapState {
+    path: std::path::PathBuf,
+    writer: Option<PcapWriter<std::io::BufWriter<std::fs::File>>>,
+    packets: u64,
+    error: Option<String>,
+}
+
+impl Recorder {
+    /// A recorder for `-v` and `--pcap FILE` (created now, so a bad path fails before any
+    /// traffic).
+    ///
+    /// # Errors
+    /// The file cannot be created: a usage error.
+    pub fn new(verbose: bool, pcap: Option<&std::path::Path>) -> Result<Recorder, CommandError> {
+        let pcap = match pcap {
+            None => None,
+            Some(path) => {
+                let file = std::fs::File::create(path).map_err(|e| {
+                    CommandError::Usage(format!("cannot create {}: {e}", path.display()))
+                })?;
+                let writer = PcapWriter::new(std::io::BufWriter::new(file)).map_err(|e| {
+                    CommandError::Usage(format!("cannot write {}: {e}", path.display()))
+                })?;
+                Some(std::sync::Mutex::new(PcapState {
+                    path: path.to_path_buf(),
+                    writer: Some(writer),
+                    packets: 0,
+                    error: None,
+                }))
+            }
+        };
+        Ok(Recorder { verbose, pcap })
+    }
+
+    /// Whether the driver needs the hook at all.
+    pub fn active(&self) -> bool {
+        self.verbose || self.pcap.is_some()
+    }
+
+    /// The driver's trace hook.
+    pub fn record(&self, t: &Traced<'_>) {
+        if self.verbose {
+            trace_call(t);
+        }
+        let Some(state) = &self.pcap else { return };
+        let Ok(mut s) = state.lock() else { return };
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let (src, dst) = match t.direction {
+            crate::machine::Direction::Sent => (t.local, t.remote),
+            crate::machine::Direction::Received => (t.remote, t.local),
+        };
+        let Some(w) = s.writer.as_mut() else { return };
+        let written = if t.stream {
+            w.write_tcp(at, src, dst, t.bytes)
+        } else {
+            w.write_udp(at, src, dst, t.bytes)
+        };
+        match written {
+            Ok(()) => s.packets += 1,
+            Err(e) => {
+                s.error = Some(e.to_string());
+                s.writer = None;
+            }
+        }
+    }
+
+    /// Flushes the capture: (file, packets written, error if writing failed).
+    pub fn finish(&self) -> Option<(std::path::PathBuf, u64, Option<String>)> {
+        let state = self.pcap.as_ref()?;
+        let mut s = state.lock().ok()?;
+        if let Some(w) = s.writer.as_mut()
+            && let Err(e) = w.flush()
+        {
+            s.error = Some(e.to_string());
+        }
+        Some((s.path.clone(), s.packets, s.error.clone()))
     }
 }
 
@@ -242,6 +333,7 @@ pub fn conclude(
     seen: Option<ReflexiveAddress>,
     local_sip: SocketAddr,
     signalling_peer: Option<IpAddr>,
+    recorder: &Recorder,
 ) -> Report<CallResult> {
     let nat_detected = seen.as_ref().and_then(|v| v.nat_detected(local_sip));
     let nat = Nat {
@@ -297,6 +389,11 @@ pub fn conclude(
     let result = CallResult {
         dtmf_requested: args.dtmf.clone().unwrap_or_default(),
         offer_seen,
+        pcap: recorder.finish().map(|(file, packets, error)| PcapFile {
+            file: file.display().to_string(),
+            packets,
+            error,
+        }),
         ..result
     };
     finish(env, result)

@@ -212,6 +212,17 @@ pub struct Hangup {
 
 pub use crate::call::Checked as Expectation;
 
+/// The capture written with `--pcap`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PcapFile {
+    /// Its path.
+    pub file: String,
+    /// Packets written.
+    pub packets: u64,
+    /// Why writing stopped, if it did.
+    pub error: Option<String>,
+}
+
 /// The `result` of `call`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CallResult {
@@ -254,6 +265,8 @@ pub struct CallResult {
     /// How our offer arrived at a voipdiag callee (its `X-Voipdiag-Offer-Seen`), or, when
     /// we answered, how the caller's offer arrived here.
     pub offer_seen: Option<crate::sip::answer::OfferSeen>,
+    /// The capture written with `--pcap` (`null` without).
+    pub pcap: Option<PcapFile>,
     /// RFC 3263 resolution.
     pub resolution: Resolution,
     /// A transport or DNS failure.
@@ -432,6 +445,18 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
                 ),
             ));
         }
+    }
+    if let Some(PcapFile {
+        file,
+        error: Some(e),
+        ..
+    }) = &r.pcap
+    {
+        out.push(Finding::new(
+            "PCAP_WRITE_FAILED",
+            Severity::Warning,
+            format!("writing {file} failed, the capture is incomplete: {e}"),
+        ));
     }
     if let Some(d) = r.rtcp_unreachable {
         out.push(Finding::new(
@@ -847,6 +872,7 @@ impl CallResult {
             hangup: None,
             expectations: Vec::new(),
             offer_seen: None,
+            pcap: None,
             resolution: ctx.resolution,
             error: Some(message),
             error_code: Some(code),
@@ -998,6 +1024,7 @@ impl CallResult {
             hangup: s.hangup.map(|(by, bye_status)| Hangup { by, bye_status }),
             expectations,
             offer_seen: None,
+            pcap: None,
             resolution: ctx.resolution,
             error: s.error.clone(),
             error_code: s.error.as_ref().map(|_| "SIP_TRANSPORT_FAILED"),
