@@ -495,3 +495,96 @@ fn reads_stdin() {
     assert_eq!(doc["result"]["sip"]["messages"], 4);
     assert_eq!(doc["result"]["file"], "-");
 }
+
+/// A capture made to show the classic NAT failure: the callee answers from the public
+/// 198.51.100.7 with SDP naming its private 10.9.9.9; the caller's RTP goes to 10.9.9.9 (it
+/// cannot arrive), the callee's comes back from 198.51.100.7. RTP is seen both ways, yet
+/// one way is lost: pcap-decode says ONE_WAY_AUDIO, which way, and why.
+#[test]
+fn rtp_to_a_private_answer_address_is_one_way_audio() {
+    use voipdiag::capture::writer::PcapWriter;
+    let caller: std::net::SocketAddr = "203.0.113.5:5060".parse().unwrap();
+    let callee: std::net::SocketAddr = "198.51.100.7:5060".parse().unwrap();
+    let caller_rtp: std::net::SocketAddr = "203.0.113.5:4000".parse().unwrap();
+    let private_rtp: std::net::SocketAddr = "10.9.9.9:6000".parse().unwrap();
+    let callee_public_rtp: std::net::SocketAddr = "198.51.100.7:30000".parse().unwrap();
+    let sdp = |ip: &str, port: u16| {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n"
+        )
+    };
+    let msg = |start: &str, cseq: &str, to_tag: &str, body: &str| {
+        format!(
+            "{start}\r\nVia: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bKnat1\r\n\
+             From: <sip:a@example.com>;tag=ft\r\nTo: <sip:b@example.com>{to_tag}\r\n\
+             Call-ID: nat-one-way@example.com\r\nCSeq: {cseq}\r\n\
+             {}Content-Length: {}\r\n\r\n{body}",
+            if body.is_empty() {
+                ""
+            } else {
+                "Content-Type: application/sdp\r\n"
+            },
+            body.len()
+        )
+    };
+    let path = std::env::temp_dir().join(format!("voipdiag-natoneway-{}.pcap", std::process::id()));
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut w = PcapWriter::new(file).unwrap();
+    let t = |ms: u64| std::time::Duration::from_millis(1_800_000_000_000 + ms);
+    let offer = sdp("203.0.113.5", 4000);
+    let answer = sdp("10.9.9.9", 6000);
+    w.write_udp(
+        t(0),
+        caller,
+        callee,
+        msg("INVITE sip:b@example.com SIP/2.0", "1 INVITE", "", &offer).as_bytes(),
+    )
+    .unwrap();
+    w.write_udp(
+        t(50),
+        callee,
+        caller,
+        msg("SIP/2.0 200 OK", "1 INVITE", ";tag=tt", &answer).as_bytes(),
+    )
+    .unwrap();
+    w.write_udp(
+        t(60),
+        caller,
+        callee,
+        msg("ACK sip:b@example.com SIP/2.0", "1 ACK", ";tag=tt", "").as_bytes(),
+    )
+    .unwrap();
+    let rtp = |seq: u16, ssrc: u32| {
+        let mut p = vec![0x80, 0];
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+        p.extend_from_slice(&ssrc.to_be_bytes());
+        p.extend_from_slice(&[0xff; 160]);
+        p
+    };
+    for k in 0..100u16 {
+        let at = t(100 + u64::from(k) * 20);
+        w.write_udp(at, caller_rtp, private_rtp, &rtp(k, 0xaaaa))
+            .unwrap();
+        w.write_udp(at, callee_public_rtp, caller_rtp, &rtp(k, 0xbbbb))
+            .unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    let (code, v) = common::voipdiag_json(&["pcap-decode", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 1, "{v}");
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "ONE_WAY_AUDIO")
+        .unwrap_or_else(|| panic!("no ONE_WAY_AUDIO: {}", v["findings"]));
+    let text = f["message"].as_str().unwrap();
+    assert!(text.contains("callee → caller only"), "{text}");
+    assert!(
+        text.contains("10.9.9.9:6000") && text.contains("private"),
+        "{text}"
+    );
+    assert_eq!(f["severity"], "critical");
+}

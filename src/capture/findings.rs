@@ -92,6 +92,8 @@ pub fn diagnose(a: &Analysis) -> Vec<CaptureFinding> {
             caller_media: c.caller_media,
             callee_media: c.callee_media,
             source_mismatch: c.media_mismatch.clone(),
+            caller_signalling: c.caller.map(|a| a.ip()),
+            callee_signalling: c.callee.map(|a| a.ip()),
             streams: (0..streams.len())
                 .filter(|&j| streams[j].call == Some(i))
                 .collect(),

@@ -21,6 +21,10 @@ pub struct MediaCall {
     pub callee_media: Option<SocketAddr>,
     /// RTP to one side's SDP address from another than the other side's: (expected, actual).
     pub source_mismatch: Vec<(SocketAddr, SocketAddr)>,
+    /// Where the caller's signalling (its INVITE) came from.
+    pub caller_signalling: Option<std::net::IpAddr>,
+    /// Where the callee's signalling (the responses with its SDP) came from.
+    pub callee_signalling: Option<std::net::IpAddr>,
     /// Indexes of the call's streams.
     pub streams: Vec<usize>,
 }
@@ -77,6 +81,10 @@ pub enum MediaFinding {
         call: usize,
         /// The way that flows.
         flowing: Way,
+        /// The other way's RTP was seen, sent to this private address from the other side's
+        /// SDP, while that side's signalling and RTP came from a public address: it cannot
+        /// arrive (the cause). `None` when no RTP the other way was seen at all.
+        sent_to_private: Option<SocketAddr>,
     },
     /// A stream whose destination never sends RTP back.
     NoReturn {
@@ -122,14 +130,51 @@ pub fn call_findings(index: usize, call: &MediaCall, streams: &[MediaStream]) ->
         out.push(MediaFinding::NoMedia { call: index });
         return out;
     }
-    let ways: Vec<Option<Way>> = call
+    let of_call: Vec<&MediaStream> = call
         .streams
         .iter()
         .filter_map(|&i| streams.get(i))
-        .map(|s| way(call, s))
         .collect();
-    let to_caller = ways.contains(&Some(Way::CalleeToCaller));
-    let to_callee = ways.contains(&Some(Way::CallerToCallee));
+    // A way whose RTP goes to the other side's private SDP address while that side's
+    // signalling — and its RTP, when seen — comes from a public address: the capture point
+    // is outside that private network, so those packets cannot arrive.
+    let unreachable = |target: Option<SocketAddr>,
+                       signalling: Option<std::net::IpAddr>,
+                       way_back: Way| {
+        let target = target.filter(|t| is_private(t.ip()))?;
+        let public_signalling = signalling.is_some_and(|ip| !is_private(ip) && !ip.is_loopback());
+        let rtp_back_public = of_call
+            .iter()
+            .filter(|s| way(call, s) == Some(way_back))
+            .all(|s| !is_private(s.src.ip()));
+        (public_signalling && rtp_back_public).then_some(target)
+    };
+    let lost_to_callee = unreachable(
+        call.callee_media,
+        call.callee_signalling,
+        Way::CalleeToCaller,
+    );
+    let lost_to_caller = unreachable(
+        call.caller_media,
+        call.caller_signalling,
+        Way::CallerToCallee,
+    );
+    let mut to_caller = false;
+    let mut to_callee = false;
+    let mut sent_to_private = (None, None);
+    for s in &of_call {
+        match way(call, s) {
+            Some(Way::CalleeToCaller) if lost_to_caller.is_some_and(|t| t == s.dst) => {
+                sent_to_private.0 = lost_to_caller;
+            }
+            Some(Way::CallerToCallee) if lost_to_callee.is_some_and(|t| t == s.dst) => {
+                sent_to_private.1 = lost_to_callee;
+            }
+            Some(Way::CalleeToCaller) => to_caller = true,
+            Some(Way::CallerToCallee) => to_callee = true,
+            None => {}
+        }
+    }
     if to_caller != to_callee {
         out.push(MediaFinding::OneWayAudio {
             call: index,
@@ -138,9 +183,19 @@ pub fn call_findings(index: usize, call: &MediaCall, streams: &[MediaStream]) ->
             } else {
                 Way::CallerToCallee
             },
+            sent_to_private: if to_caller {
+                sent_to_private.1
+            } else {
+                sent_to_private.0
+            },
         });
     }
     out
+}
+
+fn is_private(ip: std::net::IpAddr) -> bool {
+    use crate::addr::{Scope, scope};
+    matches!(scope(ip), Scope::Private | Scope::Cgnat | Scope::LinkLocal)
 }
 
 /// Whether the destination of stream `i` ever sent RTP back to its source (same addresses
@@ -470,8 +525,44 @@ mod tests {
             caller_media: Some(sa("10.0.0.1:4000")),
             callee_media: Some(sa("192.0.2.9:6000")),
             source_mismatch: vec![],
+            caller_signalling: Some("10.0.0.1".parse().unwrap()),
+            callee_signalling: Some("192.0.2.9".parse().unwrap()),
             streams,
         }
+    }
+
+    /// The callee's SDP names 10.9.9.9 while its signalling and RTP come from the public
+    /// 198.51.100.7: the caller's RTP to 10.9.9.9 cannot arrive — one-way audio with that
+    /// cause, although a stream is seen each way. With the callee's signalling private
+    /// too (the capture point may be inside its network), no cause is claimed.
+    #[test]
+    fn rtp_to_a_private_answer_from_a_public_peer_is_lost() {
+        let s = vec![
+            stream("203.0.113.5:4000", "10.9.9.9:6000", 100, Some(4.4)),
+            stream("198.51.100.7:30000", "203.0.113.5:4000", 100, Some(4.4)),
+        ];
+        let c = MediaCall {
+            answered: true,
+            caller_media: Some(sa("203.0.113.5:4000")),
+            callee_media: Some(sa("10.9.9.9:6000")),
+            source_mismatch: vec![],
+            caller_signalling: Some("203.0.113.5".parse().unwrap()),
+            callee_signalling: Some("198.51.100.7".parse().unwrap()),
+            streams: vec![0, 1],
+        };
+        assert_eq!(
+            call_findings(0, &c, &s),
+            [MediaFinding::OneWayAudio {
+                call: 0,
+                flowing: Way::CalleeToCaller,
+                sent_to_private: Some(sa("10.9.9.9:6000")),
+            }]
+        );
+        let inside = MediaCall {
+            callee_signalling: Some("10.9.9.9".parse().unwrap()),
+            ..c
+        };
+        assert!(call_findings(0, &inside, &s).is_empty());
     }
 
     #[test]
@@ -481,7 +572,8 @@ mod tests {
             call_findings(0, &call(vec![0]), &s),
             [MediaFinding::OneWayAudio {
                 call: 0,
-                flowing: Way::CallerToCallee
+                flowing: Way::CallerToCallee,
+                sent_to_private: None,
             }]
         );
         // A stream of a one-way call is not also "no return".

@@ -145,18 +145,27 @@ fn media(m: &MediaFinding, r: &PcapDecodeResult, who: &dyn Fn(usize) -> String) 
                 who(*call)
             ),
         ),
-        MediaFinding::OneWayAudio { call, flowing } => {
-            let (has, missing) = match flowing {
-                Way::CalleeToCaller => ("callee → caller", "caller → callee"),
-                Way::CallerToCallee => ("caller → callee", "callee → caller"),
+        MediaFinding::OneWayAudio {
+            call,
+            flowing,
+            sent_to_private,
+        } => {
+            let (has, missing, lost_side) = match flowing {
+                Way::CalleeToCaller => ("callee → caller", "caller → callee", "callee"),
+                Way::CallerToCallee => ("caller → callee", "callee → caller", "caller"),
+            };
+            let why = match sent_to_private {
+                Some(a) => format!(
+                    "the {missing} RTP goes to {a}, the private address in the {lost_side}'s SDP, while the {lost_side}'s signalling and RTP come from a public address: it cannot arrive there (the {lost_side} needs to advertise its public address, or the other side to latch onto where its RTP comes from)"
+                ),
+                None => format!(
+                    "nothing {missing}: typically NAT (media sent to a private or wrong address) or a firewall"
+                ),
             };
             Finding::new(
                 "ONE_WAY_AUDIO",
                 Critical,
-                format!(
-                    "{}: RTP flows {has} only; nothing {missing}: one-way audio, typically NAT (media sent to a private or wrong address) or a firewall",
-                    who(*call)
-                ),
+                format!("{}: RTP flows {has} only; {why}", who(*call)),
             )
         }
         MediaFinding::NoReturn { stream } => {
