@@ -130,6 +130,9 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l rtp-port -d '
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l media-address -d 'The address to put in our SDP (e.g. the NAT\'s public address); default: the RTP socket\'s' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l dtmf -d 'Send these DTMF digits (RFC 4733) once media starts: 0-9 * # A-D' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l tone -d 'Frequency of the tone we send, Hz' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l play -d 'Send this WAV file (PCM, any rate: mono or the first channel, resampled to 8 kHz), repeated for the whole call' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l record -d 'Write what arrived (the main G.711 stream, decoded; lost packets as silence) to this WAV file, 8 kHz 16-bit mono' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l expect-dtmf -d 'The DTMF digits the far end must send us (RFC 4733), e.g. in --answer mode' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l pcap -d 'Write every SIP and RTP/RTCP packet we sent and received to this pcap file (pcap-decode and Wireshark read it; SIP over TLS is written decrypted, as TCP)' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l expect-status -d 'Final status codes that count as success (default: any 2xx)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l expect-media -d 'Which directions must carry audio' -r -f -a "auto\t'From the negotiated direction (sendrecv: both)'

@@ -68,6 +68,8 @@ pub enum CallEvent {
         /// The realm asked for.
         realm: String,
     },
+    /// Decoded 8 kHz samples of what arrived (with recording on), in order.
+    Audio(Vec<i16>),
 }
 
 /// What the call came to.
@@ -274,7 +276,9 @@ impl Machine for Call {
     }
 
     fn poll_event(&mut self) -> Option<CallEvent> {
-        self.events.pop_front()
+        self.events
+            .pop_front()
+            .or_else(|| self.media.poll_audio().map(CallEvent::Audio))
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
@@ -619,6 +623,7 @@ mod tests {
             latch: true,
             echo,
             dtmf: dtmf.into(),
+            record: echo,
             cname: "test@voipdiag".into(),
             start,
             wall_start: Duration::from_secs(1_800_000_000),
@@ -827,6 +832,7 @@ mod tests {
         let start = t0();
         let mut c = call(start, Duration::from_secs(2), true, "1#");
         let mut n = 0u32;
+        let mut recorded: Vec<i16> = Vec::new();
         simulate(
             &mut c,
             start,
@@ -842,10 +848,26 @@ mod tests {
                 }
                 _ => vec![],
             },
-            |_, _, _| {},
+            |_, _, e| {
+                if let CallEvent::Audio(samples) = e {
+                    recorded.extend(samples);
+                }
+            },
         );
         let r = c.result();
         assert_eq!(r.media.sent_packets, 100);
+        // What came back, decoded (--record): our 1 kHz tone, lost packets as silence.
+        assert_eq!(recorded.len() % 160, 0);
+        let second = &recorded[recorded.len() - 8000..];
+        let crossings = second
+            .windows(2)
+            .filter(|w| (w[0] < 0) != (w[1] < 0))
+            .count();
+        // 1 kHz crosses zero 2000 times a second; every 10th packet is silence here.
+        assert!(
+            (1700..=2000).contains(&crossings),
+            "{crossings} zero crossings: not 1 kHz"
+        );
         let echo = r.media.echo.unwrap();
         assert_eq!(echo.returned, 90);
         assert_eq!(echo.rtt_ms_median, Some(20.0));
@@ -962,6 +984,7 @@ mod tests {
             latch: true,
             echo: false,
             dtmf: String::new(),
+            record: false,
             cname: "b@voipdiag".into(),
             start,
             wall_start: Duration::from_secs(1_800_000_000),

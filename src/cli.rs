@@ -388,8 +388,22 @@ pub struct CallArgs {
     pub tone: f64,
 
     /// Send silence instead of a tone.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "play")]
     pub silence: bool,
+
+    /// Send this WAV file (PCM, any rate: mono or the first channel, resampled to 8 kHz),
+    /// repeated for the whole call.
+    #[arg(long, value_name = "FILE.wav")]
+    pub play: Option<PathBuf>,
+
+    /// Write what arrived (the main G.711 stream, decoded; lost packets as silence) to this
+    /// WAV file, 8 kHz 16-bit mono.
+    #[arg(long, value_name = "FILE.wav")]
+    pub record: Option<PathBuf>,
+
+    /// The DTMF digits the far end must send us (RFC 4733), e.g. in --answer mode.
+    #[arg(long, value_name = "DIGITS")]
+    pub expect_dtmf: Option<String>,
 
     /// Write every SIP and RTP/RTCP packet we sent and received to this pcap file
     /// (pcap-decode and Wireshark read it; SIP over TLS is written decrypted, as TCP).

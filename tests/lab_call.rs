@@ -358,8 +358,15 @@ fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
     let listen = ["--listen", "198.51.100.20", "--wait", "15s"];
     let target = "sip:echo@198.51.100.20";
 
-    // 1. Direct: both ways, each proven by the other side's RTCP; the offer arrived as sent.
-    let b = answerer(&lab, 's', &listen);
+    // 1. Direct: both ways, each proven by the other side's RTCP; the offer arrived as sent;
+    //    the DTMF arrives as expected, and the answerer records what it heard.
+    let rec = std::env::temp_dir().join(format!("voipdiag-rec-{}.wav", std::process::id()));
+    let rec_arg = rec.to_str().unwrap().to_string();
+    let b = answerer(
+        &lab,
+        's',
+        &[&listen[..], &["--record", &rec_arg, "--expect-dtmf", "42"]].concat(),
+    );
     let (code, v) = call(
         &lab_role(&lab, 'd'),
         &[target, "--duration", "3s", "--dtmf", "42"],
@@ -373,6 +380,23 @@ fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
     assert_eq!(m["mos"]["basis_outbound"], "rtcp");
     assert!(m["rtt_ms"].as_f64().is_some(), "{m}");
     assert_eq!(av["result"]["media"]["dtmf"]["received"], "42");
+    let dtmf_check = av["result"]["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "expect-dtmf")
+        .unwrap_or_else(|| panic!("{av}"));
+    assert_eq!(dtmf_check["pass"], true);
+    let seconds = av["result"]["recording"]["seconds"].as_f64().unwrap();
+    assert!(seconds > 2.0, "{}", av["result"]["recording"]);
+    let wav = std::fs::read(&rec).unwrap();
+    let _ = std::fs::remove_file(&rec);
+    assert_eq!(&wav[..4], b"RIFF");
+    assert_eq!(
+        wav.len(),
+        44 + (seconds * 16000.0).round() as usize,
+        "8 kHz 16-bit mono"
+    );
     assert_eq!(av["result"]["hangup"]["by"], "far-end");
     assert_eq!(v["result"]["offer_seen"]["address"], "203.0.113.2", "{v}");
     assert!(finding(&v, "SDP_REWRITTEN_IN_PATH").is_none());

@@ -2,7 +2,7 @@
 //! the call machine (`call`: the INVITE dialog and the media session) over the driver, and
 //! report (`answer` mode is in `call_answer`; what both share is in `call_media`).
 
-use super::call_media::{MediaSetup, Recorder, check_args, codecs, conclude};
+use super::call_media::{MediaSetup, Recorder, WavRecording, check_args, codecs, conclude};
 use super::sip_common::{given_password, open_server_flow, prompt, route_set, timers, tls_options};
 use super::{CommandError, Env};
 use crate::call::{Call, CallEvent, Dialog};
@@ -38,6 +38,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
     let password = given_password(args.password_file.as_deref(), args.password.as_ref())?;
     tls_options(&args.sip)?;
     let recorder = Recorder::new(global.verbose > 0, args.pcap.as_deref())?;
+    let mut wav = WavRecording::new(args.record.as_deref())?;
     let codecs = codecs(args);
     let mut rng = env.rng();
     let target_text = target.to_string();
@@ -131,18 +132,16 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
     };
     let prompt_user = user.unwrap_or_else(|| "voipdiag".into());
     let mut prompt_error = None;
-    let end = driver::run(
-        &mut call,
-        sockets,
-        options,
-        |m, CallEvent::PasswordNeeded { .. }| {
+    let end = driver::run(&mut call, sockets, options, |m, event| match event {
+        CallEvent::PasswordNeeded { .. } => {
             let pw = prompt(&prompt_user).unwrap_or_else(|e| {
                 prompt_error = Some(e);
                 None
             });
             m.provide_password(driver::now(), pw);
-        },
-    )
+        }
+        CallEvent::Audio(samples) => wav.write(&samples),
+    })
     .await;
     if let Some(e) = prompt_error {
         return Err(CommandError::Usage(e));
@@ -167,5 +166,6 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         flow.local,
         Some(flow.peer.ip()),
         &recorder,
+        &mut wav,
     ))
 }

@@ -4,10 +4,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::call_media::{MediaSetup, Recorder, codecs, conclude};
+use super::call_media::{MediaSetup, Recorder, WavRecording, codecs, conclude};
 use super::sip_common::timers;
 use super::{CommandError, Env};
-use crate::call::{Call, Dialog};
+use crate::call::{Call, CallEvent, Dialog};
 use crate::cli::{CallArgs, GlobalArgs};
 use crate::net::driver::{self, Socket};
 use crate::report::Report;
@@ -27,6 +27,7 @@ const DEFAULT_PORT: u16 = 5060;
 pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResult>, CommandError> {
     let env = Env::new(global);
     let recorder = Recorder::new(global.verbose > 0, args.pcap.as_deref())?;
+    let mut wav = WavRecording::new(args.record.as_deref())?;
     let codecs = codecs(args);
     let mut rng = env.rng();
     let listen = args.listen.map_or(
@@ -87,7 +88,12 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         tracer: recorder.active().then_some(&hook as crate::net::Tracer<'_>),
         interrupt: &env.interrupt,
     };
-    let end = driver::run(&mut call, sockets, options, |_, _| {}).await;
+    let end = driver::run(&mut call, sockets, options, |_, event| {
+        if let CallEvent::Audio(samples) = event {
+            wav.write(&samples);
+        }
+    })
+    .await;
     if let Some(f) = end.failure() {
         return Err(CommandError::Internal(anyhow::anyhow!(f)));
     }
@@ -120,6 +126,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         local,
         caller.map(|c| c.ip()),
         &recorder,
+        &mut wav,
     );
     report.result.offer_seen = seen;
     Ok(report)

@@ -17,7 +17,9 @@ use crate::diagnose::media::call_verdicts;
 use crate::machine::Traced;
 use crate::net::driver;
 use crate::report::Report;
-use crate::report::call::{CallContext, CallResult, Nat, Offer, PcapFile, findings, status};
+use crate::report::call::{
+    CallContext, CallResult, Nat, Offer, PcapFile, Recording, findings, status,
+};
 use crate::rtp::sender::AudioSource;
 use crate::rtp::session::{MediaConfig, MediaSession};
 use crate::sdp::Direction;
@@ -126,19 +128,143 @@ impl Recorder {
     }
 }
 
+/// Largest WAV file `--play` reads.
+const MAX_WAV: u64 = 64 * 1024 * 1024;
+
+/// Reads `--play`: PCM of any rate and width (float too), the first channel, resampled to
+/// 8 kHz (linear interpolation, enough for a test signal).
+///
+/// # Errors
+/// Unreadable, not a WAV, too large, or empty: a usage error.
+pub fn load_wav(path: &std::path::Path) -> Result<Vec<i16>, CommandError> {
+    let bad = |e: String| CommandError::Usage(format!("--play {}: {e}", path.display()));
+    let size = std::fs::metadata(path)
+        .map_err(|e| bad(e.to_string()))?
+        .len();
+    if size > MAX_WAV {
+        return Err(bad(format!("larger than {} MiB", MAX_WAV >> 20)));
+    }
+    let mut reader = hound::WavReader::open(path).map_err(|e| bad(e.to_string()))?;
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels.max(1));
+    let all: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader
+            .samples::<f32>()
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(e.to_string()))?,
+        hound::SampleFormat::Int => {
+            let scale = 2f32.powi(i32::from(spec.bits_per_sample.clamp(1, 32)) - 1);
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 / scale))
+                .collect::<Result<_, _>>()
+                .map_err(|e| bad(e.to_string()))?
+        }
+    };
+    let mono: Vec<f32> = all.iter().step_by(channels).copied().collect();
+    if mono.is_empty() || spec.sample_rate == 0 {
+        return Err(bad("no samples".into()));
+    }
+    let step = f64::from(spec.sample_rate) / f64::from(crate::rtp::sender::CLOCK_RATE);
+    let out_len = ((mono.len() as f64) / step).floor().max(1.0) as usize;
+    Ok((0..out_len)
+        .map(|i| {
+            let x = i as f64 * step;
+            let k = x as usize;
+            let frac = (x - k as f64) as f32;
+            let a = mono.get(k).copied().unwrap_or(0.0);
+            let b = mono.get(k + 1).copied().unwrap_or(a);
+            ((a + (b - a) * frac).clamp(-1.0, 1.0) * 32767.0) as i16
+        })
+        .collect())
+}
+
+/// The `--record` WAV being written from the call's audio events.
+#[derive(Default)]
+pub struct WavRecording {
+    path: Option<std::path::PathBuf>,
+    writer: Option<hound::WavWriter<std::io::BufWriter<std::fs::File>>>,
+    samples: u64,
+    error: Option<String>,
+}
+
+impl std::fmt::Debug for WavRecording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WavRecording")
+            .field("path", &self.path)
+            .field("samples", &self.samples)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WavRecording {
+    /// Creates the file now (a bad path fails before any traffic).
+    ///
+    /// # Errors
+    /// The file cannot be created: a usage error.
+    pub fn new(path: Option<&std::path::Path>) -> Result<WavRecording, CommandError> {
+        let Some(path) = path else {
+            return Ok(WavRecording::default());
+        };
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: crate::rtp::sender::CLOCK_RATE,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let writer = hound::WavWriter::create(path, spec)
+            .map_err(|e| CommandError::Usage(format!("--record {}: {e}", path.display())))?;
+        Ok(WavRecording {
+            path: Some(path.to_path_buf()),
+            writer: Some(writer),
+            samples: 0,
+            error: None,
+        })
+    }
+
+    /// Appends samples; a write error stops the recording and is kept.
+    pub fn write(&mut self, samples: &[i16]) {
+        let Some(w) = self.writer.as_mut() else {
+            return;
+        };
+        for &s in samples {
+            if let Err(e) = w.write_sample(s) {
+                self.error = Some(e.to_string());
+                self.writer = None;
+                return;
+            }
+        }
+        self.samples += samples.len() as u64;
+    }
+
+    /// Finishes the file: (path, seconds written, error).
+    pub fn finish(&mut self) -> Option<(std::path::PathBuf, f64, Option<String>)> {
+        let path = self.path.clone()?;
+        if let Some(w) = self.writer.take()
+            && let Err(e) = w.finalize()
+        {
+            self.error = Some(e.to_string());
+        }
+        let seconds = self.samples as f64 / f64::from(crate::rtp::sender::CLOCK_RATE);
+        Some((path, crate::rtp::stats::round3(seconds), self.error.clone()))
+    }
+}
+
 /// Checks what clap cannot: DTMF digits, finite thresholds.
 ///
 /// # Errors
 /// A usage error naming the option.
 pub fn check_args(args: &CallArgs) -> Result<(), CommandError> {
-    if let Some(d) = &args.dtmf
-        && let Some(bad) = d
-            .chars()
-            .find(|c| crate::rtp::sender::event_code(*c).is_none())
-    {
-        return Err(CommandError::Usage(format!(
-            "--dtmf: {bad:?} is not a DTMF digit (0-9 * # A-D)"
-        )));
+    for (name, digits) in [("--dtmf", &args.dtmf), ("--expect-dtmf", &args.expect_dtmf)] {
+        if let Some(d) = digits
+            && let Some(bad) = d
+                .chars()
+                .find(|c| crate::rtp::sender::event_code(*c).is_none())
+        {
+            return Err(CommandError::Usage(format!(
+                "{name}: {bad:?} is not a DTMF digit (0-9 * # A-D)"
+            )));
+        }
     }
     for (name, v) in [
         ("--max-loss", args.max_loss),
@@ -213,6 +339,7 @@ fn bind_media(
 /// The media sockets and our description, before the session starts.
 #[derive(Debug)]
 pub struct MediaSetup {
+    play: Option<Vec<i16>>,
     rtp: Arc<UdpSocket>,
     rtcp: Option<Arc<UdpSocket>>,
     /// Our side of the SDP.
@@ -233,6 +360,7 @@ impl MediaSetup {
         rng: &mut impl rand::Rng,
         _now: Instant,
     ) -> Result<MediaSetup, CommandError> {
+        let play = args.play.as_deref().map(load_wav).transpose()?;
         let (rtp, rtcp) =
             bind_media(bind, args.rtp_port, args.rtcp_mux, rng).map_err(CommandError::Usage)?;
         let port = rtp
@@ -249,7 +377,12 @@ impl MediaSetup {
             direction: Direction::SendRecv,
             rtcp_mux: args.rtcp_mux,
         };
-        Ok(MediaSetup { rtp, rtcp, local })
+        Ok(MediaSetup {
+            play,
+            rtp,
+            rtcp,
+            local,
+        })
     }
 
     /// Our offer.
@@ -278,14 +411,15 @@ impl MediaSetup {
             rtcp_socket: self.rtcp.as_ref().map(|_| 2),
             codecs: self.local.codecs.clone(),
             ptime_ms: args.ptime,
-            source: if args.silence {
-                AudioSource::Silence
-            } else {
-                AudioSource::Tone(args.tone)
+            source: match (&self.play, args.silence) {
+                (Some(samples), _) => AudioSource::Samples(samples.clone()),
+                (None, true) => AudioSource::Silence,
+                (None, false) => AudioSource::Tone(args.tone),
             },
             latch: !args.no_latch,
             echo: args.echo,
             dtmf: args.dtmf.clone().unwrap_or_default(),
+            record: args.record.is_some(),
             cname: format!("{}@voipdiag", random_token(rng, 12)),
             start: now,
             wall_start: wall,
@@ -334,6 +468,7 @@ pub fn conclude(
     local_sip: SocketAddr,
     signalling_peer: Option<IpAddr>,
     recorder: &Recorder,
+    wav: &mut WavRecording,
 ) -> Report<CallResult> {
     let nat_detected = seen.as_ref().and_then(|v| v.nat_detected(local_sip));
     let nat = Nat {
@@ -368,7 +503,16 @@ pub fn conclude(
         pdd: r.signalling.pdd.map(crate::report::ms),
         rtt: r.rtt_ms(),
     };
-    let checked = check(&expectations(args), &measured);
+    let mut checked = check(&expectations(args), &measured);
+    if let Some(want) = &args.expect_dtmf {
+        let got = &r.media.dtmf_received;
+        checked.push(crate::call::Checked {
+            name: "expect-dtmf",
+            expected: want.clone(),
+            actual: Some(got.clone()),
+            pass: got == want,
+        });
+    }
     // A voipdiag callee says how our offer arrived: a difference is a rewrite in the path.
     let offer_seen = r
         .signalling
@@ -392,6 +536,11 @@ pub fn conclude(
         pcap: recorder.finish().map(|(file, packets, error)| PcapFile {
             file: file.display().to_string(),
             packets,
+            error,
+        }),
+        recording: wav.finish().map(|(file, seconds, error)| Recording {
+            file: file.display().to_string(),
+            seconds,
             error,
         }),
         ..result

@@ -223,6 +223,17 @@ pub struct PcapFile {
     pub error: Option<String>,
 }
 
+/// The WAV written with `--record`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recording {
+    /// Its path.
+    pub file: String,
+    /// Audio written, s.
+    pub seconds: f64,
+    /// Why writing stopped, if it did.
+    pub error: Option<String>,
+}
+
 /// The `result` of `call`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CallResult {
@@ -267,6 +278,8 @@ pub struct CallResult {
     pub offer_seen: Option<crate::sip::answer::OfferSeen>,
     /// The capture written with `--pcap` (`null` without).
     pub pcap: Option<PcapFile>,
+    /// The WAV written with `--record` (`null` without).
+    pub recording: Option<Recording>,
     /// RFC 3263 resolution.
     pub resolution: Resolution,
     /// A transport or DNS failure.
@@ -456,6 +469,18 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
             "PCAP_WRITE_FAILED",
             Severity::Warning,
             format!("writing {file} failed, the capture is incomplete: {e}"),
+        ));
+    }
+    if let Some(Recording {
+        file,
+        error: Some(e),
+        ..
+    }) = &r.recording
+    {
+        out.push(Finding::new(
+            "RECORD_WRITE_FAILED",
+            Severity::Warning,
+            format!("writing {file} failed, the recording is incomplete: {e}"),
         ));
     }
     if let Some(d) = r.rtcp_unreachable {
@@ -873,6 +898,7 @@ impl CallResult {
             expectations: Vec::new(),
             offer_seen: None,
             pcap: None,
+            recording: None,
             resolution: ctx.resolution,
             error: Some(message),
             error_code: Some(code),
@@ -1025,6 +1051,7 @@ impl CallResult {
             expectations,
             offer_seen: None,
             pcap: None,
+            recording: None,
             resolution: ctx.resolution,
             error: s.error.clone(),
             error_code: s.error.as_ref().map(|_| "SIP_TRANSPORT_FAILED"),

@@ -63,6 +63,8 @@ pub struct MediaConfig {
     pub echo: bool,
     /// DTMF digits to send (RFC 4733) once media starts.
     pub dtmf: String,
+    /// Decode what arrives (the main G.711 stream) for [`MediaSession::poll_audio`].
+    pub record: bool,
     /// Our RTCP CNAME.
     pub cname: String,
     /// The session's clock at `wall_start`.
@@ -175,6 +177,9 @@ pub struct MediaSession {
     echo_returned: u64,
     echo_rtt: Vec<Duration>,
     answered: bool,
+    /// Recording: the SSRC recorded, its next expected timestamp, decoded blocks to hand out.
+    recorded: Option<(u32, u32)>,
+    audio: VecDeque<Vec<i16>>,
     /// An early report was already scheduled for a far-end SR in this interval.
     answered_sr: bool,
     stopped: bool,
@@ -209,6 +214,8 @@ impl MediaSession {
             echo_returned: 0,
             echo_rtt: Vec::new(),
             answered: false,
+            recorded: None,
+            audio: VecDeque::new(),
             answered_sr: false,
             stopped: false,
             transmits: VecDeque::new(),
@@ -355,6 +362,9 @@ impl MediaSession {
                 self.echo_rtt.push(now.saturating_duration_since(sent));
             }
         }
+        if self.config.record {
+            self.record(h, data);
+        }
         let time_ns = i64::try_from(self.since_start(now).as_nanos()).unwrap_or(i64::MAX);
         if let Some((_, r)) = self.receivers.iter_mut().find(|(s, _)| *s == h.ssrc) {
             r.receive(time_ns, h, data);
@@ -363,6 +373,43 @@ impl MediaSession {
             r.receive(time_ns, h, data);
             self.receivers.push((h.ssrc, r));
         }
+    }
+
+    /// Decodes a G.711 packet of the recorded stream (the first SSRC that sends PCMU or
+    /// PCMA) into 8 kHz samples, in arrival order: a gap in the timestamps (loss) becomes
+    /// silence of its length (at most 1 s), a packet from before the last one is dropped.
+    fn record(&mut self, h: &RtpHeader, data: &[u8]) {
+        let law = match h.payload_type {
+            0 => audio_codec_algorithms::decode_ulaw,
+            8 => audio_codec_algorithms::decode_alaw,
+            _ => return,
+        };
+        let Some(payload) = data.get(h.payload_offset..h.payload_offset + h.payload_len) else {
+            return;
+        };
+        let n = payload.len() as u32;
+        let mut block = Vec::with_capacity(payload.len());
+        match self.recorded {
+            None => self.recorded = Some((h.ssrc, h.timestamp.wrapping_add(n))),
+            Some((ssrc, _)) if ssrc != h.ssrc => return,
+            Some((ssrc, next)) => {
+                let ahead = h.timestamp.wrapping_sub(next);
+                if ahead >= 0x8000_0000 {
+                    return; // late or repeated
+                }
+                block.resize(ahead.min(super::sender::CLOCK_RATE) as usize, 0);
+                self.recorded = Some((ssrc, h.timestamp.wrapping_add(n)));
+            }
+        }
+        block.extend(payload.iter().map(|&b| law(b)));
+        if self.audio.len() < 256 {
+            self.audio.push_back(block);
+        }
+    }
+
+    /// Decoded audio of the recorded stream, block by block (with `record`).
+    pub fn poll_audio(&mut self) -> Option<Vec<i16>> {
+        self.audio.pop_front()
     }
 
     /// The payload-type map for inbound streams: ours and the other side's.
