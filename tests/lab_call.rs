@@ -216,6 +216,35 @@ fn calls_through_a_real_router_to_sipp() {
     assert_eq!(failed[0]["name"], "max-loss");
     drop(uas);
 
+    // Ctrl-C in the middle of a long call: BYE, and the report of what was measured.
+    let uas = callee(&lab, "uas", 1);
+    let out = lab.voipdiag_interrupted(
+        'a',
+        &[
+            "--json",
+            "call",
+            "sip:service@10.79.2.2",
+            "--echo",
+            "--duration",
+            "30s",
+        ],
+        Duration::from_millis(2500),
+    );
+    drop(uas);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("a report after Ctrl-C");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["result"]["outcome"], "interrupted");
+    assert_eq!(v["result"]["hangup"]["by"], "us");
+    assert_eq!(v["result"]["hangup"]["bye_status"], 200, "{v}");
+    assert!(common::codes(&v).contains(&"INTERRUPTED".to_string()));
+    let sent = v["result"]["media"]["outbound"]["packets"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        (50..1500).contains(&sent),
+        "media until Ctrl-C only: {sent}"
+    );
+
     // 3. All RTP towards the caller dropped: nothing arrives, the echo returns nothing —
     //    one-way audio, inbound; outbound has no evidence either way.
     nft(

@@ -352,6 +352,24 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
             auth_failure_text(why).replace("registrar", "server"),
         ));
     }
+    if r.outcome == CallOutcome::Interrupted {
+        out.push(Finding::new(
+            "INTERRUPTED",
+            Severity::Info,
+            match &r.hangup {
+                Some(_) => format!(
+                    "interrupted (Ctrl-C) after {} s of media: the call was ended with BYE; the \
+                     figures cover the time until then",
+                    r.timing_ms
+                        .media
+                        .map_or("0".into(), |m| format!("{:.1}", m / 1000.0))
+                ),
+                None => "interrupted (Ctrl-C) before the answer: CANCEL was sent if the far \
+                         end had answered provisionally"
+                    .into(),
+            },
+        ));
+    }
     let status_expected = r
         .expectations
         .iter()
