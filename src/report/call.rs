@@ -223,6 +223,19 @@ pub struct PcapFile {
     pub error: Option<String>,
 }
 
+/// The session timer (RFC 4028) the answer set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionTimer {
+    /// Session interval, s.
+    pub interval_s: u32,
+    /// `uac` (us) or `uas` (the far end).
+    pub refresher: crate::sip::invite::Refresher,
+    /// Refreshes done.
+    pub refreshes: u32,
+    /// The far end did not refresh: we ended the call.
+    pub expired: bool,
+}
+
 /// The WAV written with `--record`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recording {
@@ -271,6 +284,8 @@ pub struct CallResult {
     pub media: Option<Media>,
     /// Who hung up.
     pub hangup: Option<Hangup>,
+    /// The session timer (`null` when the answer set none).
+    pub session_timer: Option<SessionTimer>,
     /// The expectations and whether each held.
     pub expectations: Vec<Expectation>,
     /// How our offer arrived at a voipdiag callee (its `X-Voipdiag-Offer-Seen`), or, when
@@ -410,6 +425,14 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
             "CODEC_MISMATCH",
             Severity::Critical,
             format!("the answer gives no media session: {e}"),
+        ));
+    }
+    if r.session_timer.as_ref().is_some_and(|t| t.expired) {
+        out.push(Finding::new(
+            "SESSION_EXPIRED",
+            Severity::Critical,
+            "the far end was to refresh the session (RFC 4028) and did not: we ended the call \
+             before it expired — calls through it drop after the session interval",
         ));
     }
     if r.forks_released > 0 {
@@ -913,6 +936,7 @@ impl CallResult {
             nat: Nat::default(),
             media: None,
             hangup: None,
+            session_timer: None,
             expectations: Vec::new(),
             offer_seen: None,
             pcap: None,
@@ -1066,6 +1090,12 @@ impl CallResult {
             nat,
             media,
             hangup: s.hangup.map(|(by, bye_status)| Hangup { by, bye_status }),
+            session_timer: s.session_timer.map(|(interval_s, refresher)| SessionTimer {
+                interval_s,
+                refresher,
+                refreshes: s.refreshes,
+                expired: s.session_expired,
+            }),
             expectations,
             offer_seen: None,
             pcap: None,

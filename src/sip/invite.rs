@@ -166,8 +166,45 @@ pub struct InviteOutcome {
     pub forks_released: u32,
     /// A PRACK was sent for a reliable provisional response.
     pub prack: bool,
+    /// The session timer the 2xx set (RFC 4028): interval, s, and who refreshes.
+    pub session_timer: Option<(u32, Refresher)>,
+    /// Session refreshes: our re-INVITEs answered 2xx, or the far end's refreshing requests.
+    pub refreshes: u32,
+    /// The far end was the refresher and did not refresh in time: we sent BYE (RFC 4028
+    /// §10).
+    pub session_expired: bool,
     /// A transport failure: words.
     pub error: Option<String>,
+}
+
+/// Who refreshes the session (RFC 4028 §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Refresher {
+    /// We (the caller).
+    Uac,
+    /// The far end.
+    Uas,
+}
+
+/// Reads `Session-Expires: delta[;refresher=uac|uas]` (RFC 4028 §4); a missing refresher
+/// means us (§7.2 requires the UAS to name one; we take the duty rather than let the
+/// session expire). Intervals under 90 s (Min-SE's floor) are raised to 90.
+pub fn session_expires(m: &Message) -> Option<(u32, Refresher)> {
+    let v = m.header("Session-Expires")?;
+    let mut parts = v.split(';');
+    let delta: u32 = parts.next()?.trim().parse().ok()?;
+    let refresher = parts
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("refresher"))
+        .map_or(Refresher::Uac, |(_, v)| {
+            if v.trim().eq_ignore_ascii_case("uas") {
+                Refresher::Uas
+            } else {
+                Refresher::Uac
+            }
+        });
+    Some((delta.max(90), refresher))
 }
 
 /// What the dialog tells its owner.
@@ -250,6 +287,11 @@ pub struct Invite {
     outcome: InviteOutcome,
     events: VecDeque<InviteEvent>,
     current_sdp: Vec<u8>,
+    /// Our next session refresh (we are the refresher), or when the far end's refresh is
+    /// overdue (it is).
+    refresh_at: Option<Instant>,
+    /// Our refreshing re-INVITE in flight: (transaction, CSeq).
+    refresh: Option<(ClientId, u32)>,
 }
 
 impl std::fmt::Debug for Invite {
@@ -335,6 +377,8 @@ impl Invite {
             outcome: InviteOutcome::default(),
             events: VecDeque::new(),
             current_sdp,
+            refresh_at: None,
+            refresh: None,
         };
         i.send_invite(now);
         i
@@ -653,6 +697,58 @@ impl Invite {
         self.send_invite(now);
     }
 
+    /// RFC 4028 §10: as the refresher, refresh at half the interval; otherwise expect the
+    /// far end's refresh and give up (BYE) `min(32, interval/3)` s before it expires.
+    fn schedule_refresh(&mut self, now: Instant) {
+        self.refresh_at = self.outcome.session_timer.map(|(interval, refresher)| {
+            let i = u64::from(interval);
+            now + Duration::from_secs(match refresher {
+                Refresher::Uac => i / 2,
+                Refresher::Uas => i - (i / 3).min(32),
+            })
+        });
+    }
+
+    /// The refresh timer at `now`.
+    fn on_refresh_timer(&mut self, now: Instant) {
+        self.refresh_at = None;
+        let Some((interval, refresher)) = self.outcome.session_timer else {
+            return;
+        };
+        let Some(peer) = self.confirmed.clone() else {
+            return;
+        };
+        match refresher {
+            Refresher::Uas => {
+                self.outcome.session_expired = true;
+                self.send_bye(now, self.credentials.clone());
+            }
+            Refresher::Uac => {
+                self.cseq += 1;
+                let mut reinvite = self.in_dialog(Method::Invite, self.cseq, &peer);
+                reinvite.contact = Some(self.config.contact.clone());
+                reinvite.extra.push(("Supported".into(), "timer".into()));
+                reinvite.extra.push((
+                    "Session-Expires".into(),
+                    format!("{interval};refresher=uac"),
+                ));
+                reinvite.body = Some(("application/sdp".into(), self.current_sdp.clone()));
+                self.log(
+                    now,
+                    Sender::Us,
+                    "INVITE".into(),
+                    u64::from(self.cseq),
+                    false,
+                    true,
+                );
+                let dest = self.dialog_destination(&peer);
+                if let Ok(id) = self.endpoint.send_request_to(now, 0, dest, reinvite) {
+                    self.refresh = Some((id, self.cseq));
+                }
+            }
+        }
+    }
+
     fn on_provisional(&mut self, now: Instant, m: Message) {
         self.log_message(now, &m, Sender::Them);
         let Some((_, _, sent)) = &self.invite else {
@@ -749,6 +845,10 @@ impl Invite {
                 });
             }
             self.confirmed = Some(peer);
+            if let Some((interval, refresher)) = session_expires(&m) {
+                self.outcome.session_timer = Some((interval, refresher));
+                self.schedule_refresh(now);
+            }
             let cancelled = self.state == State::Cancelling;
             self.state = State::Confirmed;
             self.outcome.outcome = Some(CallOutcome::Answered);
@@ -874,12 +974,28 @@ impl Invite {
                 (200, "OK")
             }
             "INVITE" | "UPDATE" => {
+                if self.outcome.session_timer.is_some() {
+                    // A refresh by the far end (RFC 4028 §10): the interval starts again.
+                    self.outcome.refreshes += 1;
+                    self.schedule_refresh(now);
+                }
                 if is_sdp(&m) {
                     self.events.push_back(InviteEvent::NewOffer {
                         sdp: m.body.clone(),
                     });
                 }
                 let sdp = self.current_sdp.clone();
+                let mut contact = contact;
+                if let Some(se) = m.header("Session-Expires") {
+                    // RFC 4028 §9: the 2xx to a refresh carries the interval and refresher.
+                    let se = if se.contains("refresher") {
+                        se.to_string()
+                    } else {
+                        format!("{se};refresher=uac")
+                    };
+                    contact.push(("Session-Expires".into(), se));
+                    contact.push(("Require".into(), "timer".into()));
+                }
                 self.endpoint.respond_with_body(
                     now,
                     id,
@@ -919,6 +1035,41 @@ impl Invite {
     fn on_completed(&mut self, now: Instant, id: ClientId, result: TransactionResult) {
         if self.invite.as_ref().is_some_and(|i| i.0 == id) {
             self.on_invite_final(now, result);
+            return;
+        }
+        if let Some((rid, cseq)) = self.refresh
+            && rid == id
+        {
+            self.refresh = None;
+            let code = result
+                .final_response
+                .as_ref()
+                .and_then(|r| r.message.status());
+            if let Some(r) = &result.final_response {
+                self.log_message(now, &r.message, Sender::Them);
+            }
+            match code {
+                Some(200..=299) => {
+                    if let Some(peer) = self.confirmed.clone() {
+                        self.send_ack(now, &peer, cseq);
+                    }
+                    if let Some(m) = result.final_response.as_ref().map(|r| &r.message)
+                        && let Some(timer) = session_expires(m)
+                    {
+                        self.outcome.session_timer = Some(timer);
+                    }
+                    self.outcome.refreshes += 1;
+                    self.schedule_refresh(now);
+                }
+                // RFC 4028 §10 / RFC 3261 §14.1: the dialog is gone, end the call.
+                None | Some(408 | 481) => {
+                    if self.state == State::Confirmed {
+                        self.send_bye(now, self.credentials.clone());
+                    }
+                }
+                // 491 glare or another refusal: the session goes on; try again later.
+                Some(_) => self.schedule_refresh(now),
+            }
             return;
         }
         if self.cancel == Some(id) {
@@ -986,6 +1137,12 @@ impl Invite {
                 EndpointEvent::Invite2xx { id, response } => {
                     if self.invite.as_ref().is_some_and(|i| i.0 == id) {
                         self.on_2xx_again(now, &response);
+                    } else if let (Some(peer), Some(cseq)) = (
+                        self.confirmed.clone(),
+                        response.cseq().and_then(|c| u32::try_from(c.0).ok()),
+                    ) {
+                        // A retransmitted 2xx of our refreshing re-INVITE: its ACK again.
+                        self.send_ack(now, &peer, cseq);
                     }
                 }
                 EndpointEvent::Failed { id, error } => {
@@ -1036,6 +1193,9 @@ impl Machine for Invite {
             self.endpoint.abandon();
             self.end(CallOutcome::NoAnswer);
         }
+        if self.state == State::Confirmed && self.refresh_at.is_some_and(|t| now >= t) {
+            self.on_refresh_timer(now);
+        }
         if let Some(t) = self.close_deadline
             && now >= t
         {
@@ -1066,7 +1226,8 @@ impl Machine for Invite {
                 .flatten()
                 .min(),
             State::Cancelling | State::Closing => self.close_deadline,
-            _ => None,
+            State::Confirmed => self.refresh_at,
+            State::Ended => None,
         };
         [self.endpoint.poll_timeout(), own]
             .into_iter()
@@ -1549,5 +1710,92 @@ mod tests {
             i.outcome().auth_failure,
             Some(AuthFailure::Rejected { status: 401, .. })
         ));
+    }
+
+    /// Fires every timer up to `until` (inclusive); what was sent meanwhile.
+    fn run_until(i: &mut Invite, until: Instant) -> Vec<(SocketAddr, Message)> {
+        let mut out = Vec::new();
+        while let Some(t) = i.poll_timeout().filter(|t| *t <= until) {
+            i.handle_timeout(t);
+            out.extend(sent(i));
+        }
+        out
+    }
+
+    /// RFC 4028 as the refresher: re-INVITE at half the interval with Session-Expires and
+    /// our SDP, its 2xx ACKed, and the next refresh half an interval later.
+    #[test]
+    fn session_refresh_when_we_are_the_refresher() {
+        let now = t0();
+        let mut i = invite(now, None);
+        let (_, inv) = only(sent(&mut i), "INVITE");
+        assert!(inv.headers_named("Supported").any(|v| v == "timer"));
+        input(
+            &mut i,
+            now,
+            &reply(
+                &inv,
+                200,
+                "bt",
+                &[("Session-Expires", "90;refresher=uac")],
+                true,
+            ),
+        );
+        only(sent(&mut i), "ACK");
+        assert_eq!(i.outcome().session_timer, Some((90, Refresher::Uac)));
+        let t = now + Duration::from_secs(45);
+        let (_, re) = only(run_until(&mut i, t), "INVITE");
+        assert_eq!(re.cseq(), Some((2, "INVITE".into())));
+        assert!(re.header("To").unwrap().ends_with("tag=bt"));
+        assert_eq!(re.header("Session-Expires"), Some("90;refresher=uac"));
+        assert_eq!(re.body, b"v=0\r\n");
+        input(
+            &mut i,
+            t + Duration::from_millis(20),
+            &reply(
+                &re,
+                200,
+                "bt",
+                &[("Session-Expires", "90;refresher=uac")],
+                true,
+            ),
+        );
+        let (_, ack) = only(sent(&mut i), "ACK");
+        assert_eq!(ack.cseq(), Some((2, "ACK".into())));
+        assert_eq!(i.outcome().refreshes, 1);
+        let next = t + Duration::from_millis(20) + Duration::from_secs(45);
+        assert!(run_until(&mut i, next - Duration::from_millis(1)).is_empty());
+        only(run_until(&mut i, next), "INVITE");
+        assert!(i.is_confirmed());
+    }
+
+    /// RFC 4028 §10: the far end is the refresher and never refreshes: BYE
+    /// min(32, interval/3) s before the session expires.
+    #[test]
+    fn session_expires_without_the_far_ends_refresh() {
+        let now = t0();
+        let mut i = invite(now, None);
+        let (_, inv) = only(sent(&mut i), "INVITE");
+        input(
+            &mut i,
+            now,
+            &reply(
+                &inv,
+                200,
+                "bt",
+                &[("Session-Expires", "120;refresher=uas")],
+                true,
+            ),
+        );
+        only(sent(&mut i), "ACK");
+        assert!(run_until(&mut i, now + Duration::from_millis(87_999)).is_empty());
+        let (_, bye) = only(run_until(&mut i, now + Duration::from_secs(88)), "BYE");
+        assert!(i.outcome().session_expired);
+        input(
+            &mut i,
+            now + Duration::from_secs(89),
+            &reply(&bye, 200, "bt", &[], false),
+        );
+        assert!(i.is_done());
     }
 }
