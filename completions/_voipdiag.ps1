@@ -144,6 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--codec', '--codec', [CompletionResultType]::ParameterName, 'Codecs to offer, in order')
             [CompletionResult]::new('--ptime', '--ptime', [CompletionResultType]::ParameterName, 'Packet time, ms')
             [CompletionResult]::new('--rtp-port', '--rtp-port', [CompletionResultType]::ParameterName, 'Local RTP port or range, N or LO-HI (RTCP on the next port unless --rtcp-mux)')
+            [CompletionResult]::new('--stun', '--stun', [CompletionResultType]::ParameterName, 'Learn the public address of our RTP socket from this STUN server (HOST[:PORT], from the RTP socket itself) and offer it in our SDP, so a far end behind no ALG and without latching can reach us through our NAT')
             [CompletionResult]::new('--media-address', '--media-address', [CompletionResultType]::ParameterName, 'The address to put in our SDP (e.g. the NAT''s public address); default: the RTP socket''s')
             [CompletionResult]::new('--dtmf', '--dtmf', [CompletionResultType]::ParameterName, 'Send these DTMF digits (RFC 4733) once media starts: 0-9 * # A-D')
             [CompletionResult]::new('--tone', '--tone', [CompletionResultType]::ParameterName, 'Frequency of the tone we send, Hz')

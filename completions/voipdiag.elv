@@ -137,6 +137,7 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --codec 'Codecs to offer, in order'
             cand --ptime 'Packet time, ms'
             cand --rtp-port 'Local RTP port or range, N or LO-HI (RTCP on the next port unless --rtcp-mux)'
+            cand --stun 'Learn the public address of our RTP socket from this STUN server (HOST[:PORT], from the RTP socket itself) and offer it in our SDP, so a far end behind no ALG and without latching can reach us through our NAT'
             cand --media-address 'The address to put in our SDP (e.g. the NAT''s public address); default: the RTP socket''s'
             cand --dtmf 'Send these DTMF digits (RFC 4733) once media starts: 0-9 * # A-D'
             cand --tone 'Frequency of the tone we send, Hz'

@@ -127,6 +127,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l codec -d 'Cod
 pcma\t'G.711 A-law (payload type 8)'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l ptime -d 'Packet time, ms' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l rtp-port -d 'Local RTP port or range, N or LO-HI (RTCP on the next port unless --rtcp-mux)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l stun -d 'Learn the public address of our RTP socket from this STUN server (HOST[:PORT], from the RTP socket itself) and offer it in our SDP, so a far end behind no ALG and without latching can reach us through our NAT' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l media-address -d 'The address to put in our SDP (e.g. the NAT\'s public address); default: the RTP socket\'s' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l dtmf -d 'Send these DTMF digits (RFC 4733) once media starts: 0-9 * # A-D' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l tone -d 'Frequency of the tone we send, Hz' -r

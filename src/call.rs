@@ -964,6 +964,7 @@ mod tests {
                     ptime_ms: 20,
                     direction: crate::sdp::Direction::SendRecv,
                     rtcp_mux: false,
+                    rtcp_port: None,
                 },
                 ring: Duration::from_millis(300),
                 code: 200,

@@ -365,6 +365,12 @@ pub struct CallArgs {
     #[arg(long)]
     pub rtcp_mux: bool,
 
+    /// Learn the public address of our RTP socket from this STUN server (HOST[:PORT], from
+    /// the RTP socket itself) and offer it in our SDP, so a far end behind no ALG and
+    /// without latching can reach us through our NAT.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub stun: Option<HostPort>,
+
     /// The address to put in our SDP (e.g. the NAT's public address); default: the RTP
     /// socket's.
     #[arg(long, value_name = "IP")]

@@ -470,6 +470,70 @@ fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
     assert_eq!(av["result"]["media"]["verdict"]["outbound"], "dead", "{av}");
     assert_eq!(av["result"]["media"]["verdict"]["inbound"], "ok", "{av}");
 
+    // 3b. The same strict answerer, but the caller learns its RTP socket's public address
+    //     with STUN (coturn on the server) and offers that: audio both ways.
+    let stun_log =
+        std::env::temp_dir().join(format!("voipdiag-call-turn-{}.log", std::process::id()));
+    let _turn = Killed(
+        ns(
+            &lab,
+            's',
+            &[
+                "turnserver",
+                "-n",
+                "--listening-ip=198.51.100.10",
+                "--listening-port=3478",
+                "--no-tls",
+                "--no-dtls",
+                "--no-cli",
+                "--simple-log",
+            ],
+        )
+        .arg(format!("--log-file={}", stun_log.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("turnserver"),
+    );
+    for _ in 0..100 {
+        let ss = ns(&lab, 's', &["ss", "-lnu"]).output().unwrap();
+        if String::from_utf8_lossy(&ss.stdout).contains("198.51.100.10:3478") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let b = answerer(&lab, 's', &listen);
+    let (_, v) = call(
+        &lab_role(&lab, 'n'),
+        &[
+            target,
+            "--duration",
+            "1s",
+            "--stun",
+            "198.51.100.10",
+            "--rtp-port",
+            "20000-20100",
+        ],
+    );
+    let (_, av) = answered(b);
+    let mapping = v["result"]["nat"]["media_mapping"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v}"));
+    assert!(mapping.starts_with("192.0.2.2:"), "{mapping}");
+    let mapped_port: u64 = mapping.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(v["result"]["sdp"]["offer"]["address"], "192.0.2.2");
+    assert_eq!(v["result"]["sdp"]["offer"]["port"], mapped_port);
+    assert_eq!(av["result"]["offer_seen"]["address"], "192.0.2.2", "{av}");
+    assert!(finding(&v, "OFFER_PRIVATE_MEDIA_ADDRESS").is_none(), "{v}");
+    // Whether the far end's RTP gets through to the mapping depends on who sends first: the
+    // answerer sends at once, its packets reach the NAT before ours and take the mapping's
+    // reply tuple, so the NAT moves our RTP to another port (seen in this lab). Both ends
+    // must say so in their own terms, not call it fine.
+    if v["result"]["media"]["verdict"]["inbound"] == "dead" {
+        let f = finding(&v, "ONE_WAY_AUDIO").unwrap_or_else(|| panic!("{v}"));
+        assert!(f["message"].as_str().unwrap().contains("STUN"), "{f}");
+    }
+
     // 4. Behind the kernel's SIP ALG: it rewrites the offer's address, and the answerer's
     //    200 shows it.
     let b = answerer(&lab, 's', &listen);

@@ -66,7 +66,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         resolution,
     };
     let now = env.now();
-    let setup = MediaSetup::new(
+    let mut setup = MediaSetup::new(
         args,
         flow.local.ip(),
         flow.local.ip(),
@@ -74,6 +74,8 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         &mut rng,
         now,
     )?;
+    setup.map(args, global, &env).await;
+    let now = env.now();
     let user = args.user.clone().or_else(|| {
         args.from
             .as_deref()

@@ -53,7 +53,9 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         })?);
     }
     let now = env.now();
-    let setup = MediaSetup::new(args, listen.ip(), local.ip(), &codecs, &mut rng, now)?;
+    let mut setup = MediaSetup::new(args, listen.ip(), local.ip(), &codecs, &mut rng, now)?;
+    setup.map(args, global, &env).await;
+    let now = env.now();
     let flow = Flow {
         socket: 0,
         transport: Transport::Udp,

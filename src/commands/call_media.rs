@@ -12,10 +12,11 @@ use super::sip_common::trace_sip;
 use super::{CommandError, Env};
 use crate::call::{Expectations, ExpectedMedia, Measured, check};
 use crate::capture::writer::PcapWriter;
-use crate::cli::{CallArgs, CallCodec, ExpectMedia, PortRange};
+use crate::cli::{CallArgs, CallCodec, ExpectMedia, GlobalArgs, PortRange};
 use crate::diagnose::media::call_verdicts;
 use crate::machine::Traced;
 use crate::net::driver;
+use crate::net::driver::Socket;
 use crate::report::Report;
 use crate::report::call::{
     CallContext, CallResult, Nat, Offer, PcapFile, Recording, findings, status,
@@ -27,6 +28,7 @@ use crate::sdp::offer::{AudioCodec, LocalMedia, write};
 use crate::sip::answer::{OFFER_SEEN_HEADER, OfferSeen};
 use crate::sip::reflexive::ReflexiveAddress;
 use crate::sip::request::random_token;
+use crate::stun::binding::BindingClient;
 
 /// Ports tried at most when binding the RTP/RTCP pair in a range or at random.
 const BIND_ATTEMPTS: u32 = 64;
@@ -339,6 +341,8 @@ fn bind_media(
 /// The media sockets and our description, before the session starts.
 #[derive(Debug)]
 pub struct MediaSetup {
+    /// The STUN mapping of the RTP socket (`--stun`), or why there is none.
+    pub mapping: Option<Result<SocketAddr, String>>,
     play: Option<Vec<i16>>,
     rtp: Arc<UdpSocket>,
     rtcp: Option<Arc<UdpSocket>>,
@@ -376,13 +380,82 @@ impl MediaSetup {
             ptime_ms: args.ptime,
             direction: Direction::SendRecv,
             rtcp_mux: args.rtcp_mux,
+            rtcp_port: None,
         };
         Ok(MediaSetup {
             play,
             rtp,
             rtcp,
             local,
+            mapping: None,
         })
+    }
+
+    /// With `--stun HOST`: learns the public address of the RTP (and RTCP) socket with one
+    /// Binding check each from those very sockets (RFC 8489), and advertises it in our SDP
+    /// unless `--media-address` says otherwise. A failure is kept (STUN_FAILED) and the
+    /// local address stays.
+    pub async fn map(&mut self, args: &CallArgs, global: &GlobalArgs, env: &Env) {
+        let Some(server) = &args.stun else { return };
+        let port = server.port.unwrap_or(crate::stun::message::DEFAULT_PORT);
+        let to = match crate::net::resolve::resolve(&server.host, port, global.family()).await {
+            Ok(a) => match a
+                .iter()
+                .find(|a| a.is_ipv4() == self.local.address.is_ipv4())
+            {
+                Some(a) => *a,
+                None => {
+                    self.mapping = Some(Err(format!("{server}: no address of our family")));
+                    return;
+                }
+            },
+            Err(e) => {
+                self.mapping = Some(Err(e));
+                return;
+            }
+        };
+        let mut sockets = vec![Socket::Udp(Arc::clone(&self.rtp))];
+        if let Some(r) = &self.rtcp {
+            sockets.push(Socket::Udp(Arc::clone(r)));
+        }
+        let mut client = BindingClient::new(
+            env.now(),
+            global.timeout,
+            crate::stun::retransmit::DEFAULT_RTO,
+            None,
+            env.rng(),
+        );
+        for (i, s) in sockets.iter().enumerate() {
+            if let Some(local) = s.local_addr() {
+                client.add_udp(i, local, to);
+            }
+        }
+        let end = driver::run(&mut client, sockets, env.options(), |_, _| {}).await;
+        if let Some(f) = end.failure() {
+            self.mapping = Some(Err(f));
+            return;
+        }
+        let mapped: Vec<Option<SocketAddr>> = client.checks().iter().map(|c| c.mapped()).collect();
+        match mapped.first().copied().flatten() {
+            Some(rtp) => {
+                if args.media_address.is_none() {
+                    self.local.address = rtp.ip();
+                    self.local.port = rtp.port();
+                    self.local.rtcp_port = mapped.get(1).copied().flatten().map(|a| a.port());
+                }
+                self.mapping = Some(Ok(rtp));
+            }
+            None => {
+                let why = crate::report::upnp_map::stun_answer(
+                    &client.checks()[0].outcome,
+                    to,
+                    global.timeout,
+                )
+                .err()
+                .unwrap_or_else(|| "no mapped address".into());
+                self.mapping = Some(Err(why));
+            }
+        }
     }
 
     /// Our offer.
@@ -428,6 +501,7 @@ impl MediaSetup {
             address: self.local.address,
             port: self.local.port,
             codecs: self.local.codecs.iter().map(|c| c.name()).collect(),
+            stun: self.mapping.clone(),
         };
         let mut sockets = vec![self.rtp];
         sockets.extend(self.rtcp);
@@ -476,12 +550,14 @@ pub fn conclude(
         rport: seen.as_ref().and_then(|v| v.rport),
         nat_detected,
         public_address: seen.as_ref().and_then(|v| v.seen),
-        media_mapping: None,
+        media_mapping: offer.stun.as_ref().and_then(|m| m.as_ref().ok()).copied(),
     };
     let offer_address = SocketAddr::new(offer.address, offer.port);
     let facts = r.media_facts(
         offer_address,
-        nat_detected == Some(true) && args.media_address.is_none(),
+        nat_detected == Some(true)
+            && args.media_address.is_none()
+            && !offer.stun.as_ref().is_some_and(|m| m.is_ok()),
         signalling_peer,
     );
     let (inbound, outbound, media_findings) = call_verdicts(&facts);

@@ -54,6 +54,9 @@ pub struct Offer {
     pub port: u16,
     /// Codecs offered, in order.
     pub codecs: Vec<&'static str>,
+    /// `--stun`: the RTP socket's mapping, or why there is none.
+    #[serde(skip)]
+    pub stun: Option<Result<SocketAddr, String>>,
 }
 
 /// The far end's answer as negotiated.
@@ -456,8 +459,9 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
             ),
         ));
     }
+    let stun_mapped = r.nat.media_mapping.is_some();
     for f in &r.media_findings {
-        out.push(media_finding(f));
+        out.push(media_finding(f, stun_mapped));
     }
     let negotiated_te = r
         .sdp
@@ -524,6 +528,15 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
             format!("writing {file} failed, the recording is incomplete: {e}"),
         ));
     }
+    if let Some(Err(e)) = r.sdp.as_ref().and_then(|s| s.offer.stun.as_ref()) {
+        out.push(Finding::new(
+            "STUN_FAILED",
+            Severity::Warning,
+            format!(
+                "--stun found no public address for our RTP ({e}); the offer names the local one"
+            ),
+        ));
+    }
     if let Some(d) = r.rtcp_unreachable {
         out.push(Finding::new(
             "RTCP_NOT_RECEIVED",
@@ -549,7 +562,7 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
     out
 }
 
-fn media_finding(f: &CallFinding) -> Finding {
+fn media_finding(f: &CallFinding, stun_mapped: bool) -> Finding {
     match f {
         CallFinding::OneWayAudio { dead, cause } => Finding::new(
             "ONE_WAY_AUDIO",
@@ -559,6 +572,13 @@ fn media_finding(f: &CallFinding) -> Finding {
                 direction_words(*dead),
                 cause.as_ref().map_or_else(
                     || match dead {
+                        Direction::Inbound if stun_mapped => ". Causes that fit: the far end \
+                            does not send, a firewall on the way drops it, or the NAT gives our \
+                            RTP another port towards the far end than towards the STUN server \
+                            (an address-dependent NAT, or the far end's RTP reached the NAT \
+                            before ours) so the STUN-mapped address we offered does not lead \
+                            back to us — see nat-probe"
+                            .to_string(),
                         Direction::Inbound => ". Causes that fit: the far end does not send, a \
                             firewall or NAT on the way drops it, or it sends to another address"
                             .to_string(),

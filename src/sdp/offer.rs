@@ -70,6 +70,9 @@ pub struct LocalMedia {
     pub direction: Direction,
     /// RTCP on the RTP port (RFC 5761).
     pub rtcp_mux: bool,
+    /// Our RTCP port when it is not the RTP port + 1 (e.g. its STUN mapping), written as
+    /// `a=rtcp` (RFC 3605).
+    pub rtcp_port: Option<u16>,
 }
 
 /// Writes our description: one audio stream with `codecs` (in `local`'s order, or only
@@ -116,7 +119,8 @@ pub fn write(
     if local.rtcp_mux {
         s.push_str("a=rtcp-mux\r\n");
     } else {
-        let _ = write!(s, "a=rtcp:{}\r\n", local.port.saturating_add(1));
+        let port = local.rtcp_port.unwrap_or(local.port.saturating_add(1));
+        let _ = write!(s, "a=rtcp:{port}\r\n");
     }
     let _ = write!(s, "a={}\r\n", direction_attribute(local.direction));
     s
@@ -271,6 +275,7 @@ mod tests {
             ptime_ms: 20,
             direction: Direction::SendRecv,
             rtcp_mux: false,
+            rtcp_port: None,
         }
     }
 

@@ -673,6 +673,7 @@ mod tests {
             ptime_ms: 20,
             direction: crate::sdp::Direction::SendRecv,
             rtcp_mux: false,
+            rtcp_port: None,
         };
         let config = AnswerConfig {
             local,
