@@ -217,6 +217,12 @@ fn pcap_decode() {
     fuzz_target("pcap_decode", CASES / 4);
 }
 
+#[test]
+fn call() {
+    // Each case runs a whole call in simulated time: fewer cases.
+    fuzz_target("call", CASES / 8);
+}
+
 /// Every target in `voipdiag::fuzz::TARGETS` has a test here and a binary in fuzz/.
 #[test]
 fn every_target_is_covered() {
