@@ -728,18 +728,34 @@ impl Describe for CallResult {
                     (None, Some(e)) => format!(" ({} echoed)", e.returned),
                     _ => String::new(),
                 };
-                format!(
-                    "answered in {} ms; {audio} — in {}/{}, out {}{out_evidence}; jitter {}/{} ms; RTT {} ms; MOS {}/{}",
+                let inbound = if m.inbound.packets == 0 {
+                    "in 0".to_string()
+                } else {
+                    format!("in {}/{}", m.inbound.packets, m.inbound.expected)
+                };
+                let mut line = format!(
+                    "answered in {} ms; {audio} — {inbound}, out {}{out_evidence}",
                     f1(self.timing_ms.answer),
-                    m.inbound.packets,
-                    m.inbound.expected,
                     m.outbound.packets,
-                    f1(Some(m.inbound.jitter_mean_ms)),
-                    f1(Some(m.inbound.jitter_max_ms)),
-                    f1(m.rtt_ms),
-                    m.mos.inbound.map_or("-".into(), |x| format!("{x:.2}")),
-                    m.mos.outbound.map_or("-".into(), |x| format!("{x:.2}")),
-                )
+                );
+                if m.inbound.packets > 0 {
+                    line.push_str(&format!(
+                        "; jitter {}/{} ms",
+                        f1(Some(m.inbound.jitter_mean_ms)),
+                        f1(Some(m.inbound.jitter_max_ms))
+                    ));
+                }
+                if let Some(rtt) = m.rtt_ms {
+                    line.push_str(&format!("; RTT {rtt:.1} ms"));
+                }
+                if m.mos.inbound.is_some() || m.mos.outbound.is_some() {
+                    line.push_str(&format!(
+                        "; MOS {}/{}",
+                        m.mos.inbound.map_or("-".into(), |x| format!("{x:.2}")),
+                        m.mos.outbound.map_or("-".into(), |x| format!("{x:.2}"))
+                    ));
+                }
+                line
             }
             CallOutcome::Busy => format!("busy ({status})"),
             CallOutcome::Rejected => format!("rejected ({status})"),
