@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 
+use super::auth::{AuthStep, Authenticator};
 use super::context::RequestContext;
-use super::digest::{self, Challenge};
 use super::endpoint::{ClientId, Endpoint, EndpointEvent, ServerId, TransactionResult};
 use super::message::{Message, NameAddr};
 use super::register::{AuthFailure, AuthInfo};
-use super::request::{self, Method, RequestSpec, random_token};
+use super::request::{self, Method, RequestSpec};
 use crate::machine::{Input, Machine, Transmit};
 
 /// INVITEs sent at most (challenge, 422 and their combination).
@@ -270,9 +270,7 @@ pub struct Invite {
     invite: Option<(ClientId, RequestSpec, Instant)>,
     /// Credentials of the last INVITE: (header, value), repeated on its ACK.
     credentials: Option<(&'static str, String)>,
-    answering: Option<(&'static str, Challenge, u32)>,
-    sent_credentials: bool,
-    awaiting_password: Option<(Challenge, u16, &'static str)>,
+    auth: Authenticator,
     session_expires: Option<u32>,
     provisional_seen: bool,
     /// Reliable provisional responses PRACKed: (to-tag, RSeq).
@@ -351,6 +349,7 @@ impl Invite {
             config.route.clone(),
         );
         let current_sdp = config.offer.clone();
+        let auth = Authenticator::new(config.user.clone(), config.password.clone(), false);
         let mut i = Invite {
             config,
             endpoint,
@@ -361,9 +360,7 @@ impl Invite {
             invites: 0,
             invite: None,
             credentials: None,
-            answering: None,
-            sent_credentials: false,
-            awaiting_password: None,
+            auth,
             session_expires: None,
             provisional_seen: false,
             pracked: Vec::new(),
@@ -412,18 +409,13 @@ impl Invite {
     /// The password asked for with [`InviteEvent::PasswordNeeded`], or `None`: the call then
     /// ends with [`AuthFailure::NoPassword`].
     pub fn provide_password(&mut self, now: Instant, password: Option<String>) {
-        let Some((challenge, status, header)) = self.awaiting_password.take() else {
-            return;
-        };
-        match password {
-            Some(p) => {
-                self.config.password = Some(p);
-                self.answer_challenge(now, challenge, status, header);
-            }
-            None => {
-                self.outcome.auth_failure = Some(AuthFailure::NoPassword { status });
+        match self.auth.provide_password(password) {
+            Some(AuthStep::Retry) => self.retry_authenticated(now),
+            Some(_) => {
+                self.outcome.auth_failure = self.auth.failure().cloned();
                 self.end(CallOutcome::AuthFailed);
             }
+            None => {}
         }
     }
 
@@ -499,28 +491,15 @@ impl Invite {
             spec.extra.push(("Min-SE".into(), se.to_string()));
         }
         self.credentials = None;
-        if let (Some((header, challenge, nc)), Some(pw)) =
-            (&mut self.answering, &self.config.password)
-        {
-            *nc += 1;
-            let cnonce = random_token(&mut self.rng, 16);
-            let auth = digest::authorize(
-                challenge,
-                &self.config.user,
-                pw,
-                digest::Request {
-                    method: "INVITE",
-                    uri: &self.ctx.request_uri,
-                    body: &self.config.offer,
-                },
-                *nc,
-                &cnonce,
-                false,
-            );
+        if let Some(signed) = self.auth.sign(
+            &mut self.rng,
+            "INVITE",
+            &self.ctx.request_uri,
+            &self.config.offer,
+        ) {
             spec.extra
-                .push(((*header).to_string(), auth.value().to_string()));
-            self.credentials = Some((header, auth.value().to_string()));
-            self.sent_credentials = true;
+                .push((signed.header.to_string(), signed.value.clone()));
+            self.credentials = Some((signed.header, signed.value));
         }
         spec.body = Some(("application/sdp".into(), self.config.offer.clone()));
         let authenticated = self.credentials.is_some();
@@ -683,17 +662,8 @@ impl Invite {
         self.outcome.forks_released += 1;
     }
 
-    fn answer_challenge(&mut self, now: Instant, ch: Challenge, code: u16, header: &'static str) {
-        self.outcome.auth = Some(AuthInfo {
-            challenge_status: code,
-            realm: ch.realm.clone(),
-            algorithm: ch.algorithm_name(),
-            qop: ch.qop_to_use(false).map(|q| q.token().to_string()),
-            user: self.config.user.clone(),
-            stale_retry: ch.stale && self.sent_credentials,
-        });
-        self.sent_credentials = false;
-        self.answering = Some((header, ch, 0));
+    fn retry_authenticated(&mut self, now: Instant) {
+        self.outcome.auth = self.auth.info().cloned();
         self.send_invite(now);
     }
 
@@ -865,38 +835,17 @@ impl Invite {
         }
         match code {
             401 | 407 if self.state == State::Calling => {
-                let (header, auth_header) = if code == 401 {
-                    ("WWW-Authenticate", "Authorization")
-                } else {
-                    ("Proxy-Authenticate", "Proxy-Authorization")
-                };
-                let (chosen, errors) = Challenge::choose(m.headers_named(header));
-                let Some(ch) = chosen else {
-                    self.outcome.auth_failure = Some(AuthFailure::Unanswerable {
-                        status: code,
-                        errors: errors.iter().map(ToString::to_string).collect(),
-                    });
-                    self.end(CallOutcome::AuthFailed);
-                    return;
-                };
-                if self.sent_credentials && !ch.stale {
-                    self.outcome.auth_failure = Some(AuthFailure::Rejected {
-                        user: self.config.user.clone(),
-                        realm: ch.realm.clone(),
-                        status: code,
-                    });
-                    self.end(CallOutcome::AuthFailed);
-                    return;
-                }
                 self.reset_attempt();
-                if self.config.password.is_none() {
-                    self.events.push_back(InviteEvent::PasswordNeeded {
-                        realm: ch.realm.clone(),
-                    });
-                    self.awaiting_password = Some((ch, code, auth_header));
-                    return;
+                match self.auth.challenged(&m) {
+                    AuthStep::Retry => self.retry_authenticated(now),
+                    AuthStep::NeedPassword { realm } => {
+                        self.events.push_back(InviteEvent::PasswordNeeded { realm });
+                    }
+                    AuthStep::Failed => {
+                        self.outcome.auth_failure = self.auth.failure().cloned();
+                        self.end(CallOutcome::AuthFailed);
+                    }
                 }
-                self.answer_challenge(now, ch, code, auth_header);
             }
             422 if self.state == State::Calling
                 && self.outcome.session_interval_retry.is_none() =>
@@ -909,7 +858,7 @@ impl Invite {
                         self.outcome.session_interval_retry = Some(min);
                         self.session_expires = Some(min);
                         self.reset_attempt();
-                        self.sent_credentials = false;
+                        self.auth.forget_sent();
                         self.send_invite(now);
                     }
                     None => self.end(CallOutcome::Rejected),
@@ -1089,33 +1038,18 @@ impl Invite {
             let code = r.message.status().unwrap_or(0);
             if matches!(code, 401 | 407) && !self.bye_challenged {
                 self.bye_challenged = true;
-                let (header, auth_header) = if code == 401 {
-                    ("WWW-Authenticate", "Authorization")
-                } else {
-                    ("Proxy-Authenticate", "Proxy-Authorization")
-                };
-                let (chosen, _) = Challenge::choose(r.message.headers_named(header));
-                if let (Some(ch), Some(pw)) = (chosen, self.config.password.clone()) {
-                    let uri = self
-                        .confirmed
-                        .as_ref()
-                        .and_then(|p| p.remote_target.clone())
-                        .unwrap_or_else(|| self.ctx.request_uri.clone());
-                    let cnonce = random_token(&mut self.rng, 16);
-                    let auth = digest::authorize(
-                        &ch,
-                        &self.config.user,
-                        &pw,
-                        digest::Request {
-                            method: "BYE",
-                            uri: &uri,
-                            body: b"",
-                        },
-                        1,
-                        &cnonce,
-                        false,
-                    );
-                    self.send_bye(now, Some((auth_header, auth.value().to_string())));
+                // A challenged BYE is sent again with credentials (the INVITE's nonce is
+                // not a rejection of these).
+                self.auth.forget_sent();
+                let uri = self
+                    .confirmed
+                    .as_ref()
+                    .and_then(|p| p.remote_target.clone())
+                    .unwrap_or_else(|| self.ctx.request_uri.clone());
+                if self.auth.challenged(&r.message) == AuthStep::Retry
+                    && let Some(signed) = self.auth.sign(&mut self.rng, "BYE", &uri, b"")
+                {
+                    self.send_bye(now, Some((signed.header, signed.value)));
                     return;
                 }
             }
@@ -1186,7 +1120,7 @@ impl Machine for Invite {
         if self.state == State::Calling
             && !self.provisional_seen
             && self.answer_deadline.is_some_and(|t| now >= t)
-            && self.awaiting_password.is_none()
+            && !self.auth.is_awaiting_password()
         {
             // No response at all within the timeout (Timer B, shortened to it, fires at
             // the same time): no CANCEL may be sent (§9.1).
@@ -1797,5 +1731,46 @@ mod tests {
             &reply(&bye, 200, "bt", &[], false),
         );
         assert!(i.is_done());
+    }
+
+    /// A challenged BYE goes again with credentials for the BYE (RFC 3261 §22.2); the
+    /// INVITE having carried credentials does not make it a rejection.
+    #[test]
+    fn challenged_bye_is_sent_again_with_credentials() {
+        let now = t0();
+        let mut i = invite(now, Some("secret"));
+        let (_, inv) = only(sent(&mut i), "INVITE");
+        let ch = [(
+            "WWW-Authenticate",
+            "Digest realm=\"lab\", nonce=\"n1\", qop=\"auth\"",
+        )];
+        input(&mut i, now, &reply(&inv, 401, "x", &ch, false));
+        let inv2 = sent(&mut i).pop().unwrap().1;
+        input(&mut i, now, &reply(&inv2, 200, "bt", &[], true));
+        only(sent(&mut i), "ACK");
+        i.hang_up(now + Duration::from_secs(1));
+        let (_, bye) = only(sent(&mut i), "BYE");
+        assert!(bye.header("Authorization").is_none());
+        let ch2 = [(
+            "WWW-Authenticate",
+            "Digest realm=\"lab\", nonce=\"n2\", qop=\"auth\"",
+        )];
+        input(
+            &mut i,
+            now + Duration::from_secs(1),
+            &reply(&bye, 401, "bt", &ch2, false),
+        );
+        let (_, bye2) = only(sent(&mut i), "BYE");
+        let cred = bye2.header("Authorization").unwrap();
+        assert!(
+            cred.contains("nonce=\"n2\"") && cred.contains("uri=\"sip:bob@192.0.2.10:5062\""),
+            "{cred}"
+        );
+        input(
+            &mut i,
+            now + Duration::from_secs(1),
+            &reply(&bye2, 200, "bt", &[], false),
+        );
+        assert_eq!(i.outcome().hangup, Some((HangupBy::Us, Some(200))));
     }
 }

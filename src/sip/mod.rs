@@ -4,6 +4,7 @@
 //! OPTIONS, and both sides of `call`: the UAC INVITE dialog and the answering UAS. Bytes and time go in; bytes and events come out.
 
 pub mod answer;
+pub mod auth;
 pub mod context;
 pub mod digest;
 pub mod endpoint;

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use serde::Serialize;
 
+use super::auth::{AuthStep, Authenticator};
 use super::context::RequestContext;
-use super::digest::{self, Challenge};
 use super::endpoint::{ClientId, Endpoint, EndpointEvent, TransactionResult};
 use super::message::{Message, NameAddr};
-use super::request::{Method, random_token};
+use super::request::Method;
 use crate::machine::{Input, Machine, Transmit};
 
 /// Requests sent at most in one run (challenge, stale nonce, 423 and their combinations).
@@ -202,13 +202,6 @@ pub enum RegisterEvent {
     },
 }
 
-#[derive(Debug, Clone)]
-struct Answering {
-    header: &'static str,
-    challenge: Challenge,
-    nc: u32,
-}
-
 /// The REGISTER machine (see the module documentation).
 pub struct Registration {
     config: RegisterConfig,
@@ -218,10 +211,7 @@ pub struct Registration {
     expires: u32,
     cseq: u32,
     requests: u32,
-    answering: Option<Answering>,
-    sent_credentials_for: Option<String>,
-    /// The challenge waiting for a password: (challenge, status, header).
-    awaiting_password: Option<(Challenge, u16, &'static str)>,
+    auth: Authenticator,
     current: Option<(ClientId, Duration)>,
     outcome: RegisterOutcome,
     events: std::collections::VecDeque<RegisterEvent>,
@@ -249,7 +239,13 @@ impl Registration {
             config.aor.clone(),
             config.route.clone(),
         );
+        let auth = Authenticator::new(
+            config.user.clone(),
+            config.password.clone(),
+            config.auth_int,
+        );
         let mut r = Registration {
+            auth,
             expires: config.expires,
             outcome: RegisterOutcome {
                 requested_expires_s: config.expires,
@@ -261,9 +257,6 @@ impl Registration {
             rng,
             cseq: 0,
             requests: 0,
-            answering: None,
-            sent_credentials_for: None,
-            awaiting_password: None,
             current: None,
             events: Default::default(),
             done: false,
@@ -285,18 +278,13 @@ impl Registration {
     /// The password asked for with [`RegisterEvent::PasswordNeeded`], or `None` when there
     /// is none: the registration then ends with [`AuthFailure::NoPassword`].
     pub fn provide_password(&mut self, now: Instant, password: Option<String>) {
-        let Some((challenge, status, header)) = self.awaiting_password.take() else {
-            return;
-        };
-        match password {
-            Some(p) => {
-                self.config.password = Some(p);
-                self.answer_challenge(now, challenge, status, header);
-            }
-            None => {
-                self.outcome.auth_failure = Some(AuthFailure::NoPassword { status });
+        match self.auth.provide_password(password) {
+            Some(AuthStep::Retry) => self.retry_authenticated(now),
+            Some(_) => {
+                self.outcome.auth_failure = self.auth.failure().cloned();
                 self.done = true;
             }
+            None => {}
         }
     }
 
@@ -314,30 +302,12 @@ impl Registration {
         spec.contact = Some(self.config.contact.clone());
         spec.expires = Some(self.expires);
         let mut credentials = None;
-        if let (Some(a), Some(pw)) = (&mut self.answering, &self.config.password) {
-            a.nc += 1;
-            let cnonce = random_token(&mut self.rng, 16);
-            let auth = digest::authorize(
-                &a.challenge,
-                &self.config.user,
-                pw,
-                digest::Request {
-                    method: "REGISTER",
-                    uri: &self.ctx.request_uri,
-                    body: b"",
-                },
-                a.nc,
-                &cnonce,
-                self.config.auth_int,
-            );
-            credentials = Some(Credentials {
-                header: a.header,
-                algorithm: a.challenge.algorithm_name(),
-                qop: auth.qop.map(|q| q.token()),
-            });
-            spec.extra
-                .push((a.header.to_string(), auth.value().to_string()));
-            self.sent_credentials_for = Some(a.challenge.nonce.clone());
+        if let Some(signed) = self
+            .auth
+            .sign(&mut self.rng, "REGISTER", &self.ctx.request_uri, b"")
+        {
+            spec.extra.push((signed.header.to_string(), signed.value));
+            credentials = Some(signed.credentials);
         }
         let at = now.saturating_duration_since(self.config.start);
         self.outcome.ladder.push(LadderEntry::Request {
@@ -375,39 +345,17 @@ impl Registration {
         let m = resp.message;
         self.outcome.final_response = Some(m.clone());
         match code {
-            401 | 407 => {
-                let (header, auth_header) = if code == 401 {
-                    ("WWW-Authenticate", "Authorization")
-                } else {
-                    ("Proxy-Authenticate", "Proxy-Authorization")
-                };
-                let (chosen, errors) = Challenge::choose(m.headers_named(header));
-                let Some(ch) = chosen else {
-                    self.outcome.auth_failure = Some(AuthFailure::Unanswerable {
-                        status: code,
-                        errors: errors.iter().map(ToString::to_string).collect(),
-                    });
-                    self.done = true;
-                    return;
-                };
-                if self.sent_credentials_for.is_some() && !ch.stale {
-                    self.outcome.auth_failure = Some(AuthFailure::Rejected {
-                        user: self.config.user.clone(),
-                        realm: ch.realm.clone(),
-                        status: code,
-                    });
-                    self.done = true;
-                    return;
+            401 | 407 => match self.auth.challenged(&m) {
+                AuthStep::Retry => self.retry_authenticated(now),
+                AuthStep::NeedPassword { realm } => {
+                    self.events
+                        .push_back(RegisterEvent::PasswordNeeded { realm });
                 }
-                if self.config.password.is_none() {
-                    self.events.push_back(RegisterEvent::PasswordNeeded {
-                        realm: ch.realm.clone(),
-                    });
-                    self.awaiting_password = Some((ch, code, auth_header));
-                    return;
+                AuthStep::Failed => {
+                    self.outcome.auth_failure = self.auth.failure().cloned();
+                    self.done = true;
                 }
-                self.answer_challenge(now, ch, code, auth_header);
-            }
+            },
             423 => {
                 let min = m
                     .header("Min-Expires")
@@ -418,7 +366,7 @@ impl Registration {
                         self.expires = min;
                         self.outcome.requested_expires_s = min;
                         // The nonce stays valid: answer it again with the next nc.
-                        self.sent_credentials_for = None;
+                        self.auth.forget_sent();
                         self.send(now);
                     }
                     _ => self.done = true,
@@ -428,24 +376,8 @@ impl Registration {
         }
     }
 
-    fn answer_challenge(&mut self, now: Instant, ch: Challenge, code: u16, header: &'static str) {
-        let stale_retry = ch.stale && self.sent_credentials_for.is_some();
-        self.outcome.auth = Some(AuthInfo {
-            challenge_status: code,
-            realm: ch.realm.clone(),
-            algorithm: ch.algorithm_name(),
-            qop: ch
-                .qop_to_use(self.config.auth_int)
-                .map(|q| q.token().to_string()),
-            user: self.config.user.clone(),
-            stale_retry: stale_retry || self.outcome.auth.as_ref().is_some_and(|a| a.stale_retry),
-        });
-        self.sent_credentials_for = None;
-        self.answering = Some(Answering {
-            header,
-            challenge: ch,
-            nc: 0,
-        });
+    fn retry_authenticated(&mut self, now: Instant) {
+        self.outcome.auth = self.auth.info().cloned();
         self.send(now);
     }
 
