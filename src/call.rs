@@ -424,16 +424,16 @@ pub fn check(e: &Expectations, m: &Measured) -> Vec<Checked> {
     if want_in || want_out {
         let mut expected = Vec::new();
         let mut pass = true;
+        // `unknown` is no evidence of a failure, only missing proof (media too short to
+        // judge, no report about our stream): it passes `auto` and fails an explicit ask.
+        let auto_unknown = |v: Verdict| e.media == ExpectedMedia::Auto && v == Verdict::Unknown;
         if want_in {
             expected.push("inbound");
-            pass &= flows(inbound);
+            pass &= flows(inbound) || auto_unknown(inbound);
         }
         if want_out {
             expected.push("outbound");
-            // Unknown outbound is not a failure of the call, only of the proof: it fails
-            // when outbound was asked for explicitly.
-            pass &=
-                flows(outbound) || (e.media == ExpectedMedia::Auto && outbound == Verdict::Unknown);
+            pass &= flows(outbound) || auto_unknown(outbound);
         }
         out.push(Checked {
             name: "expect-media",
@@ -1079,5 +1079,56 @@ mod tests {
         on_event: impl FnMut(&mut Call, Instant, CallEvent),
     ) -> Instant {
         crate::machine::simulate(c, start, steps, peer, on_event)
+    }
+
+    /// Expectations: `auto` lets an `unknown` direction pass (missing proof is not a
+    /// failure), an explicit `--expect-media both` does not; a dead direction fails both;
+    /// a threshold with nothing measured fails.
+    #[test]
+    fn expectations_on_unknown_and_dead_directions() {
+        let e = Expectations {
+            status: vec![],
+            media: ExpectedMedia::Auto,
+            max_loss: Some(1.0),
+            max_jitter: None,
+            min_mos: None,
+            max_pdd: None,
+            max_rtt: Some(100.0),
+        };
+        let m = Measured {
+            final_status: Some(200),
+            verdicts: Some((Verdict::Unknown, Verdict::Unknown)),
+            inbound_loss: Some(0.0),
+            ..Measured::default()
+        };
+        let c = check(&e, &m);
+        let pass = |c: &[Checked], name: &str| c.iter().find(|x| x.name == name).unwrap().pass;
+        assert!(pass(&c, "expect-status") && pass(&c, "expect-media") && pass(&c, "max-loss"));
+        assert!(
+            !pass(&c, "max-rtt"),
+            "nothing measured cannot pass a threshold"
+        );
+        let both = Expectations {
+            media: ExpectedMedia::Both,
+            ..e.clone()
+        };
+        assert!(!pass(&check(&both, &m), "expect-media"));
+        let dead = Measured {
+            verdicts: Some((Verdict::Dead, Verdict::Ok)),
+            ..m.clone()
+        };
+        assert!(!pass(&check(&e, &dead), "expect-media"));
+        let busy = Expectations {
+            status: vec![486],
+            ..e
+        };
+        let m486 = Measured {
+            final_status: Some(486),
+            verdicts: None,
+            ..m
+        };
+        let c = check(&busy, &m486);
+        assert!(pass(&c, "expect-status"));
+        assert_eq!(c.len(), 1, "without media only the status is checked");
     }
 }
