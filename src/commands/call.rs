@@ -131,6 +131,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
     let options = driver::Options {
         tracer: recorder.active().then_some(&hook as crate::net::Tracer<'_>),
         interrupt: &env.interrupt,
+        precise: true,
     };
     let prompt_user = user.unwrap_or_else(|| "voipdiag".into());
     let mut prompt_error = None;

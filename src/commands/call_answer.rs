@@ -89,6 +89,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
     let options = driver::Options {
         tracer: recorder.active().then_some(&hook as crate::net::Tracer<'_>),
         interrupt: &env.interrupt,
+        precise: true,
     };
     let end = driver::run(&mut call, sockets, options, |_, event| {
         if let CallEvent::Audio(samples) = event {

@@ -84,6 +84,7 @@ impl Env {
         driver::Options {
             tracer: None,
             interrupt: &self.interrupt,
+            precise: false,
         }
     }
 

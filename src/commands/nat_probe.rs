@@ -83,6 +83,7 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report, Com
     let options = driver::Options {
         tracer: (verbose > 0).then_some(&trace as Tracer<'_>),
         interrupt: &env.interrupt,
+        precise: false,
     };
     let progress = (!global.json && std::io::stderr().is_terminal() && verbose == 0).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();

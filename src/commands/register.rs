@@ -87,6 +87,7 @@ pub async fn run(
     let options = driver::Options {
         tracer: tracer(global.verbose),
         interrupt: &env.interrupt,
+        precise: false,
     };
     let mut prompt_error = None;
     let end = driver::run(

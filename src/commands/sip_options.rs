@@ -112,6 +112,7 @@ async fn probe_target(
     let options = driver::Options {
         tracer: tracer(global.verbose),
         interrupt: &env.interrupt,
+        precise: false,
     };
     let name = report.target.clone();
     let end = driver::run(

@@ -271,7 +271,15 @@ pub struct Options<'a> {
     pub tracer: Option<Tracer<'a>>,
     /// Ctrl-C.
     pub interrupt: &'a Interrupt,
+    /// Wake at each deadline to within tens of microseconds rather than tokio's
+    /// millisecond tick (which fires up to 1 ms late): the RTP pacing of `call` needs it.
+    /// The last [`PRECISE_WAIT`] before a deadline is slept on the thread. Not for
+    /// paused-clock tests (that sleep is real time).
+    pub precise: bool,
 }
+
+/// How long before a deadline a precise wait leaves tokio's timer for the thread's.
+pub const PRECISE_WAIT: Duration = Duration::from_millis(2);
 
 /// The driver's clock: tokio's (so a paused test runtime runs in simulated time). Commands
 /// take their start times from it too.
@@ -510,8 +518,17 @@ async fn run_inner<M: Machine>(
             break;
         }
         let deadline = machine.poll_timeout();
+        let precise = options.precise;
         let sleep = async {
             match deadline {
+                Some(d) if precise => {
+                    let early = d.checked_sub(PRECISE_WAIT).unwrap_or(d);
+                    tokio::time::sleep_until(tokio::time::Instant::from_std(early)).await;
+                    let left = d.saturating_duration_since(now());
+                    if !left.is_zero() && left <= PRECISE_WAIT {
+                        std::thread::sleep(left);
+                    }
+                }
                 Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
                 None => std::future::pending::<()>().await,
             }
@@ -718,6 +735,7 @@ mod tests {
             Options {
                 tracer: Some(&tracer),
                 interrupt: &Interrupt::never(),
+                precise: false,
             },
             |_, _| {},
         )
@@ -806,6 +824,7 @@ mod tests {
             Options {
                 tracer: None,
                 interrupt: &Interrupt::never(),
+                precise: false,
             },
             |_, _| {},
         )
@@ -848,6 +867,7 @@ mod tests {
             Options {
                 tracer: None,
                 interrupt: &Interrupt::never(),
+                precise: false,
             },
             |_, _| {},
         )

@@ -124,6 +124,7 @@ pub async fn discover(
     let options = driver::Options {
         tracer: None,
         interrupt: &never,
+        precise: false,
     };
     let mut refused = None;
     loop {
