@@ -132,6 +132,7 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
         }
         'voipdiag;call' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'With --answer: where to listen for the INVITE, ADDR[:PORT] (port 5060 by default)')
+            [CompletionResult]::new('--register', '--register', [CompletionResultType]::ParameterName, 'With --answer: register this AOR from the listening socket first (REGISTER with the same password sources), answer the call the registrar routes to it, and remove the binding at the end — the far end of a test through a PBX or behind a NAT')
             [CompletionResult]::new('--ring', '--ring', [CompletionResultType]::ParameterName, 'With --answer: how long to ring (180) before answering')
             [CompletionResult]::new('--answer-code', '--answer-code', [CompletionResultType]::ParameterName, 'With --answer: the final response to give (e.g. 486 to play a busy callee)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'With --answer: the longest the whole run takes (no INVITE by then: no call; a call still up then is ended with BYE)')

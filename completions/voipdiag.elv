@@ -125,6 +125,7 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
         }
         &'voipdiag;call'= {
             cand --listen 'With --answer: where to listen for the INVITE, ADDR[:PORT] (port 5060 by default)'
+            cand --register 'With --answer: register this AOR from the listening socket first (REGISTER with the same password sources), answer the call the registrar routes to it, and remove the binding at the end — the far end of a test through a PBX or behind a NAT'
             cand --ring 'With --answer: how long to ring (180) before answering'
             cand --answer-code 'With --answer: the final response to give (e.g. 486 to play a busy callee)'
             cand --wait 'With --answer: the longest the whole run takes (no INVITE by then: no call; a call still up then is ended with BYE)'

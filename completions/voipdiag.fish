@@ -114,6 +114,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 6 -l ipv6
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s V -l version -d 'Print version'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l listen -d 'With --answer: where to listen for the INVITE, ADDR[:PORT] (port 5060 by default)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l register -d 'With --answer: register this AOR from the listening socket first (REGISTER with the same password sources), answer the call the registrar routes to it, and remove the binding at the end — the far end of a test through a PBX or behind a NAT' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l ring -d 'With --answer: how long to ring (180) before answering' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l answer-code -d 'With --answer: the final response to give (e.g. 486 to play a busy callee)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l wait -d 'With --answer: the longest the whole run takes (no INVITE by then: no call; a call still up then is ended with BYE)' -r

@@ -310,6 +310,12 @@ pub struct CallArgs {
     #[arg(long, value_name = "ADDR[:PORT]", requires = "answer")]
     pub listen: Option<BindAddr>,
 
+    /// With --answer: register this AOR from the listening socket first (REGISTER with
+    /// the same password sources), answer the call the registrar routes to it, and remove
+    /// the binding at the end — the far end of a test through a PBX or behind a NAT.
+    #[arg(long, value_name = "AOR", requires = "answer")]
+    pub register: Option<crate::sip::target::Target>,
+
     /// With --answer: how long to ring (180) before answering.
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_interval, requires = "answer")]
     pub ring: Duration,

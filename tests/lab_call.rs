@@ -622,6 +622,49 @@ fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!all.contains("wrong-Secret-9"));
+
+    // 6. The answerer behind the NAT registers alice and answers the call kamailio routes
+    //    to her binding (through the NAT, on the REGISTER's flow); the public caller latches
+    //    onto the NAT's address for the answer's private 10.77.0.2, and says so. The
+    //    binding is removed at the end.
+    //    The server namespace routes between the public client and the NAT for this.
+    let st = ns(&lab, 's', &["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let b = Command::new("ip")
+        .args(["netns", "exec", &lab.ns('n')])
+        .arg(env!("CARGO_BIN_EXE_voipdiag"))
+        .args([
+            "--json",
+            "call",
+            "--answer",
+            "--listen",
+            "10.77.0.2:5062",
+            "--wait",
+            "10s",
+        ])
+        .args(["--register", "sip:alice@198.51.100.10"])
+        .env("VOIPDIAG_PASSWORD", "lab-Secret-1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("voipdiag --answer --register");
+    std::thread::sleep(Duration::from_millis(800));
+    let (code, v) = call(
+        &lab_role(&lab, 'd'),
+        &["sip:alice@198.51.100.10", "--duration", "2s"],
+    );
+    let (acode, av) = answered(b);
+    assert_eq!((code, acode), (0, 0), "{v}\n{av}");
+    let reg = &av["result"]["registration"];
+    assert_eq!(reg["aor"], "sip:alice@198.51.100.10", "{av}");
+    assert_eq!(reg["removed"], true, "{reg}");
+    assert!(finding(&v, "MEDIA_LATCHED").is_some(), "{v}");
+    let private = finding(&v, "ANSWER_PRIVATE_MEDIA_ADDRESS").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(private["severity"], "warning");
+    assert_eq!(v["result"]["media"]["verdict"]["inbound"], "ok", "{v}");
+    assert_eq!(v["result"]["media"]["verdict"]["outbound"], "ok", "{v}");
 }
 
 /// The lab seen from another caller namespace (the sip lab's d, n, b).

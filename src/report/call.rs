@@ -239,6 +239,21 @@ pub struct SessionTimer {
     pub expired: bool,
 }
 
+/// The registration `--answer --register` made (and removed at the end).
+#[derive(Debug, Clone, Serialize)]
+pub struct Registration {
+    /// The AOR.
+    pub aor: String,
+    /// The Contact registered.
+    pub contact: String,
+    /// The registrar (next hop).
+    pub registrar: Option<SocketAddr>,
+    /// The expiry granted, s.
+    pub expires_s: Option<u64>,
+    /// The binding was removed at the end.
+    pub removed: bool,
+}
+
 /// The WAV written with `--record`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recording {
@@ -298,6 +313,8 @@ pub struct CallResult {
     pub pcap: Option<PcapFile>,
     /// The WAV written with `--record` (`null` without).
     pub recording: Option<Recording>,
+    /// With `--answer --register`: the registration (`null` without).
+    pub registration: Option<Registration>,
     /// RFC 3263 resolution.
     pub resolution: Resolution,
     /// A transport or DNS failure.
@@ -977,6 +994,7 @@ impl CallResult {
             offer_seen: None,
             pcap: None,
             recording: None,
+            registration: None,
             resolution: ctx.resolution,
             error: Some(message),
             error_code: Some(code),
@@ -1136,6 +1154,7 @@ impl CallResult {
             offer_seen: None,
             pcap: None,
             recording: None,
+            registration: None,
             resolution: ctx.resolution,
             error: s.error.clone(),
             error_code: s.error.as_ref().map(|_| "SIP_TRANSPORT_FAILED"),

@@ -346,6 +346,15 @@ impl MediaSession {
                 .map_or(0, |s| s.packets);
             if self.config.latch && self.outcome.latched != Some(from) && packets >= LATCH_AFTER {
                 self.outcome.latched = Some(from);
+                // An ICMP error about where we sent before is moot now.
+                if self
+                    .outcome
+                    .unreachable
+                    .as_ref()
+                    .is_some_and(|u| u.0 != from)
+                {
+                    self.outcome.unreachable = None;
+                }
             }
         }
         if self.config.echo

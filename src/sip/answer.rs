@@ -221,6 +221,17 @@ impl Answerer {
         }
     }
 
+    /// The INVITE's Record-Route, copied into our responses that establish the dialog
+    /// (RFC 3261 §12.1.1), so the caller's ACK and BYE take the proxies' route.
+    fn record_route(&self) -> Vec<(String, String)> {
+        self.call.as_ref().map_or_else(Vec::new, |c| {
+            c.invite
+                .headers_named("Record-Route")
+                .map(|r| ("Record-Route".to_string(), r.to_string()))
+                .collect()
+        })
+    }
+
     fn respond(
         &mut self,
         now: Instant,
@@ -229,10 +240,9 @@ impl Answerer {
         reason: &str,
         body: Option<&[u8]>,
     ) {
-        let extra = vec![
-            ("Contact".to_string(), format!("<{}>", self.config.contact)),
-            ("Allow".to_string(), ALLOW.to_string()),
-        ];
+        let mut extra = self.record_route();
+        extra.push(("Contact".to_string(), format!("<{}>", self.config.contact)));
+        extra.push(("Allow".to_string(), ALLOW.to_string()));
         self.endpoint.respond_with_body(
             now,
             id,
@@ -348,11 +358,10 @@ impl Answerer {
             .offer_seen
             .map(|s| s.header_value())
             .unwrap_or_default();
-        let extra = vec![
-            ("Contact".to_string(), format!("<{}>", self.config.contact)),
-            ("Allow".to_string(), ALLOW.to_string()),
-            (OFFER_SEEN_HEADER.to_string(), seen),
-        ];
+        let mut extra = self.record_route();
+        extra.push(("Contact".to_string(), format!("<{}>", self.config.contact)));
+        extra.push(("Allow".to_string(), ALLOW.to_string()));
+        extra.push((OFFER_SEEN_HEADER.to_string(), seen));
         let Some(c) = self.call.as_mut() else { return };
         let ok = super::response::build(
             &c.invite,

@@ -14,7 +14,8 @@
 #                                 moved; stale=true on carol's first credentials; OPTIONS
 #                                 without a user → 200 with Allow/Supported/Accept, else 404;
 #                                 INVITE to "echo": 407, then relayed (Record-Route) to
-#                                 198.51.100.20:5060, where tests/lab_call.rs answers
+#                                 198.51.100.20:5060, where tests/lab_call.rs answers;
+#                                 INVITE to a registered user: to its binding
 #               kamailio "sha256" udp+tcp :5080             SHA-256, qop=auth (kamailio 5.6
 #                                 offers auth-int but cannot verify it: its auth_check_response
 #                                 hashes an uninitialised H(entity-body))
@@ -146,8 +147,21 @@ request_route {
     t_relay();
     exit;
   }
+  # Calls to a registered user go to its binding (the received address behind a NAT).
+  if (is_method("INVITE") && lookup("location")) {
+    record_route();
+    t_on_reply("NATED_CONTACT");
+    t_relay();
+    exit;
+  }
   sl_send_reply("404", "Not Here");
   exit;
+}
+
+# A callee behind a NAT answers with its private Contact: requests in the dialog (ACK, BYE)
+# must go to where its answer came from.
+onreply_route[NATED_CONTACT] {
+  if (nat_uac_test("1")) { fix_nated_contact(); }
 }
 EOF
 }
