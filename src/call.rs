@@ -1131,4 +1131,45 @@ mod tests {
         assert!(pass(&c, "expect-status"));
         assert_eq!(c.len(), 1, "without media only the status is checked");
     }
+
+    /// An answer with no codec of ours (G.729 only): no media session, the call is hung up
+    /// at once, and the reason is kept (CODEC_MISMATCH).
+    #[test]
+    fn answer_without_a_common_codec_is_hung_up() {
+        let start = t0();
+        let mut c = call(start, Duration::from_secs(5), false, "");
+        let g729 = b"v=0\r\no=- 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n";
+        let end = simulate(
+            &mut c,
+            start,
+            10_000,
+            |_, t| {
+                let m = Message::parse(&t.payload).unwrap();
+                let reply = |code: u16, body: Option<&[u8]>| {
+                    crate::sip::response::build(
+                        &m,
+                        code,
+                        "X",
+                        Some("far"),
+                        &[],
+                        body.map(|b| ("application/sdp", b)),
+                    )
+                };
+                match m.method() {
+                    Some("INVITE") => vec![(ONE_WAY, 0, sa(SIP_PEER), reply(200, Some(g729)))],
+                    Some("BYE") => vec![(ONE_WAY, 0, sa(SIP_PEER), reply(200, None))],
+                    _ => vec![],
+                }
+            },
+            |_, _, _| {},
+        );
+        let r = c.result();
+        assert!(matches!(
+            r.negotiation_error,
+            Some(NegotiationError::NoCommonCodec(ref f)) if f.contains("G729")
+        ));
+        assert_eq!(r.media.sent_packets, 0);
+        assert_eq!(r.signalling.hangup, Some((HangupBy::Us, Some(200))));
+        assert!(end < start + Duration::from_millis(100), "hung up at once");
+    }
 }
