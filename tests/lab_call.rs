@@ -96,10 +96,11 @@ fn calls_through_a_real_router_to_sipp() {
     std::fs::create_dir_all(&dir).unwrap();
 
     // 1. An echo call of 3 s through the router that drops every 10th packet towards the
-    //    callee (its counter starts with this call): 150 sent, packets 10, 20, …, 150 lost,
-    //    135 arrive and come back. Inbound, RFC 3550 counts up to the highest sequence
-    //    number received, so the trailing loss (the 150th) is not seen: 149 expected, 14
-    //    lost — and tshark says the same on the callee's side.
+    //    callee and every 20th of what it echoes back (both counters start with this
+    //    call): 150 sent, packets 10, 20, …, 150 lost on the way out — tshark on the
+    //    callee's side sees 135 with 14 lost (RFC 3550 counts up to the highest sequence
+    //    number received, so the 150th is not seen) — and of the 135 echoed, the 20th,
+    //    40th, …, 120th lost on the way back: 129 return, 20 of the 149 expected missing.
     let cap = dir.join("echo.pcapng");
     let iface = format!("{}b0", lab.prefix);
     let dump = Killed(
@@ -111,6 +112,11 @@ fn calls_through_a_real_router_to_sipp() {
             .expect("dumpcap"),
     );
     std::thread::sleep(Duration::from_millis(700));
+    // The way back loses too: every 20th packet the callee echoes to us.
+    nft(
+        &lab,
+        "add rule inet loss forward ip daddr 10.79.1.2 udp sport 6000 numgen inc mod 20 == 19 counter drop",
+    );
     let uas = callee(&lab, "uas", 2);
     let ours = dir.join("ours.pcap");
     let ours_arg = ours.to_str().unwrap().to_string();
@@ -135,10 +141,10 @@ fn calls_through_a_real_router_to_sipp() {
     assert_eq!(r["hangup"]["bye_status"], 200);
     let m = &r["media"];
     assert_eq!(m["outbound"]["packets"], 150, "{m}");
-    assert_eq!(m["outbound"]["echo"]["returned"], 135, "{m}");
-    assert_eq!(m["inbound"]["packets"], 135, "{m}");
+    assert_eq!(m["outbound"]["echo"]["returned"], 129, "{m}");
+    assert_eq!(m["inbound"]["packets"], 129, "{m}");
     assert_eq!(m["inbound"]["expected"], 149, "{m}");
-    assert_eq!(m["inbound"]["lost"], 14, "{m}");
+    assert_eq!(m["inbound"]["lost"], 20, "{m}");
     assert_eq!(m["mos"]["basis_outbound"], "echo");
     // sipp's answer has no telephone-event: no DTMF can be sent, and the report says so.
     assert_eq!(m["dtmf"]["sent"], "");
@@ -622,6 +628,34 @@ fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!all.contains("wrong-Secret-9"));
+
+    // 5b. The same call over TCP to kamailio (which relays it over UDP): the INVITE, the
+    //     ACK and our BYE on the one connection.
+    let b = answerer(&lab, 's', &listen);
+    let out = lab.voipdiag(
+        'd',
+        &[
+            "--json",
+            "call",
+            "--timeout",
+            "2s",
+            "sip:echo@198.51.100.10",
+            "--user",
+            "alice",
+            "--duration",
+            "1s",
+            "--transport",
+            "tcp",
+        ],
+        &[("VOIPDIAG_PASSWORD", "lab-Secret-1")],
+    );
+    let (_, av) = answered(b);
+    let v = common::json_of(&out, "call over TCP");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["result"]["transport"], "tcp");
+    assert_eq!(v["result"]["auth"]["challenge_status"], 407);
+    assert_eq!(v["result"]["hangup"]["bye_status"], 200, "{v}");
+    assert_eq!(av["result"]["outcome"], "answered", "{av}");
 
     // 6. The answerer behind the NAT registers alice and answers the call kamailio routes
     //    to her binding (through the NAT, on the REGISTER's flow); the public caller latches
