@@ -752,6 +752,13 @@ mod tests {
                             "far",
                         )
                         .unwrap();
+                        // And an XR VoIP Metrics block about us (RFC 3611 §4.7): MOS-LQ 3.9.
+                        let mut rr = rr;
+                        rr.extend_from_slice(&[0x80, 207, 0, 10, 0, 0, 0, 0xfa, 7, 0, 0, 8]);
+                        rr.extend_from_slice(&our_ssrc.to_be_bytes());
+                        rr.extend_from_slice(&[25, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 40]);
+                        rr.extend_from_slice(&[0, 0, 0, 0, 78, 127, 39, 127, 0, 0, 0, 40]);
+                        rr.extend_from_slice(&[0, 80, 0, 120]);
                         vec![(
                             ONE_WAY + Duration::from_millis(100) + ONE_WAY,
                             2,
@@ -778,6 +785,11 @@ mod tests {
         assert_eq!(m.early_packets, 0);
         assert_eq!(m.latched, None);
         assert_eq!(m.source_mismatch, None);
+        let xr = m.remote_xr.expect("the far end's XR about us");
+        assert_eq!(
+            (xr.mos_lq, xr.r_factor, xr.round_trip_ms),
+            (Some(3.9), Some(78), 20)
+        );
         let rr = m.remote_report.unwrap();
         assert_eq!((rr.cumulative_lost, rr.fraction_lost_percent), (30, 9.766));
         // Our SRs at 0.5 s and 5.5 s after the answer, each answered with an RR.

@@ -150,6 +150,8 @@ pub struct Outbound {
     pub destination: Option<SocketAddr>,
     /// The far end's RTCP report about it.
     pub remote_report: Option<RemoteReport>,
+    /// The far end's RTCP XR VoIP Metrics about it (RFC 3611 §4.7), when it sends them.
+    pub remote_xr: Option<crate::rtp::rtcp::VoipMetrics>,
     /// Echo matching (with `--echo`).
     pub echo: Option<EchoResult>,
 }
@@ -897,10 +899,16 @@ impl Describe for CallResult {
                         }),
                         report.map_or("-".into(), |r| format!("{:.1}", r.jitter_ms)),
                         m.mos.outbound.map_or("-".into(), |x| format!("{x:.2}")),
-                        match m.mos.basis_outbound {
-                            Some("rtcp") => "the far end's RTCP report".into(),
-                            Some("echo") => "the echo".into(),
-                            _ => "no evidence".into(),
+                        {
+                            let basis = match m.mos.basis_outbound {
+                                Some("rtcp") => "the far end's RTCP report",
+                                Some("echo") => "the echo",
+                                _ => "no evidence",
+                            };
+                            match m.outbound.remote_xr.and_then(|x| x.mos_lq) {
+                                Some(lq) => format!("{basis}; its XR says MOS-LQ {lq:.1}"),
+                                None => basis.to_string(),
+                            }
                         },
                     ],
                 ],
@@ -1085,6 +1093,7 @@ impl CallResult {
                     ssrc: m.ssrc,
                     destination: m.latched.or(m.remote_signalled),
                     remote_report: m.remote_report,
+                    remote_xr: m.remote_xr,
                     echo: m.echo.clone(),
                 },
                 rtt_ms: r.rtt_ms(),

@@ -164,7 +164,7 @@ pub fn report(
 }
 
 /// A decoded (compound) RTCP datagram.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Compound {
     /// Packet kinds in order.
     pub kinds: Vec<Kind>,
@@ -178,6 +178,72 @@ pub struct Compound {
     pub cnames: Vec<(u32, String)>,
     /// SSRCs that said goodbye.
     pub bye: Vec<u32>,
+    /// VoIP Metrics report blocks from XR packets (RFC 3611 §4.7).
+    pub voip_metrics: Vec<VoipMetrics>,
+}
+
+/// An RTCP XR VoIP Metrics report block (RFC 3611 §4.7): what `reporter` measured of the
+/// stream of `source`. Values the reporter marks unavailable (127 for R and MOS) are `None`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct VoipMetrics {
+    /// SSRC of the XR packet's sender.
+    pub reporter: u32,
+    /// SSRC of the stream measured.
+    pub source: u32,
+    /// Packets lost in the network, percent (the 8-bit fraction × 100 / 256).
+    pub loss_percent: f64,
+    /// Packets discarded by the jitter buffer, percent.
+    pub discard_percent: f64,
+    /// Round-trip delay, ms.
+    pub round_trip_ms: u16,
+    /// End-system delay, ms.
+    pub end_system_delay_ms: u16,
+    /// R factor (ITU-T G.107), 0–100.
+    pub r_factor: Option<u8>,
+    /// MOS listening quality, 1.0–5.0.
+    pub mos_lq: Option<f64>,
+    /// MOS conversational quality, 1.0–5.0.
+    pub mos_cq: Option<f64>,
+}
+
+/// XR blocks read at most per packet.
+const MAX_XR_BLOCKS: usize = 16;
+
+/// The VoIP Metrics blocks of one XR packet (`bytes`: the whole packet, header first);
+/// other block types are skipped by their length, a block running past the packet ends the
+/// walk.
+fn decode_xr(bytes: &[u8], out: &mut Vec<VoipMetrics>) {
+    let Some(&[s0, s1, s2, s3]) = bytes.get(4..8) else {
+        return;
+    };
+    let reporter = u32::from_be_bytes([s0, s1, s2, s3]);
+    let mut rest = bytes.get(8..).unwrap_or_default();
+    for _ in 0..MAX_XR_BLOCKS {
+        let Some(&[bt, _, l0, l1]) = rest.get(..4) else {
+            return;
+        };
+        let len = 4 + 4 * usize::from(u16::from_be_bytes([l0, l1]));
+        let Some(block) = rest.get(..len) else {
+            return;
+        };
+        if bt == 7
+            && let Some(b) = block.get(4..36)
+        {
+            let mos = |v: u8| (v != 127 && v > 0).then(|| f64::from(v) / 10.0);
+            out.push(VoipMetrics {
+                reporter,
+                source: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+                loss_percent: crate::rtp::stats::round3(f64::from(b[4]) * 100.0 / 256.0),
+                discard_percent: crate::rtp::stats::round3(f64::from(b[5]) * 100.0 / 256.0),
+                round_trip_ms: u16::from_be_bytes([b[12], b[13]]),
+                end_system_delay_ms: u16::from_be_bytes([b[14], b[15]]),
+                r_factor: (b[20] != 127).then_some(b[20]),
+                mos_lq: mos(b[22]),
+                mos_cq: mos(b[23]),
+            });
+        }
+        rest = rest.get(len..).unwrap_or_default();
+    }
 }
 
 fn blocks(reporter: u32, reports: &[ReceptionReport], out: &mut Vec<ReportBlock>) {
@@ -272,7 +338,10 @@ pub fn parse(buf: &[u8]) -> Result<Compound, String> {
             204 => Kind::APP,
             205 => Kind::RTPFB,
             206 => Kind::PSFB,
-            207 => Kind::XR,
+            207 => {
+                decode_xr(bytes, &mut out.voip_metrics);
+                Kind::XR
+            }
             _ => Kind::Other,
         };
         out.kinds.push(kind);
@@ -423,5 +492,47 @@ mod tests {
         assert_eq!(c.bye, vec![0x902f_9e2e]);
         assert!(parse(&pkt[..10]).is_err());
         assert!(parse(&[]).is_err());
+    }
+
+    /// An XR packet with a receiver reference time block (skipped) and a VoIP Metrics block
+    /// (RFC 3611 §4.7): the metrics come out; MOS 127 is "unavailable".
+    #[test]
+    fn xr_voip_metrics_are_read() {
+        let mut p = vec![0x80, 207, 0, 0];
+        p.extend_from_slice(&0x1111_2222_u32.to_be_bytes());
+        // Block type 4 (receiver reference time): 2 words.
+        p.extend_from_slice(&[4, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2]);
+        // Block type 7: 8 words.
+        p.extend_from_slice(&[7, 0, 0, 8]);
+        p.extend_from_slice(&0x3333_4444_u32.to_be_bytes());
+        p.extend_from_slice(&[64, 0, 0, 0]); // loss 25 %, discard 0
+        p.extend_from_slice(&[0, 0, 0, 0]); // burst / gap durations
+        p.extend_from_slice(&[0, 42, 0, 60]); // round trip 42 ms, end system 60 ms
+        p.extend_from_slice(&[0, 0, 0, 0]); // levels, RERL, Gmin
+        p.extend_from_slice(&[80, 127, 41, 127]); // R 80, ext R n/a, MOS-LQ 4.1, MOS-CQ n/a
+        p.extend_from_slice(&[0, 0, 0, 40, 0, 80, 0, 120]);
+        let words = (p.len() / 4 - 1) as u16;
+        p[2..4].copy_from_slice(&words.to_be_bytes());
+        let c = parse(&p).unwrap();
+        assert_eq!(c.kinds, [Kind::XR]);
+        assert_eq!(
+            c.voip_metrics,
+            [VoipMetrics {
+                reporter: 0x1111_2222,
+                source: 0x3333_4444,
+                loss_percent: 25.0,
+                discard_percent: 0.0,
+                round_trip_ms: 42,
+                end_system_delay_ms: 60,
+                r_factor: Some(80),
+                mos_lq: Some(4.1),
+                mos_cq: None,
+            }]
+        );
+        // Cut inside the block: nothing, and no panic.
+        let mut cut = p[..p.len() - 8].to_vec();
+        let words = (cut.len() / 4 - 1) as u16;
+        cut[2..4].copy_from_slice(&words.to_be_bytes());
+        assert!(parse(&cut).unwrap().voip_metrics.is_empty());
     }
 }

@@ -147,6 +147,8 @@ pub struct MediaOutcome {
     pub rtcp_packets: u64,
     /// The far end's report about us.
     pub remote_report: Option<RemoteReport>,
+    /// The far end's XR VoIP Metrics about our stream (RFC 3611 §4.7), when it sends them.
+    pub remote_xr: Option<rtcp::VoipMetrics>,
     /// Round trips from LSR/DLSR, in order.
     pub rtt: Vec<Duration>,
     /// Echo matching, when asked for.
@@ -469,6 +471,9 @@ impl MediaSession {
         let ours = self.outcome.ssrc;
         for b in c.reports.iter().filter(|b| Some(b.source) == ours) {
             self.note_report(b, arrival);
+        }
+        if let Some(x) = c.voip_metrics.iter().rev().find(|x| Some(x.source) == ours) {
+            self.outcome.remote_xr = Some(*x);
         }
     }
 
