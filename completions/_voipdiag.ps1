@@ -174,6 +174,7 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--no-latch', '--no-latch', [CompletionResultType]::ParameterName, 'Do not send to where the far end''s RTP comes from when it differs from its SDP (behave like a strict phone)')
             [CompletionResult]::new('--echo', '--echo', [CompletionResultType]::ParameterName, 'The target echoes RTP (sipp -rtp_echo, an echo test): match returned packets to ours')
             [CompletionResult]::new('--silence', '--silence', [CompletionResultType]::ParameterName, 'Send silence instead of a tone')
+            [CompletionResult]::new('--alg-check', '--alg-check', [CompletionResultType]::ParameterName, 'Before the call (UDP), check for a SIP ALG on the path the way sip-options does: an OPTIONS, then one whose Via names a host an ALG leaves alone (two round trips)')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the TLS certificate (the connection is then open to interception)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (the report) instead of text')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')

@@ -73,7 +73,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__call)
-            opts="-v -4 -6 -h -V --answer --listen --register --ring --answer-code --wait --from --user --password-file --password --duration --cancel-after --codec --ptime --rtp-port --rtcp-mux --stun --media-address --no-latch --echo --dtmf --tone --silence --play --record --expect-dtmf --pcap --expect-status --expect-media --max-loss --max-jitter --min-mos --max-pdd --max-rtt --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -4 -6 -h -V --answer --listen --register --ring --answer-code --wait --from --user --password-file --password --duration --cancel-after --codec --ptime --rtp-port --rtcp-mux --stun --media-address --no-latch --echo --dtmf --tone --silence --play --record --expect-dtmf --alg-check --pcap --expect-status --expect-media --max-loss --max-jitter --min-mos --max-pdd --max-rtt --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -167,6 +167,7 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --no-latch 'Do not send to where the far end''s RTP comes from when it differs from its SDP (behave like a strict phone)'
             cand --echo 'The target echoes RTP (sipp -rtp_echo, an echo test): match returned packets to ours'
             cand --silence 'Send silence instead of a tone'
+            cand --alg-check 'Before the call (UDP), check for a SIP ALG on the path the way sip-options does: an OPTIONS, then one whose Via names a host an ALG leaves alone (two round trips)'
             cand --insecure 'Do not verify the TLS certificate (the connection is then open to interception)'
             cand --json 'Print one JSON document (the report) instead of text'
             cand -v 'Show decoded messages on stderr (-vv adds hex dumps)'

@@ -417,6 +417,11 @@ pub struct CallArgs {
     #[arg(long, value_name = "DIGITS")]
     pub expect_dtmf: Option<String>,
 
+    /// Before the call (UDP), check for a SIP ALG on the path the way sip-options does: an
+    /// OPTIONS, then one whose Via names a host an ALG leaves alone (two round trips).
+    #[arg(long)]
+    pub alg_check: bool,
+
     /// Write every SIP and RTP/RTCP packet we sent and received to this pcap file
     /// (pcap-decode and Wireshark read it; SIP over TLS is written decrypted, as TCP).
     #[arg(long, value_name = "FILE")]

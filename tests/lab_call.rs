@@ -440,10 +440,17 @@ fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
     //    address and audio flows both ways — with the findings that say a strict phone
     //    would not.
     let b = answerer(&lab, 's', &listen);
-    let (code, v) = call(&lab_role(&lab, 'n'), &[target, "--duration", "3s"]);
+    let (code, v) = call(
+        &lab_role(&lab, 'n'),
+        &[target, "--duration", "3s", "--alg-check"],
+    );
     let (_, av) = answered(b);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["result"]["nat"]["nat_detected"], true);
+    assert_eq!(
+        v["result"]["nat"]["sip_alg_detected"], false,
+        "a plain NAT is no ALG"
+    );
     assert!(finding(&v, "OFFER_PRIVATE_MEDIA_ADDRESS").is_some(), "{v}");
     assert_eq!(v["result"]["media"]["verdict"]["inbound"], "ok", "{v}");
     let am = &av["result"]["media"];
@@ -543,8 +550,13 @@ fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
     // 4. Behind the kernel's SIP ALG: it rewrites the offer's address, and the answerer's
     //    200 shows it.
     let b = answerer(&lab, 's', &listen);
-    let (_, v) = call(&lab_role(&lab, 'b'), &[target, "--duration", "2s"]);
+    let (_, v) = call(
+        &lab_role(&lab, 'b'),
+        &[target, "--duration", "2s", "--alg-check"],
+    );
     let _ = answered(b);
+    assert_eq!(v["result"]["nat"]["sip_alg_detected"], true, "{v}");
+    assert!(finding(&v, "SIP_ALG_DETECTED").is_some(), "{v}");
     let f = finding(&v, "SDP_REWRITTEN_IN_PATH").unwrap_or_else(|| panic!("{v}"));
     assert!(
         f["message"].as_str().unwrap().contains("192.0.2.130"),

@@ -2,14 +2,19 @@
 //! the call machine (`call`: the INVITE dialog and the media session) over the driver, and
 //! report (`answer` mode is in `call_answer`; what both share is in `call_media`).
 
-use super::call_media::{MediaSetup, Recorder, WavRecording, check_args, codecs, conclude};
+use super::call_files::{Recorder, WavRecording};
+use super::call_media::{MediaSetup, conclude};
 use super::sip_common::{given_password, open_server_flow, prompt, route_set, timers, tls_options};
+use std::sync::Arc;
+
 use super::{CommandError, Env};
 use crate::call::{Call, CallEvent, Dialog};
-use crate::cli::{CallArgs, GlobalArgs};
+use crate::call::{Expectations, ExpectedMedia};
+use crate::cli::{CallArgs, CallCodec, ExpectMedia, GlobalArgs};
 use crate::net::driver::{self, Socket};
 use crate::report::Report;
 use crate::report::call::{CallContext, CallResult};
+use crate::sdp::offer::AudioCodec;
 use crate::sip::endpoint::Endpoint;
 use crate::sip::invite::{Invite, InviteConfig};
 use crate::sip::reflexive::ReflexiveAddress;
@@ -75,7 +80,6 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         now,
     )?;
     setup.map(args, global, &env).await;
-    let now = env.now();
     let user = args.user.clone().or_else(|| {
         args.from
             .as_deref()
@@ -95,6 +99,12 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
     if flow.transport != Transport::Udp {
         contact.push_str(&format!(";transport={}", flow.transport));
     }
+    let alg = match (&opened.flow.socket, args.alg_check) {
+        (Socket::Udp(s), true) => alg_check(args, global, &env, flow, target, Arc::clone(s)).await,
+        _ => None,
+    };
+    // The INVITE's timers start now, after any STUN and ALG check.
+    let now = env.now();
     let endpoint = Endpoint::new(
         vec![flow],
         timers(&args.sip),
@@ -158,7 +168,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         .answer_response
         .as_ref()
         .map(ReflexiveAddress::from_response);
-    Ok(conclude(
+    let mut report = conclude(
         &env,
         args,
         ctx,
@@ -170,5 +180,126 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         Some(flow.peer.ip()),
         &recorder,
         &mut wav,
-    ))
+    );
+    if alg.is_some() {
+        report.result.nat.sip_alg_detected = alg;
+        // The finding depends on it: word the findings again.
+        report.findings = crate::report::call::findings(&report.result);
+        report.status = crate::report::call::status(&report.result, &report.findings);
+    }
+    Ok(report)
+}
+
+/// The SIP ALG check of sip-options over the call's own UDP flow (an OPTIONS, then one whose
+/// Via names a host an ALG leaves alone): whether the server's view of us changed. `None`
+/// when the server did not answer OPTIONS.
+async fn alg_check(
+    args: &CallArgs,
+    global: &GlobalArgs,
+    env: &Env,
+    flow: crate::sip::endpoint::Flow,
+    target: &crate::sip::target::Target,
+    socket: Arc<tokio::net::UdpSocket>,
+) -> Option<bool> {
+    use crate::sip::options::{OptionsConfig, OptionsProbe};
+    let mut rng = env.rng();
+    let endpoint = Endpoint::new(
+        vec![flow],
+        timers(&args.sip),
+        Some(global.timeout),
+        random_token(&mut rng, 10),
+    );
+    let config = OptionsConfig {
+        count: 1,
+        interval: std::time::Duration::ZERO,
+        alg_check: true,
+    };
+    let mut machine = OptionsProbe::new(
+        config,
+        endpoint,
+        target.request_uri(),
+        route_set(&args.sip),
+        rng,
+        env.now(),
+    );
+    let end = driver::run(
+        &mut machine,
+        vec![Socket::Udp(socket)],
+        env.options(),
+        |_, _| {},
+    )
+    .await;
+    if end.failure().is_some() {
+        return None;
+    }
+    machine
+        .outcome()
+        .alg
+        .as_ref()
+        .and_then(|a| a.alg_detected())
+}
+
+/// Checks what clap cannot: DTMF digits, finite thresholds.
+///
+/// # Errors
+/// A usage error naming the option.
+pub fn check_args(args: &CallArgs) -> Result<(), CommandError> {
+    for (name, digits) in [("--dtmf", &args.dtmf), ("--expect-dtmf", &args.expect_dtmf)] {
+        if let Some(d) = digits
+            && let Some(bad) = d
+                .chars()
+                .find(|c| crate::rtp::sender::event_code(*c).is_none())
+        {
+            return Err(CommandError::Usage(format!(
+                "{name}: {bad:?} is not a DTMF digit (0-9 * # A-D)"
+            )));
+        }
+    }
+    for (name, v) in [
+        ("--max-loss", args.max_loss),
+        ("--max-jitter", args.max_jitter),
+        ("--min-mos", args.min_mos),
+        ("--max-pdd", args.max_pdd),
+        ("--max-rtt", args.max_rtt),
+        ("--tone", Some(args.tone)),
+    ] {
+        if v.is_some_and(|x| !x.is_finite() || x < 0.0) {
+            return Err(CommandError::Usage(format!("{name} must be a number ≥ 0")));
+        }
+    }
+    Ok(())
+}
+
+/// The codecs of `--codec`, in order, each once.
+pub fn codecs(args: &CallArgs) -> Vec<AudioCodec> {
+    let mut out = Vec::new();
+    for c in &args.codec {
+        let c = match c {
+            CallCodec::Pcmu => AudioCodec::Pcmu,
+            CallCodec::Pcma => AudioCodec::Pcma,
+        };
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The thresholds of the command line.
+pub fn expectations(args: &CallArgs) -> Expectations {
+    Expectations {
+        status: args.expect_status.clone(),
+        media: match args.expect_media {
+            ExpectMedia::Auto => ExpectedMedia::Auto,
+            ExpectMedia::Both => ExpectedMedia::Both,
+            ExpectMedia::Inbound => ExpectedMedia::Inbound,
+            ExpectMedia::Outbound => ExpectedMedia::Outbound,
+            ExpectMedia::None => ExpectedMedia::None,
+        },
+        max_loss: args.max_loss,
+        max_jitter: args.max_jitter,
+        min_mos: args.min_mos,
+        max_pdd: args.max_pdd,
+        max_rtt: args.max_rtt,
+    }
 }

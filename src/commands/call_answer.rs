@@ -5,7 +5,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::call_media::{MediaSetup, Recorder, WavRecording, codecs, conclude};
+use super::call::codecs;
+use super::call_files::{Recorder, WavRecording};
+use super::call_media::{MediaSetup, conclude};
 use super::sip_common::{given_password, route_set, timers};
 use super::{CommandError, Env};
 use crate::addr::Host;

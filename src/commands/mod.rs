@@ -6,6 +6,7 @@
 
 pub mod call;
 pub mod call_answer;
+pub mod call_files;
 pub mod call_media;
 pub mod enum_lookup;
 pub mod generate;

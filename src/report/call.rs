@@ -100,8 +100,10 @@ pub struct Nat {
     pub nat_detected: Option<bool>,
     /// The address it saw.
     pub public_address: Option<SocketAddr>,
-    /// The public address our RTP socket maps to (`--stun`; not run in this version).
+    /// The public address our RTP socket maps to (`--stun`).
     pub media_mapping: Option<SocketAddr>,
+    /// A SIP ALG rewrote our signalling (`--alg-check`; `null` when not checked).
+    pub sip_alg_detected: Option<bool>,
 }
 
 /// What arrived.
@@ -465,6 +467,16 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
                 "{} more fork(s) answered after the first; each got ACK and BYE",
                 r.forks_released
             ),
+        ));
+    }
+    if r.nat.sip_alg_detected == Some(true) {
+        out.push(Finding::new(
+            "SIP_ALG_DETECTED",
+            Severity::Warning,
+            "a SIP ALG on the path rewrites our signalling (the server's view of our Via \
+             changed when it named a host an ALG leaves alone): it may rewrite SDP as well and \
+             break calls that would otherwise work (a voipdiag --answer at the far end shows \
+             what arrived)",
         ));
     }
     if r.nat.nat_detected == Some(true) {
