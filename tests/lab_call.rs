@@ -722,3 +722,63 @@ struct RoleLab<'a> {
     lab: &'a common::Lab,
     role: char,
 }
+
+/// baresip (another implementation) answers automatically and sends RTCP: the far end's
+/// receiver report proves our outbound direction — ok, with its basis, a round trip from
+/// LSR/DLSR — without an echo.
+#[test]
+fn baresip_answers_and_its_rtcp_proves_our_audio() {
+    if !common::lab_available(
+        &["ip", "nft", "baresip"],
+        "apt-get install iproute2 nftables baresip",
+    ) {
+        return;
+    }
+    let lab = common::Lab::up("tests/lab/rtp-lab.sh", "vc", 'r', &[]);
+    let dir = std::env::temp_dir().join(format!("voipdiag-baresip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config"),
+        format!(
+            "sip_listen 10.79.2.2:5060\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\n\
+             module ausine.so\nmodule aufile.so\nmodule account.so\nmodule menu.so\n\
+             audio_source ausine,440\naudio_player aufile,{}\nausrc_srate 48000\n\
+             auplay_srate 48000\nausrc_channels 2\nauplay_channels 2\n",
+            dir.join("heard.wav").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("accounts"),
+        "<sip:callee@10.79.2.2>;regint=0;answermode=auto\n",
+    )
+    .unwrap();
+    let callee = Killed(
+        ns(&lab, 'b', &["baresip", "-f"])
+            .arg(&dir)
+            .args(["-t", "30"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("baresip"),
+    );
+    // baresip is ready when it listens.
+    for _ in 0..100 {
+        let ss = ns(&lab, 'b', &["ss", "-lnu"]).output().unwrap();
+        if String::from_utf8_lossy(&ss.stdout).contains("10.79.2.2:5060") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, v) = call(&lab, &["sip:callee@10.79.2.2", "--duration", "7s"]);
+    drop(callee);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{v}");
+    let m = &v["result"]["media"];
+    assert_eq!(m["verdict"]["inbound"], "ok", "{v}");
+    assert_eq!(m["verdict"]["outbound"], "ok", "{v}");
+    assert_eq!(m["mos"]["basis_outbound"], "rtcp");
+    assert!(m["outbound"]["remote_report"]["reports"].as_u64().unwrap() >= 1);
+    assert!(m["rtt_ms"].as_f64().is_some(), "{m}");
+    assert!(m["inbound"]["packets"].as_u64().unwrap() >= 300, "{m}");
+}

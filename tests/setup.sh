@@ -26,6 +26,7 @@ command -v sipp >/dev/null || need+=(sip-tester)
 command -v tshark >/dev/null || need+=(tshark)
 command -v dumpcap >/dev/null || need+=(tshark)
 command -v sngrep >/dev/null || need+=(sngrep)
+command -v baresip >/dev/null || need+=(baresip)
 command -v /usr/bin/time >/dev/null || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "setup: need root to apt-get install ${need[*]}" >&2; exit 1; }
