@@ -303,6 +303,32 @@ fn calls_through_a_real_router_to_sipp() {
     assert_eq!(code, 0, "{v}");
     drop(uas);
 
+    // 4b. Ringing without an answer: CANCEL at the timeout, 487, no answer (exit 3); on
+    //     purpose with --cancel-after, the expected 487 passes (exit 0).
+    let uas = callee(&lab, "uas-ring", 2);
+    let (code, v) = call(&lab, &["sip:ring@10.79.2.2", "--duration", "0"]);
+    assert_eq!(
+        (code, v["result"]["outcome"].as_str()),
+        (3, Some("cancelled")),
+        "{v}"
+    );
+    assert_eq!(v["result"]["cancelled_by"], "no-answer");
+    assert_eq!(v["result"]["final_status"], 487);
+    assert!(common::codes(&v).contains(&"SIP_NO_ANSWER".to_string()));
+    let (code, v) = call(
+        &lab,
+        &[
+            "sip:ring@10.79.2.2",
+            "--cancel-after",
+            "300ms",
+            "--expect-status",
+            "487",
+        ],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["result"]["cancelled_by"], "requested");
+    drop(uas);
+
     // 5. An answer naming a private address we cannot reach (10.99.0.5): the router answers
     //    our RTP with ICMP; no audio either way, and the cause is named.
     let uas = callee(&lab, "uas-private", 1);
@@ -666,6 +692,36 @@ fn voipdiag_to_voipdiag_through_nat_and_a_sip_alg() {
     assert_eq!(out.status.code(), Some(0), "{v}");
     assert_eq!(v["result"]["transport"], "tcp");
     assert_eq!(v["result"]["auth"]["challenge_status"], 407);
+    assert_eq!(v["result"]["hangup"]["bye_status"], 200, "{v}");
+    assert_eq!(av["result"]["outcome"], "answered", "{av}");
+
+    // 5c. And over TLS (kamailio's port 5061, its certificate checked against the lab CA).
+    let ca = format!("/tmp/sip-lab-{}/ca.pem", lab.prefix);
+    let b = answerer(&lab, 's', &listen);
+    let out = lab.voipdiag(
+        'd',
+        &[
+            "--json",
+            "call",
+            "--timeout",
+            "2s",
+            "sip:echo@198.51.100.10",
+            "--user",
+            "alice",
+            "--duration",
+            "1s",
+            "--transport",
+            "tls",
+            "--ca-file",
+            &ca,
+        ],
+        &[("VOIPDIAG_PASSWORD", "lab-Secret-1")],
+    );
+    let (_, av) = answered(b);
+    let v = common::json_of(&out, "call over TLS");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["result"]["transport"], "tls");
+    assert_eq!(v["result"]["server"], "198.51.100.10:5061");
     assert_eq!(v["result"]["hangup"]["bye_status"], 200, "{v}");
     assert_eq!(av["result"]["outcome"], "answered", "{av}");
 

@@ -349,8 +349,12 @@ pub enum CallFinding {
         /// Where RTP came from.
         actual: SocketAddr,
     },
-    /// RTCP arrived on the RTP port without rtcp-mux.
-    MediaPortMismatch,
+    /// RTCP arrived on the RTP port without rtcp-mux, or RTP from the signalled address
+    /// but another port (a NAT rewrote the port only).
+    MediaPortMismatch {
+        /// The RTP source with the other port, when that is the case.
+        rtp_from: Option<(SocketAddr, SocketAddr)>,
+    },
     /// ICMP said our RTP's destination is unreachable.
     MediaPortUnreachable {
         /// Where our RTP went.
@@ -401,7 +405,15 @@ pub fn call_verdicts(m: &CallMedia) -> (Verdict, Verdict, Vec<CallFinding>) {
         });
     }
     if m.rtcp_on_rtp_port {
-        out.push(CallFinding::MediaPortMismatch);
+        out.push(CallFinding::MediaPortMismatch { rtp_from: None });
+    }
+    if let (Some(signalled), Some(actual)) = (m.answer_address, m.latched.or(m.source_mismatch))
+        && signalled.ip() == actual.ip()
+        && signalled.port() != actual.port()
+    {
+        out.push(CallFinding::MediaPortMismatch {
+            rtp_from: Some((signalled, actual)),
+        });
     }
     let answer_private = m
         .answer_address
@@ -728,5 +740,28 @@ mod tests {
             direction: Direction::Inbound,
             mos: 2.9
         }));
+    }
+
+    /// RTP from the signalled address but another port (a NAT rewrote only the port):
+    /// MEDIA_PORT_MISMATCH beside the latch; from another address it is not a port matter.
+    #[test]
+    fn port_only_mismatch() {
+        let m = CallMedia {
+            latched: Some(sa("192.0.2.9:31000")),
+            ..live()
+        };
+        let (_, _, f) = call_verdicts(&m);
+        assert!(f.contains(&CallFinding::MediaPortMismatch {
+            rtp_from: Some((sa("192.0.2.9:6000"), sa("192.0.2.9:31000")))
+        }));
+        let other_host = CallMedia {
+            latched: Some(sa("198.51.100.3:6000")),
+            ..live()
+        };
+        let (_, _, f) = call_verdicts(&other_host);
+        assert!(
+            !f.iter()
+                .any(|x| matches!(x, CallFinding::MediaPortMismatch { .. }))
+        );
     }
 }

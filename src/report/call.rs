@@ -306,6 +306,8 @@ pub struct CallResult {
     pub media: Option<Media>,
     /// Who hung up.
     pub hangup: Option<Hangup>,
+    /// Why we sent CANCEL (`no-answer` at `--timeout`, or `requested`), when we did.
+    pub cancelled_by: Option<crate::sip::invite::CancelReason>,
     /// The session timer (`null` when the answer set none).
     pub session_timer: Option<SessionTimer>,
     /// The expectations and whether each held.
@@ -429,6 +431,23 @@ pub fn findings(r: &CallResult) -> Vec<Finding> {
                 ),
             },
         )),
+        CallOutcome::Cancelled
+            if r.cancelled_by == Some(crate::sip::invite::CancelReason::NoAnswer) =>
+        {
+            out.push(Finding::new(
+                "SIP_NO_ANSWER",
+                Severity::Critical,
+                format!(
+                    "no final response within the timeout ({} only): CANCEL sent",
+                    r.ladder
+                        .iter()
+                        .rev()
+                        .find(|l| l.by == crate::sip::invite::Sender::Them
+                            && l.message.starts_with('1'))
+                        .map_or("provisional responses", |l| l.message.as_str())
+                ),
+            ));
+        }
         CallOutcome::Busy | CallOutcome::Rejected if !status_expected => out.push(Finding::new(
             if r.outcome == CallOutcome::Busy {
                 "CALL_BUSY"
@@ -673,10 +692,24 @@ fn media_finding(f: &CallFinding, stun_mapped: bool) -> Finding {
                 opt(signalled)
             ),
         ),
-        CallFinding::MediaPortMismatch => Finding::new(
+        CallFinding::MediaPortMismatch { rtp_from: None } => Finding::new(
             "MEDIA_PORT_MISMATCH",
             Severity::Warning,
             "RTCP arrived on the RTP port though neither side offered rtcp-mux",
+        ),
+        CallFinding::MediaPortMismatch {
+            rtp_from: Some((signalled, actual)),
+        } => Finding::new(
+            "MEDIA_PORT_MISMATCH",
+            Severity::Warning,
+            format!(
+                "RTP came from port {} of {}, not port {} as signalled: a NAT in front of the \
+                 far end rewrites ports (a far end that does not latch sends to a port nothing \
+                 forwards)",
+                actual.port(),
+                actual.ip(),
+                signalled.port()
+            ),
         ),
         CallFinding::MediaPortUnreachable { destination } => Finding::new(
             "MEDIA_PORT_UNREACHABLE",
@@ -709,8 +742,11 @@ fn media_finding(f: &CallFinding, stun_mapped: bool) -> Finding {
 /// ok when every expectation held and no critical finding stands; no answer when nothing
 /// answered; problem otherwise.
 pub fn status(r: &CallResult, found: &[Finding]) -> Status {
+    let unanswered_cancel = r.outcome == CallOutcome::Cancelled
+        && r.cancelled_by == Some(crate::sip::invite::CancelReason::NoAnswer);
     if matches!(r.outcome, CallOutcome::Unreachable)
         || (r.outcome == CallOutcome::NoAnswer && r.final_status.is_none())
+        || unanswered_cancel
     {
         return Status::NoAnswer;
     }
@@ -1009,6 +1045,7 @@ impl CallResult {
             nat: Nat::default(),
             media: None,
             hangup: None,
+            cancelled_by: None,
             session_timer: None,
             expectations: Vec::new(),
             offer_seen: None,
@@ -1165,6 +1202,7 @@ impl CallResult {
             nat,
             media,
             hangup: s.hangup.map(|(by, bye_status)| Hangup { by, bye_status }),
+            cancelled_by: s.cancelled_by,
             session_timer: s.session_timer.map(|(interval_s, refresher)| SessionTimer {
                 interval_s,
                 refresher,

@@ -173,8 +173,20 @@ pub struct InviteOutcome {
     /// The far end was the refresher and did not refresh in time: we sent BYE (RFC 4028
     /// §10).
     pub session_expired: bool,
+    /// Why we sent CANCEL, when we did.
+    pub cancelled_by: Option<CancelReason>,
     /// A transport failure: words.
     pub error: Option<String>,
+}
+
+/// Why we sent CANCEL (RFC 3261 §9.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CancelReason {
+    /// No final response within `--timeout`: the call was not answered.
+    NoAnswer,
+    /// Asked for: `--cancel-after`, a hang-up or Ctrl-C while ringing.
+    Requested,
 }
 
 /// Who refreshes the session (RFC 4028 §9).
@@ -423,7 +435,12 @@ impl Invite {
     pub fn hang_up(&mut self, now: Instant) {
         match self.state {
             State::Confirmed => self.send_bye(now, None),
-            State::Calling if self.provisional_seen => self.send_cancel(now),
+            State::Calling if self.provisional_seen => {
+                self.outcome
+                    .cancelled_by
+                    .get_or_insert(CancelReason::Requested);
+                self.send_cancel(now);
+            }
             State::Calling => {
                 self.endpoint.abandon();
                 self.end(CallOutcome::NoAnswer);
@@ -1110,12 +1127,14 @@ impl Machine for Invite {
     fn handle_timeout(&mut self, now: Instant) {
         self.endpoint.handle_timeout(now);
         self.drain(now);
-        if self.state == State::Calling
-            && self.provisional_seen
-            && (self.answer_deadline.is_some_and(|t| now >= t)
-                || self.cancel_at.is_some_and(|t| now >= t))
-        {
-            self.send_cancel(now);
+        if self.state == State::Calling && self.provisional_seen {
+            if self.cancel_at.is_some_and(|t| now >= t) {
+                self.outcome.cancelled_by = Some(CancelReason::Requested);
+                self.send_cancel(now);
+            } else if self.answer_deadline.is_some_and(|t| now >= t) {
+                self.outcome.cancelled_by = Some(CancelReason::NoAnswer);
+                self.send_cancel(now);
+            }
         }
         if self.state == State::Calling
             && !self.provisional_seen
@@ -1422,6 +1441,7 @@ mod tests {
         );
         assert_eq!(events(&mut i), vec![InviteEvent::Ended]);
         assert_eq!(i.outcome().outcome, Some(CallOutcome::Cancelled));
+        assert_eq!(i.outcome().cancelled_by, Some(CancelReason::NoAnswer));
         assert_eq!(i.outcome().final_status.as_ref().map(|f| f.0), Some(487));
     }
 
