@@ -1184,4 +1184,70 @@ mod tests {
         assert_eq!(r.signalling.hangup, Some((HangupBy::Us, Some(200))));
         assert!(end < start + Duration::from_millis(100), "hung up at once");
     }
+
+    /// Early media (RFC 3261 §13.2.1): a 183 with SDP starts the media session; the far
+    /// end's RTP before the 200 is counted apart, and after the 200 the same stream goes on.
+    #[test]
+    fn early_media_is_measured_before_the_answer() {
+        let start = t0();
+        let mut c = call(start, Duration::from_secs(1), false, "");
+        let mut invite: Option<Message> = None;
+        let mut k = 0u16;
+        simulate(
+            &mut c,
+            start,
+            100_000,
+            |now, t| match t.socket {
+                0 => {
+                    let m = Message::parse(&t.payload).unwrap();
+                    let reply = |code: u16, body: Option<&[u8]>| {
+                        crate::sip::response::build(
+                            &m,
+                            code,
+                            "X",
+                            Some("far"),
+                            &[],
+                            body.map(|b| ("application/sdp", b)),
+                        )
+                    };
+                    match m.method() {
+                        Some("INVITE") => {
+                            invite = Some(m.clone());
+                            // 183 with SDP at once, 200 after 500 ms.
+                            vec![
+                                (ONE_WAY, 0, sa(SIP_PEER), reply(183, Some(&answer_sdp()))),
+                                (
+                                    Duration::from_millis(500),
+                                    0,
+                                    sa(SIP_PEER),
+                                    reply(200, Some(&answer_sdp())),
+                                ),
+                            ]
+                        }
+                        Some("BYE") => vec![(ONE_WAY, 0, sa(SIP_PEER), reply(200, None))],
+                        _ => vec![],
+                    }
+                }
+                // The far end answers each packet of ours with one of its own.
+                1 => {
+                    k += 1;
+                    let _ = now;
+                    vec![(ONE_WAY, 1, sa(FAR_RTP), rtp(0xfc, k, 160 * u32::from(k)))]
+                }
+                _ => vec![],
+            },
+            |_, _, _| {},
+        );
+        assert!(invite.is_some());
+        let r = c.result();
+        assert_eq!(
+            r.signalling.answer_sdp.as_ref().map(|a| a.1),
+            Some(true),
+            "early"
+        );
+        // Our RTP starts with the 183 (at 10 ms, then every 20 ms), each packet answered
+        // 10 ms later; the 200 arrives at 500 ms: 24 of the far end's packets came before it.
+        assert_eq!(r.media.early_packets, 24);
+        assert!(r.media.inbound_packets > r.media.early_packets + 40);
+    }
 }

@@ -347,8 +347,8 @@ pub struct CallResult {
     /// Forks released with BYE.
     #[serde(skip)]
     pub forks_released: u32,
-    /// The far end held the call.
-    #[serde(skip)]
+    /// The far end put the call on hold (a new offer with sendonly/inactive or
+    /// c=0.0.0.0; our RTP stopped).
     pub held: bool,
 }
 
