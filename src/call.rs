@@ -1029,7 +1029,11 @@ mod tests {
         let b_addrs = [sa(SIP_PEER), sa("192.0.2.10:4000"), sa("192.0.2.10:4001")];
         // The caller's offer must name its RTP address: rewrite what the fake offer says.
         let mut rtp_from_a = 0u32;
+        let mut rtcp_from = [0u32; 2];
         pair(&mut a, &mut b, start, a_addrs, b_addrs, |from_a, t| {
+            if t.socket == 2 {
+                rtcp_from[usize::from(!from_a)] += 1;
+            }
             let mut bytes = t.payload.clone();
             if from_a && t.socket == 0 && bytes.starts_with(b"INVITE") {
                 let m = Message::parse(&bytes).unwrap();
@@ -1073,6 +1077,12 @@ mod tests {
         for rtt in ra.media.rtt.iter().chain(&rb.media.rtt) {
             assert!((rtt.as_secs_f64() * 1000.0 - 20.0).abs() < 0.05, "{rtt:?}");
         }
+        // RTCP at a sane rate: the first report, at most one early answer to the other's SR
+        // per interval, the 5 s one, and the last with BYE — not a ping-pong of early ones.
+        assert!(
+            rtcp_from.iter().all(|&n| (3..=5).contains(&n)),
+            "{rtcp_from:?}"
+        );
         // The offer as it arrived, in the 2xx.
         let ok = ra.signalling.answer_response.as_ref().unwrap();
         let seen = crate::sip::answer::OfferSeen::parse(

@@ -184,6 +184,8 @@ pub struct MediaSession {
     audio: VecDeque<Vec<i16>>,
     /// An early report was already scheduled for a far-end SR in this interval.
     answered_sr: bool,
+    /// The next report is that early one.
+    early_report: bool,
     stopped: bool,
     transmits: VecDeque<Transmit>,
     outcome: MediaOutcome,
@@ -219,6 +221,7 @@ impl MediaSession {
             recorded: None,
             audio: VecDeque::new(),
             answered_sr: false,
+            early_report: false,
             stopped: false,
             transmits: VecDeque::new(),
             outcome: MediaOutcome::default(),
@@ -464,6 +467,7 @@ impl MediaSession {
             }
             if !self.answered_sr && !self.stopped {
                 self.answered_sr = true;
+                self.early_report = true;
                 let soon = now + RTCP_ANSWER_DELAY;
                 self.next_rtcp = Some(self.next_rtcp.map_or(soon, |t| t.min(soon)));
             }
@@ -544,7 +548,13 @@ impl MediaSession {
         if self.next_rtcp.is_some_and(|t| now >= t) {
             self.send_rtcp(now, false);
             self.next_rtcp = Some(now + RTCP_INTERVAL);
-            self.answered_sr = false;
+            // The early report does not open the way for another: only a regular one does,
+            // or two voipdiag ends would answer each other's SRs every 200 ms.
+            if self.early_report {
+                self.early_report = false;
+            } else {
+                self.answered_sr = false;
+            }
         }
     }
 
