@@ -1569,6 +1569,36 @@ mod tests {
                 sdp: hold.as_bytes().to_vec()
             }]
         );
+        // OPTIONS and INFO in the dialog get 200; an UPDATE with SDP is a new offer like a
+        // re-INVITE, answered with our SDP (RFC 3311).
+        for (method, cseq) in [("OPTIONS", 10), ("INFO", 11)] {
+            input(
+                &mut i,
+                now + Duration::from_millis(1500),
+                req(method, cseq, "").as_bytes(),
+            );
+            let out = sent(&mut i);
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].1.status(), Some(200), "{method}");
+            assert!(events(&mut i).is_empty());
+        }
+        let resume = hold
+            .replace("c=IN IP4 0.0.0.0", "c=IN IP4 192.0.2.10")
+            .replace("sendonly", "sendrecv");
+        input(
+            &mut i,
+            now + Duration::from_millis(1600),
+            req("UPDATE", 12, &resume).as_bytes(),
+        );
+        let out = sent(&mut i);
+        assert_eq!(out[0].1.status(), Some(200));
+        assert_eq!(out[0].1.body, b"v=0\r\n");
+        assert_eq!(
+            events(&mut i),
+            vec![InviteEvent::NewOffer {
+                sdp: resume.as_bytes().to_vec()
+            }]
+        );
         input(
             &mut i,
             now + Duration::from_secs(2),
