@@ -282,6 +282,12 @@ pub fn scope(ip: IpAddr) -> Scope {
     }
 }
 
+/// Whether an address only works inside its own network: private (RFC 1918, ULA), shared
+/// (CGNAT, RFC 6598) or link-local. Media sent there from outside it cannot arrive.
+pub fn is_unroutable(ip: IpAddr) -> bool {
+    matches!(scope(ip), Scope::Private | Scope::Cgnat | Scope::LinkLocal)
+}
+
 /// Whether an address is private or CGNAT, i.e. not reachable from the Internet.
 pub fn is_private_or_cgnat(ip: IpAddr) -> bool {
     matches!(scope(ip), Scope::Private | Scope::Cgnat)

@@ -488,14 +488,7 @@ impl CallResult {
             let jitter = m.remote_report.map_or(0.0, |r| r.jitter_ms);
             crate::rtp::mos::estimate(codec, loss, jitter, f64::from(ptime))
         });
-        let private = |ip: std::net::IpAddr| {
-            matches!(
-                crate::addr::scope(ip),
-                crate::addr::Scope::Private
-                    | crate::addr::Scope::Cgnat
-                    | crate::addr::Scope::LinkLocal
-            )
-        };
+        let private = crate::addr::is_unroutable;
         CallMedia {
             media_due: self.answered_at.is_some() || m.early_packets > 0,
             media_ms: self
@@ -546,9 +539,7 @@ impl CallResult {
     /// The round trip: median of RTCP's, else the echo's, ms.
     pub fn rtt_ms(&self) -> Option<f64> {
         let mut rtcp = self.media.rtt.clone();
-        rtcp.sort();
-        rtcp.get(rtcp.len() / 2)
-            .map(|d| crate::rtp::stats::round3(d.as_secs_f64() * 1000.0))
+        crate::rtp::stats::median_ms(&mut rtcp)
             .or_else(|| self.media.echo.as_ref().and_then(|e| e.rtt_ms_median))
     }
 }

@@ -168,7 +168,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         .answer_response
         .as_ref()
         .map(ReflexiveAddress::from_response);
-    let mut report = conclude(
+    Ok(conclude(
         &env,
         args,
         ctx,
@@ -180,14 +180,8 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         Some(flow.peer.ip()),
         &recorder,
         &mut wav,
-    );
-    if alg.is_some() {
-        report.result.nat.sip_alg_detected = alg;
-        // The finding depends on it: word the findings again.
-        report.findings = crate::report::call::findings(&report.result);
-        report.status = crate::report::call::status(&report.result, &report.findings);
-    }
-    Ok(report)
+        alg,
+    ))
 }
 
 /// The SIP ALG check of sip-options over the call's own UDP flow (an OPTIONS, then one whose

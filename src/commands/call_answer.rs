@@ -154,6 +154,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
         caller.map(|c| c.ip()),
         &recorder,
         &mut wav,
+        None,
     );
     report.result.offer_seen = seen;
     if let (Some(aor), Some(r)) = (&args.register, &registration) {

@@ -258,6 +258,7 @@ pub fn conclude(
     signalling_peer: Option<IpAddr>,
     recorder: &Recorder,
     wav: &mut WavRecording,
+    sip_alg_detected: Option<bool>,
 ) -> Report<CallResult> {
     let nat_detected = seen.as_ref().and_then(|v| v.nat_detected(local_sip));
     let nat = Nat {
@@ -266,7 +267,7 @@ pub fn conclude(
         nat_detected,
         public_address: seen.as_ref().and_then(|v| v.seen),
         media_mapping: offer.stun.as_ref().and_then(|m| m.as_ref().ok()).copied(),
-        sip_alg_detected: None,
+        sip_alg_detected,
     };
     let offer_address = SocketAddr::new(offer.address, offer.port);
     let facts = r.media_facts(

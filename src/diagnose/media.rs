@@ -138,17 +138,17 @@ pub fn call_findings(index: usize, call: &MediaCall, streams: &[MediaStream]) ->
     // A way whose RTP goes to the other side's private SDP address while that side's
     // signalling — and its RTP, when seen — comes from a public address: the capture point
     // is outside that private network, so those packets cannot arrive.
-    let unreachable = |target: Option<SocketAddr>,
-                       signalling: Option<std::net::IpAddr>,
-                       way_back: Way| {
-        let target = target.filter(|t| is_private(t.ip()))?;
-        let public_signalling = signalling.is_some_and(|ip| !is_private(ip) && !ip.is_loopback());
-        let rtp_back_public = of_call
-            .iter()
-            .filter(|s| way(call, s) == Some(way_back))
-            .all(|s| !is_private(s.src.ip()));
-        (public_signalling && rtp_back_public).then_some(target)
-    };
+    let unreachable =
+        |target: Option<SocketAddr>, signalling: Option<std::net::IpAddr>, way_back: Way| {
+            let target = target.filter(|t| crate::addr::is_unroutable(t.ip()))?;
+            let public_signalling =
+                signalling.is_some_and(|ip| !crate::addr::is_unroutable(ip) && !ip.is_loopback());
+            let rtp_back_public = of_call
+                .iter()
+                .filter(|s| way(call, s) == Some(way_back))
+                .all(|s| !crate::addr::is_unroutable(s.src.ip()));
+            (public_signalling && rtp_back_public).then_some(target)
+        };
     let lost_to_callee = unreachable(
         call.callee_media,
         call.callee_signalling,
@@ -191,11 +191,6 @@ pub fn call_findings(index: usize, call: &MediaCall, streams: &[MediaStream]) ->
         });
     }
     out
-}
-
-fn is_private(ip: std::net::IpAddr) -> bool {
-    use crate::addr::{Scope, scope};
-    matches!(scope(ip), Scope::Private | Scope::Cgnat | Scope::LinkLocal)
 }
 
 /// Whether the destination of stream `i` ever sent RTP back to its source (same addresses

@@ -1101,7 +1101,7 @@ impl CallResult {
             port: n.remote_rtp.map(|a| a.port()),
             codec: n.codec.1.name(),
             payload_type: n.codec.0,
-            direction: direction_name(n.remote_direction),
+            direction: n.remote_direction.attribute(),
             ptime: n.ptime_ms,
             telephone_event: n.telephone_event,
             private_address: n.private_address,
@@ -1229,14 +1229,5 @@ impl CallResult {
             forks_released: s.forks_released,
             held: r.held,
         }
-    }
-}
-
-fn direction_name(d: crate::sdp::Direction) -> &'static str {
-    match d {
-        crate::sdp::Direction::SendRecv => "sendrecv",
-        crate::sdp::Direction::SendOnly => "sendonly",
-        crate::sdp::Direction::RecvOnly => "recvonly",
-        crate::sdp::Direction::Inactive => "inactive",
     }
 }

@@ -191,16 +191,6 @@ pub struct MediaSession {
     outcome: MediaOutcome,
 }
 
-fn median(v: &mut [Duration]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort();
-    Some(crate::rtp::stats::round3(
-        v[v.len() / 2].as_secs_f64() * 1000.0,
-    ))
-}
-
 impl MediaSession {
     /// A session that sends nothing until [`MediaSession::set_remote`].
     pub fn new(config: MediaConfig) -> Self {
@@ -692,7 +682,7 @@ impl MediaSession {
             let mut rtts = self.echo_rtt.clone();
             o.echo = Some(EchoResult {
                 returned: self.echo_returned,
-                rtt_ms_median: median(&mut rtts),
+                rtt_ms_median: crate::rtp::stats::median_ms(&mut rtts),
             });
         }
         o

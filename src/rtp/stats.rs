@@ -20,6 +20,17 @@ pub fn round3(x: f64) -> f64 {
     (x * 1e3).round() / 1e3
 }
 
+/// A duration in ms at that precision.
+pub fn round_ms(d: std::time::Duration) -> f64 {
+    round3(d.as_secs_f64() * 1000.0)
+}
+
+/// The median of `v` (sorted in place), ms at that precision; `None` when empty.
+pub fn median_ms(v: &mut [std::time::Duration]) -> Option<f64> {
+    v.sort();
+    v.get(v.len() / 2).copied().map(round_ms)
+}
+
 /// One received RTP packet as the statistics need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arrival {

@@ -25,6 +25,18 @@ pub enum Direction {
     Inactive,
 }
 
+impl Direction {
+    /// The attribute's name as SDP writes it (`sendrecv`, …).
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+}
+
 /// One `m=` line with what applies to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Media {

@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use super::{Direction, Media, Session};
-use crate::addr::{Scope, scope};
 use crate::rtp::codec::Codec;
 
 /// The payload type we offer for RFC 4733 telephone-event.
@@ -122,17 +121,8 @@ pub fn write(
         let port = local.rtcp_port.unwrap_or(local.port.saturating_add(1));
         let _ = write!(s, "a=rtcp:{port}\r\n");
     }
-    let _ = write!(s, "a={}\r\n", direction_attribute(local.direction));
+    let _ = write!(s, "a={}\r\n", local.direction.attribute());
     s
-}
-
-fn direction_attribute(d: Direction) -> &'static str {
-    match d {
-        Direction::SendRecv => "sendrecv",
-        Direction::SendOnly => "sendonly",
-        Direction::RecvOnly => "recvonly",
-        Direction::Inactive => "inactive",
-    }
 }
 
 /// What the other side's description means for the media session (RFC 3264 §6.1, §8.4).
@@ -225,9 +215,9 @@ pub fn negotiate(remote: &Session, ours: &[AudioCodec]) -> Result<Negotiated, Ne
         .filter(|_| !hold)
         .map(|ip| SocketAddr::new(ip, audio.port));
     let remote_rtcp = remote_rtp.map(|a| SocketAddr::new(a.ip(), audio.rtcp_port));
-    let private_address = audio.address.is_some_and(|a| {
-        !hold && matches!(scope(a), Scope::Private | Scope::Cgnat | Scope::LinkLocal)
-    });
+    let private_address = audio
+        .address
+        .is_some_and(|a| !hold && crate::addr::is_unroutable(a));
     Ok(Negotiated {
         remote_rtp,
         remote_rtcp,

@@ -140,9 +140,7 @@ impl std::fmt::Debug for Answerer {
     }
 }
 
-fn ms(d: Duration) -> f64 {
-    crate::rtp::stats::round3(d.as_secs_f64() * 1000.0)
-}
+use crate::rtp::stats::round_ms as ms;
 
 impl Answerer {
     /// Waits for an INVITE on the endpoint's flows from `now`.

@@ -313,9 +313,7 @@ impl std::fmt::Debug for Invite {
     }
 }
 
-fn ms(d: Duration) -> f64 {
-    crate::rtp::stats::round3(d.as_secs_f64() * 1000.0)
-}
+use crate::rtp::stats::round_ms as ms;
 
 fn tag_of(m: &Message, header: &str) -> Option<String> {
     m.header(header)
