@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 
 use super::endpoint::{ClientId, Endpoint, EndpointEvent, ServerId};
-use super::invite::{
+use super::dialog::{
     ALLOW, CLOSE_WAIT, CallOutcome, HangupBy, InviteEvent, InviteOutcome, LadderStep, Sender,
 };
 use super::message::{Message, NameAddr};

@@ -6,6 +6,7 @@
 pub mod answer;
 pub mod auth;
 pub mod context;
+pub mod dialog;
 pub mod digest;
 pub mod endpoint;
 pub mod invite;
