@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 
-use super::endpoint::{ClientId, Endpoint, EndpointEvent, ServerId};
 use super::dialog::{
     ALLOW, CLOSE_WAIT, CallOutcome, HangupBy, InviteEvent, InviteOutcome, LadderStep, Sender,
 };
+use super::endpoint::{ClientId, Endpoint, EndpointEvent, ServerId};
 use super::message::{Message, NameAddr};
 use super::request::{Method, RequestSpec, ViaSpec, new_branch};
 use crate::machine::{Input, Machine, Transmit};
