@@ -15,6 +15,12 @@ pub fn stun_line(t: &Traced<'_>, verbose: u8) -> String {
     };
     let text = match decode(t.bytes) {
         Ok(m) => m.to_string(),
+        Err(_) if crate::stun::turn::channel::is_channel_data(t.bytes) => format!(
+            "ChannelData 0x{:02x}{:02x}, {} bytes",
+            t.bytes[0],
+            t.bytes[1],
+            t.bytes.len() - 4
+        ),
         Err(e) => format!("{} bytes, not accepted: {e}", t.bytes.len()),
     };
     let transport = if t.stream { "tcp" } else { "udp" };
@@ -22,18 +28,46 @@ pub fn stun_line(t: &Traced<'_>, verbose: u8) -> String {
     let text = super::terminal_safe(&text).replace('\n', "\\n");
     let mut line = format!("{} {arrow} {} ({transport})  {text}", t.local, t.remote);
     if verbose > 1 {
-        for chunk in t.bytes.chunks(16) {
+        let hidden = integrity_ranges(t.bytes);
+        for (row, chunk) in t.bytes.chunks(16).enumerate() {
             line.push_str("\n    ");
             line.push_str(
                 &chunk
                     .iter()
-                    .map(|b| format!("{b:02x}"))
+                    .enumerate()
+                    .map(|(i, b)| {
+                        let at = row * 16 + i;
+                        if hidden.iter().any(|r| r.contains(&at)) {
+                            "xx".to_string()
+                        } else {
+                            format!("{b:02x}")
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(" "),
             );
         }
     }
     line
+}
+
+/// Byte ranges of MESSAGE-INTEGRITY and MESSAGE-INTEGRITY-SHA256 values (RFC 8489 §14.5,
+/// §14.6) in a STUN message: an HMAC keyed with the password is not shown, not even in hex.
+fn integrity_ranges(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    if !crate::stun::message::looks_like_stun(bytes) {
+        return out;
+    }
+    let mut off = crate::stun::message::HEADER_LEN;
+    while off + 4 <= bytes.len() {
+        let kind = u16::from_be_bytes([bytes[off], bytes[off + 1]]);
+        let len = usize::from(u16::from_be_bytes([bytes[off + 2], bytes[off + 3]]));
+        if kind == 0x0008 || kind == 0x001C {
+            out.push(off + 4..(off + 4 + len).min(bytes.len()));
+        }
+        off += 4 + len.div_ceil(4) * 4;
+    }
+    out
 }
 
 /// One SIP message as traced: a header line, then the message with Authorization and

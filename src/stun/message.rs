@@ -121,6 +121,24 @@ pub struct StunMessage {
     pub fingerprint: bool,
     /// Types of attributes we do not understand, in order.
     pub unknown_attributes: Vec<u16>,
+    /// USERNAME (RFC 8489 §14.3).
+    pub username: Option<String>,
+    /// REALM (RFC 8489 §14.9), from a 401/438 or an authenticated message.
+    pub realm: Option<String>,
+    /// NONCE (RFC 8489 §14.10).
+    pub nonce: Option<String>,
+    /// Whether MESSAGE-INTEGRITY was present (its value is never kept).
+    pub message_integrity: bool,
+    /// XOR-RELAYED-ADDRESS (RFC 8656 §18.5): the allocation's relayed transport address.
+    pub relayed_address: Option<SocketAddr>,
+    /// XOR-PEER-ADDRESS (RFC 8656 §18.3); the first one when several.
+    pub peer_address: Option<SocketAddr>,
+    /// LIFETIME (RFC 8656 §18.4) in seconds.
+    pub lifetime_s: Option<u32>,
+    /// CHANNEL-NUMBER (RFC 8656 §18.2).
+    pub channel_number: Option<u16>,
+    /// DATA (RFC 8656 §18.6): what a Send or Data indication carries.
+    pub data: Option<Vec<u8>>,
 }
 
 impl StunMessage {
@@ -274,6 +292,15 @@ fn flatten(msg: &Message<Attribute>) -> StunMessage {
             .unknown_attributes()
             .map(|a| a.get_type().as_u16())
             .collect(),
+        username: None,
+        realm: None,
+        nonce: None,
+        message_integrity: false,
+        relayed_address: None,
+        peer_address: None,
+        lifetime_s: None,
+        channel_number: None,
+        data: None,
     };
     for attr in msg.attributes() {
         match attr {
@@ -288,8 +315,23 @@ fn flatten(msg: &Message<Attribute>) -> StunMessage {
             Attribute::ResponsePort(p) => out.response_port = Some(p.0),
             Attribute::Software(s) => out.software = Some(s.description().to_string()),
             Attribute::ErrorCode(e) => {
-                out.error_code = Some((e.code(), e.reason_phrase().to_string()));
+                // coturn pads its reason phrases with NUL bytes.
+                let reason = e.reason_phrase().trim_end_matches('\0').trim().to_string();
+                out.error_code = Some((e.code(), reason));
             }
+            Attribute::Realm(r) => out.realm = Some(r.text().to_string()),
+            Attribute::Username(u) => out.username = Some(u.name().to_string()),
+            Attribute::Nonce(n) => out.nonce = Some(n.value().to_string()),
+            Attribute::MessageIntegrity(_) => out.message_integrity = true,
+            Attribute::XorRelayAddress(a) => out.relayed_address = Some(a.address()),
+            Attribute::XorPeerAddress(a) => {
+                out.peer_address.get_or_insert(a.address());
+            }
+            Attribute::Lifetime(l) => {
+                out.lifetime_s = Some(u32::try_from(l.lifetime().as_secs()).unwrap_or(u32::MAX));
+            }
+            Attribute::ChannelNumber(c) => out.channel_number = Some(c.value()),
+            Attribute::Data(d) => out.data = Some(d.data().to_vec()),
             Attribute::Fingerprint(_) => out.fingerprint = true,
             _ => {}
         }
@@ -355,6 +397,27 @@ pub fn verify_short_term_integrity(buf: &[u8], password: &str) -> Result<bool, D
         .is_some_and(|mi| mi.check_short_term_credential(password).is_ok()))
 }
 
+/// Checks MESSAGE-INTEGRITY with a long-term credential (HMAC-SHA1 keyed with
+/// MD5(username ":" realm ":" password), RFC 8489 §9.2.2).
+///
+/// False when the message does not decode, has no MESSAGE-INTEGRITY, or the HMAC differs.
+pub fn verify_long_term_integrity(buf: &[u8], username: &str, realm: &str, password: &str) -> bool {
+    use stun_codec::rfc5389::attributes::{MessageIntegrity, Realm, Username};
+    if check_header(buf).is_err() {
+        return false;
+    }
+    let (Ok(u), Ok(r)) = (Username::new(username.to_string()), Realm::new(realm.to_string()))
+    else {
+        return false;
+    };
+    match MessageDecoder::<Attribute>::new().decode_from_bytes(buf) {
+        Ok(Ok(msg)) => msg
+            .get_attribute::<MessageIntegrity>()
+            .is_some_and(|mi| mi.check_long_term_credential(&u, &r, password).is_ok()),
+        _ => false,
+    }
+}
+
 /// Length of the STUN message at the start of a stream buffer (RFC 8489 §6.2.2: over TCP,
 /// messages are framed by their length field), or `None` if more bytes are needed.
 pub fn stream_frame_len(buf: &[u8]) -> Option<usize> {
@@ -375,6 +438,8 @@ impl fmt::Display for StunMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let method = if self.method == 0x001 {
             "Binding".to_string()
+        } else if (0x002..=0x009).contains(&self.method) && self.method != 0x005 {
+            method_name(self.method)
         } else {
             format!("method 0x{:03x}", self.method)
         };
@@ -411,6 +476,31 @@ impl fmt::Display for StunMessage {
         }
         if let Some(s) = &self.software {
             write!(f, " SOFTWARE={s:?}")?;
+        }
+        if let Some(a) = self.relayed_address {
+            write!(f, " XOR-RELAYED-ADDRESS={a}")?;
+        }
+        if let Some(a) = self.peer_address {
+            write!(f, " XOR-PEER-ADDRESS={a}")?;
+        }
+        if let Some(l) = self.lifetime_s {
+            write!(f, " LIFETIME={l}")?;
+        }
+        if let Some(c) = self.channel_number {
+            write!(f, " CHANNEL-NUMBER=0x{c:04x}")?;
+        }
+        if let Some(r) = &self.realm {
+            write!(f, " REALM={r:?}")?;
+        }
+        if self.nonce.is_some() {
+            write!(f, " NONCE")?;
+        }
+        if let Some(d) = &self.data {
+            write!(f, " DATA({} bytes)", d.len())?;
+        }
+        if self.message_integrity {
+            // The HMAC is never shown (it is derived from the password).
+            write!(f, " MESSAGE-INTEGRITY=<redacted>")?;
         }
         if self.fingerprint {
             write!(f, " FINGERPRINT")?;

@@ -10,6 +10,7 @@ pub mod message;
 pub mod retransmit;
 pub mod sim;
 pub mod transaction;
+pub mod turn;
 
 /// What STUN runs over (RFC 8489 §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

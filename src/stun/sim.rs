@@ -54,10 +54,63 @@ pub struct SimNetwork {
     /// Its alternate address (OTHER-ADDRESS).
     pub alt: SocketAddr,
     sent: u32,
+    nat: Nat,
+}
+
+/// A NAT of chosen RFC 4787 mapping and filtering behaviour in front of the client host
+/// ([`CLIENT_IP`]), with the public address [`PUBLIC_IP`]: the part of the simulated network
+/// that the STUN and the TURN simulations share.
+#[derive(Debug, Clone)]
+pub struct Nat {
+    /// Address-and-port-dependent mapping (symmetric) instead of endpoint-independent.
+    pub apdm: bool,
+    /// Filtering.
+    pub filtering: Filtering,
     /// (local, destination or 0.0.0.0:0) → public port.
     mappings: HashMap<(SocketAddr, SocketAddr), u16>,
     contacted: HashSet<(SocketAddr, SocketAddr)>,
     next_port: u16,
+}
+
+impl Nat {
+    /// A NAT with no mappings yet.
+    pub fn new(apdm: bool, filtering: Filtering) -> Self {
+        Nat {
+            apdm,
+            filtering,
+            mappings: HashMap::new(),
+            contacted: HashSet::new(),
+            next_port: 40000,
+        }
+    }
+
+    /// A datagram from `local` to `dest` leaves with this public source address (the
+    /// mapping is made on first use).
+    pub fn outbound(&mut self, local: SocketAddr, dest: SocketAddr) -> SocketAddr {
+        self.contacted.insert((local, dest));
+        SocketAddr::new(PUBLIC_IP, self.public_port(local, dest))
+    }
+
+    /// Where a datagram from `from` to the public address `public` goes inside, if the
+    /// mapping exists and the filter lets it in.
+    pub fn inbound(&self, public: SocketAddr, from: SocketAddr) -> Option<SocketAddr> {
+        if public.ip() != PUBLIC_IP {
+            return None;
+        }
+        self.mappings
+            .iter()
+            .filter(|(_, port)| **port == public.port())
+            .map(|((local, _), _)| *local)
+            .find(|local| self.inbound_allowed(*local, from))
+    }
+
+    /// Forgets every mapping (a conntrack flush or a NAT reboot): the next datagrams get new
+    /// public ports.
+    pub fn rebind(&mut self) {
+        self.mappings.clear();
+        self.contacted.clear();
+        self.next_port += 100;
+    }
 }
 
 impl SimNetwork {
@@ -70,9 +123,7 @@ impl SimNetwork {
             primary: SocketAddr::new([198, 51, 100, 10].into(), 3478),
             alt: SocketAddr::new([198, 51, 100, 11].into(), 3479),
             sent: 0,
-            mappings: HashMap::new(),
-            contacted: HashSet::new(),
-            next_port: 40000,
+            nat: Nat::new(apdm, filtering),
         }
     }
 
@@ -80,7 +131,9 @@ impl SimNetwork {
     pub fn local(socket: SocketId) -> SocketAddr {
         SocketAddr::new(CLIENT_IP, 5000 + socket as u16)
     }
+}
 
+impl Nat {
     fn public_port(&mut self, local: SocketAddr, dest: SocketAddr) -> u16 {
         let key = if self.apdm {
             (local, dest)
@@ -110,7 +163,9 @@ impl SimNetwork {
                 }
         })
     }
+}
 
+impl SimNetwork {
     /// The client sends `t`: through the NAT to the server, whose answer comes back through
     /// the NAT (if its filter lets it in) as `(delay, socket, from, bytes)`. This NAT does not
     /// hairpin; datagrams to anything but the server vanish.
@@ -125,8 +180,7 @@ impl SimNetwork {
         }
         let local = Self::local(t.socket);
         let dest = t.destination;
-        let public = SocketAddr::new(PUBLIC_IP, self.public_port(local, dest));
-        self.contacted.insert((local, dest));
+        let public = self.nat.outbound(local, dest);
         let servers = [
             self.primary,
             self.alt,
@@ -159,7 +213,7 @@ impl SimNetwork {
         else {
             return vec![];
         };
-        if !self.inbound_allowed(local, from) {
+        if !self.nat.inbound_allowed(local, from) {
             return vec![];
         }
         vec![(ONE_WAY, t.socket, from, resp)]
