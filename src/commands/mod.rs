@@ -11,6 +11,7 @@ pub mod call_media;
 pub mod enum_lookup;
 pub mod generate;
 pub mod nat_probe;
+pub mod nat_probe_turn;
 pub mod pcap_decode;
 pub mod register;
 pub mod sip_common;
@@ -106,4 +107,42 @@ impl Env {
             result,
         )
     }
+}
+
+/// Largest password or secret file read (bytes): only its first line is used.
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// A secret (password, shared secret) from the environment variable `env`, the first line of
+/// `file`, or the visible `flag`, in that order; `None` when none is given. `what` names it in
+/// errors ("password", "TURN secret").
+///
+/// # Errors
+/// A file that cannot be read or is larger than 64 KiB (usage).
+pub fn given_secret(
+    env: &str,
+    file: Option<&std::path::Path>,
+    flag: Option<&String>,
+    what: &str,
+) -> Result<Option<String>, CommandError> {
+    if let Ok(p) = std::env::var(env) {
+        return Ok(Some(p));
+    }
+    if let Some(path) = file {
+        use std::io::Read;
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_string(&mut text))
+            .map_err(|e| {
+                CommandError::Usage(format!("cannot read the {what} file {}: {e}", path.display()))
+            })?;
+        if text.len() as u64 > MAX_SECRET_FILE {
+            return Err(CommandError::Usage(format!(
+                "the {what} file {} is larger than {} KiB",
+                path.display(),
+                MAX_SECRET_FILE / 1024
+            )));
+        }
+        return Ok(Some(text.lines().next().unwrap_or("").to_string()));
+    }
+    Ok(flag.cloned())
 }

@@ -12,7 +12,9 @@ use crate::cli::{GlobalArgs, NatProbeArgs};
 use crate::machine::Frame;
 use crate::net::driver::{self, ConnectSpec, Socket};
 use crate::net::{Traced, Tracer};
+use crate::report::nat_probe::turn::RelayVerdict;
 use crate::report::nat_probe::{NatProbeResult, ResolvedServer, findings, status};
+use crate::stun::turn::uri::TurnTransport;
 use crate::report::{ms, trace};
 use crate::stun::StunTransport;
 use crate::stun::binding::BindingClient;
@@ -56,14 +58,36 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report, Com
         }
         family = lf;
     }
-    let given: Vec<HostPort> = if args.servers.is_empty() {
+    let turn_targets = super::nat_probe_turn::targets(&args.turn, &env)?;
+    if args.turn.turn_only && turn_targets.is_empty() {
+        return Err(CommandError::Usage(
+            "--turn-only needs a TURN server: --turn URI or --ice-servers FILE".into(),
+        ));
+    }
+    let given: Vec<HostPort> = if !args.servers.is_empty() {
+        args.servers.clone()
+    } else if let Some(t) = turn_targets.first() {
+        // Without --server the TURN host is also the STUN server (on the STUN port when
+        // the URI is turns:).
+        let port = match t.uri.transport {
+            TurnTransport::Tls => DEFAULT_PORT,
+            _ => t.uri.port,
+        };
+        match format!("{}:{port}", bracket(&t.uri.host)).parse() {
+            Ok(hp) => vec![hp],
+            Err(_) => Vec::new(),
+        }
+    } else {
         DEFAULT_SERVERS
             .iter()
             .filter_map(|s| s.parse().ok())
             .collect()
-    } else {
-        args.servers.clone()
     };
+    if args.turn.turn_only {
+        let mut result = NatProbeResult::empty(&[], StunTransport::Udp);
+        result.nat_tested = false;
+        return finish(global, args, &env, result, &turn_targets).await;
+    }
     let resolved = resolve_all(&given, family).await;
     // All probe sockets share one family: that of the first server that resolved.
     let family = match (
@@ -95,7 +119,7 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report, Com
         pb
     });
     let ips = local_ips();
-    let mut result = if servers.is_empty() {
+    let result = if servers.is_empty() {
         NatProbeResult::empty(&resolved, StunTransport::Udp)
     } else if StunTransport::from(args.transport) == StunTransport::Tcp {
         let mut client = BindingClient::new(
@@ -146,6 +170,43 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report, Com
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
+    finish(global, args, &env, result, &turn_targets).await
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+/// Runs the TURN tests (if any) and builds the report.
+async fn finish(
+    global: &GlobalArgs,
+    args: &NatProbeArgs,
+    env: &Env,
+    mut result: NatProbeResult,
+    turn_targets: &[super::nat_probe_turn::Target],
+) -> Result<Report, CommandError> {
+    if !turn_targets.is_empty() && !env.interrupt.is_set() {
+        let progress = (!global.json && std::io::stderr().is_terminal() && global.verbose == 0)
+            .then(|| {
+                let pb = indicatif::ProgressBar::new_spinner();
+                pb.set_message(format!(
+                    "testing {} TURN relay(s)…",
+                    turn_targets.len()
+                ));
+                pb.enable_steady_tick(Duration::from_millis(100));
+                pb
+            });
+        result.turn = super::nat_probe_turn::run(global, &args.turn, env, turn_targets).await?;
+        if let Some(pb) = progress {
+            pb.finish_and_clear();
+        }
+    }
+    result.interrupted |= env.interrupt.is_set();
+    result.relay_verdict = RelayVerdict::of(&result.turn);
     result.probe_ms = ms(env.now().saturating_duration_since(env.t0));
     let found = findings(&result);
     let st = status(&result, &found);

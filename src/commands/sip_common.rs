@@ -177,39 +177,18 @@ pub fn tracer(verbose: u8) -> Option<Tracer<'static>> {
     (verbose > 0).then_some(&trace_sip as Tracer<'static>)
 }
 
-/// Largest password file read (bytes): only its first line is used.
-const MAX_PASSWORD_FILE: u64 = 64 * 1024;
-
 /// The password from `$VOIPDIAG_PASSWORD`, `--password-file` or `--password`, in that order;
 /// `None` when none is given (a terminal prompt may still supply it when challenged).
 pub fn given_password(
     password_file: Option<&std::path::Path>,
     password: Option<&String>,
 ) -> Result<Option<String>, crate::commands::CommandError> {
-    if let Ok(p) = std::env::var(crate::report::register::PASSWORD_ENV) {
-        return Ok(Some(p));
-    }
-    if let Some(path) = password_file {
-        use std::io::Read;
-        let mut text = String::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_PASSWORD_FILE + 1).read_to_string(&mut text))
-            .map_err(|e| {
-                crate::commands::CommandError::Usage(format!(
-                    "cannot read the password file {}: {e}",
-                    path.display()
-                ))
-            })?;
-        if text.len() as u64 > MAX_PASSWORD_FILE {
-            return Err(crate::commands::CommandError::Usage(format!(
-                "the password file {} is larger than {} KiB",
-                path.display(),
-                MAX_PASSWORD_FILE / 1024
-            )));
-        }
-        return Ok(Some(text.lines().next().unwrap_or("").to_string()));
-    }
-    Ok(password.cloned())
+    crate::commands::given_secret(
+        crate::report::register::PASSWORD_ENV,
+        password_file,
+        password,
+        "password",
+    )
 }
 
 /// Asks on the terminal, when stdin is one.

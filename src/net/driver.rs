@@ -76,6 +76,8 @@ pub struct Connection {
     pub local: SocketAddr,
     /// TLS: the protocol version negotiated, e.g. `TLSv1_3`.
     pub tls_version: Option<String>,
+    /// TLS: the server's end-entity certificate (DER).
+    pub peer_certificate: Option<Vec<u8>>,
 }
 
 /// One of a machine's sockets, as handed to [`run`].
@@ -220,6 +222,7 @@ pub async fn connect(spec: &ConnectSpec) -> Result<(Stream, Connection), StreamE
             Connection {
                 local,
                 tls_version: None,
+                peer_certificate: None,
             },
         ));
     };
@@ -241,6 +244,12 @@ pub async fn connect(spec: &ConnectSpec) -> Result<(Stream, Connection), StreamE
         .1
         .protocol_version()
         .map(|v: rustls::ProtocolVersion| format!("{v:?}"));
+    let peer_certificate = tls_stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| c.as_ref().to_vec());
     Ok((
         Stream {
             io: Box::new(tls_stream),
@@ -251,6 +260,7 @@ pub async fn connect(spec: &ConnectSpec) -> Result<(Stream, Connection), StreamE
         Connection {
             local,
             tls_version: version,
+            peer_certificate,
         },
     ))
 }

@@ -165,7 +165,9 @@ NFT
       ;;
   esac
 
-  if [ "$topo" != server-down ]; then
+  # NAT_LAB_NO_STUN=1: no STUN servers (turn-lab.sh starts its own TURN servers).
+  ip -n "$s" route add 10.99.0.0/24 dev lo 2>/dev/null || true
+  if [ "$topo" != server-down ] && [ -z "${NAT_LAB_NO_STUN:-}" ]; then
     nsx "$s" turnserver -n --listening-ip=203.0.113.10 --listening-ip=203.0.113.11 \
       --listening-port=3478 --alt-listening-port=3479 --no-tls --no-dtls --no-cli \
       --log-file=/tmp/nat-lab-$p/turnserver.log --simple-log --pidfile=/tmp/nat-lab-$p/turnserver.pid \

@@ -7,6 +7,23 @@ use crate::stun::behavior::{FilteringBehavior, MappingBehavior};
 
 /// The findings for a result, in plain language for VoIP.
 pub fn findings(r: &NatProbeResult) -> Vec<Finding> {
+    let mut f = if r.nat_tested {
+        nat_findings(r)
+    } else {
+        Vec::new()
+    };
+    if !r.nat_tested && r.interrupted {
+        f.push(Finding::new(
+            "INTERRUPTED",
+            Severity::Warning,
+            "interrupted: the result shows only what was learned until then",
+        ));
+    }
+    f.extend(super::turn::turn_findings(&r.turn));
+    f
+}
+
+fn nat_findings(r: &NatProbeResult) -> Vec<Finding> {
     use Severity::{Critical, Info, Warning};
     let mut f = Vec::new();
     if r.interrupted {
@@ -197,7 +214,9 @@ pub fn findings(r: &NatProbeResult) -> Vec<Finding> {
 
 /// Status from findings: any critical finding is a problem; no answer at all is no-answer.
 pub fn status(r: &NatProbeResult, findings: &[Finding]) -> Status {
-    if r.mapped_address.is_none() && !r.udp_blocked {
+    let turn_silent = !r.turn.is_empty() && r.turn.iter().all(|t| t.status == "no-answer");
+    let nat_silent = r.nat_tested && r.mapped_address.is_none() && !r.udp_blocked;
+    if (nat_silent && (r.turn.is_empty() || turn_silent)) || (!r.nat_tested && turn_silent) {
         return Status::NoAnswer;
     }
     if findings.iter().any(|f| f.severity == Severity::Critical) {

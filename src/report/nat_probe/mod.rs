@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use super::ms;
 mod findings;
 mod render;
+pub mod turn;
 
 use crate::addr::HostPort;
 use crate::stun::StunTransport;
@@ -66,6 +67,13 @@ pub struct NatProbeResult {
     pub interrupted: bool,
     /// Total probe time until the verdict, in ms.
     pub probe_ms: f64,
+    /// Whether the RFC 5780 NAT behaviour tests ran (false with `--turn-only`).
+    pub nat_tested: bool,
+    /// One entry per `--turn` URI (and relayed address family).
+    pub turn: Vec<turn::TurnReport>,
+    /// Does a TURN relay carry media from here: `works`, `works-over-tcp-only`, `fails`,
+    /// `not-tested`.
+    pub relay_verdict: turn::RelayVerdict,
 }
 
 /// How a server's test I (or its STUN over TCP) went.
@@ -424,6 +432,9 @@ impl NatProbeResult {
             ignored_datagrams: Ignored::default(),
             interrupted: false,
             probe_ms: 0.0,
+            nat_tested: true,
+            turn: Vec::new(),
+            relay_verdict: turn::RelayVerdict::NotTested,
         }
     }
 

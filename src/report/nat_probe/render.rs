@@ -12,6 +12,55 @@ fn classic_label(c: Option<ClassicType>) -> &'static str {
 
 impl Describe for NatProbeResult {
     fn verdict(&self) -> String {
+        if self.turn.is_empty() {
+            return self.nat_verdict();
+        }
+        let turn = self.turn_verdict();
+        if self.nat_tested {
+            format!("{}; {turn}", self.nat_verdict())
+        } else {
+            turn
+        }
+    }
+
+    fn sections(&self, verbose: bool) -> Vec<Section> {
+        let mut out = if self.nat_tested {
+            self.nat_sections(verbose)
+        } else {
+            Vec::new()
+        };
+        out.extend(super::turn::sections(&self.turn, verbose));
+        out
+    }
+}
+
+impl NatProbeResult {
+    /// The TURN half of the verdict line: whether a relay works and, if not, why.
+    fn turn_verdict(&self) -> String {
+        use super::turn::RelayVerdict;
+        let failing: Vec<String> = self
+            .turn
+            .iter()
+            .filter(|t| t.status != "works")
+            .map(|t| format!("{}: {}", t.uri, t.cause(&self.turn)))
+            .collect();
+        match self.relay_verdict {
+            RelayVerdict::Works if failing.is_empty() => {
+                "TURN relay works: media both ways".into()
+            }
+            RelayVerdict::Works => format!("TURN relay works over UDP; {}", failing.join("; ")),
+            RelayVerdict::WorksOverTcpOnly if failing.is_empty() => {
+                "TURN relay works over TCP/TLS (no UDP relay tested)".into()
+            }
+            RelayVerdict::WorksOverTcpOnly => format!(
+                "TURN relay works over TCP/TLS only; {}",
+                failing.join("; ")
+            ),
+            _ => format!("TURN relay fails — {}", failing.join("; ")),
+        }
+    }
+
+    fn nat_verdict(&self) -> String {
         if self.udp_blocked {
             return "UDP is blocked: STUN answered only over TCP".into();
         }
@@ -35,7 +84,7 @@ impl Describe for NatProbeResult {
         }
     }
 
-    fn sections(&self, verbose: bool) -> Vec<Section> {
+    fn nat_sections(&self, verbose: bool) -> Vec<Section> {
         let mut facts = vec![
             ("NAT detected".to_string(), yes_no(self.nat_detected)),
             ("Local address".into(), opt(&self.local_address)),

@@ -5,6 +5,7 @@
 pub mod allocation;
 pub mod channel;
 pub mod credential;
+pub mod ice_servers;
 pub mod probe;
 pub mod uri;
 pub mod sim;

@@ -68,6 +68,9 @@ pub enum PeerStrategy {
 pub struct TurnProbeConfig {
     /// The TURN server.
     pub server: SocketAddr,
+    /// Where the self strategy's peer socket asks for its public address (STUN over UDP:
+    /// the server's UDP port, or 3478 of its address for `turns:`).
+    pub stun_server: SocketAddr,
     /// Over TCP/TLS (else UDP).
     pub reliable: bool,
     /// The credential, if any.
@@ -310,6 +313,7 @@ pub struct TurnProbe {
     next_chan_refresh: Option<Instant>,
     deleted_a: bool,
     deleted_b: bool,
+    lost: bool,
     interrupted: bool,
     second_report: Option<AllocationReport>,
     first_report: Option<AllocationReport>,
@@ -415,6 +419,7 @@ impl TurnProbe {
             next_chan_refresh: None,
             deleted_a: false,
             deleted_b: false,
+            lost: false,
             interrupted: false,
             second_report: None,
             first_report: None,
@@ -473,7 +478,7 @@ impl TurnProbe {
             match tx.step(now) {
                 Action::Transmit => self.transmits.push_back(Transmit {
                     socket: SOCKET_PEER,
-                    destination: self.config.server,
+                    destination: self.config.stun_server,
                     payload: tx.request().to_vec(),
                 }),
                 Action::Wait => break,
@@ -481,7 +486,7 @@ impl TurnProbe {
                     self.peer_binding = None;
                     self.peer_binding_failed = Some(format!(
                         "no STUN answer over UDP from {} to the peer socket",
-                        self.config.server
+                        self.config.stun_server
                     ));
                     break;
                 }
@@ -820,7 +825,7 @@ impl TurnProbe {
         }
         self.phase = Phase::Deleting;
         self.a.abandon();
-        if self.a.relayed.is_some() {
+        if self.a.relayed.is_some() && !self.lost {
             self.a.request(now, RequestKind::Refresh(0), &mut self.rng);
         }
         if let Some(b) = &mut self.b {
@@ -1133,8 +1138,9 @@ impl TurnProbe {
                     }
                 }
                 if code == Some(437) {
-                    // The allocation is gone (a new 5-tuple after a NAT rebinding).
-                    self.deleted_a = true;
+                    // The allocation is gone for this 5-tuple (a NAT rebinding): nothing we
+                    // can delete from here; it expires on the server.
+                    self.lost = true;
                 }
             }
         }
@@ -1245,7 +1251,7 @@ impl Machine for TurnProbe {
                 } else if let Some(b) = self.b.as_mut().filter(|b| b.owns(socket, from)) {
                     b.handle_input(now, data, &mut self.rng);
                 } else if socket == SOCKET_PEER {
-                    if from == self.config.server {
+                    if from == self.config.stun_server {
                         if let (Some(tx), Ok(m)) = (&mut self.peer_binding, decode(data)) {
                             if tx.matches(&m) {
                                 tx.answered(now);
@@ -1264,7 +1270,7 @@ impl Machine for TurnProbe {
                 reason,
             } => {
                 if socket == SOCKET_PEER {
-                    if destination == self.config.server && self.peer_binding.is_some() {
+                    if destination == self.config.stun_server && self.peer_binding.is_some() {
                         self.peer_binding = None;
                         self.peer_binding_failed = Some(reason.to_string());
                     } else if Some(destination) == self.a.relayed {

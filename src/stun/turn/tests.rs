@@ -21,6 +21,7 @@ use crate::stun::sim::{Filtering, SimNetwork};
 fn config(strategy: PeerStrategy, password: &str) -> TurnProbeConfig {
     TurnProbeConfig {
         server: "198.51.100.10:3478".parse().unwrap(),
+        stun_server: "198.51.100.10:3478".parse().unwrap(),
         reliable: false,
         credentials: Some(Credentials::LongTerm {
             username: "alice".into(),
