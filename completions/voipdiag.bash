@@ -311,7 +311,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__nat__subcmd__probe)
-            opts="-v -4 -6 -h -V --server --transport --local --lifetime --lifetime-max --no-hairpinning --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -4 -6 -h -V --server --transport --local --lifetime --lifetime-max --no-hairpinning --turn --turn-only --ice-servers --turn-user --turn-password-file --turn-password --turn-secret-file --turn-ttl --turn-peer --turn-count --turn-peer-policy --turn-hold --turn-family --ca-file --insecure --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -330,6 +330,54 @@ _voipdiag() {
                     return 0
                     ;;
                 --lifetime-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ice-servers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-peer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-hold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-family)
+                    COMPREPLY=($(compgen -W "ipv4 ipv6 dual" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

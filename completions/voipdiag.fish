@@ -48,6 +48,20 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l transpor
 tcp\t'STUN over TCP (RFC 8489 §6.2.2)'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l local -d 'Local address to bind, ADDR[:PORT] (the port applies to the main socket)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l lifetime-max -d 'Upper bound of the lifetime measurement' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn -d 'Test this TURN server: turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT] (TLS; RFC 7065, default ports 3478/5349). Repeatable. Without --server the TURN host is also the STUN server' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l ice-servers -d 'Read TURN servers and credentials from a WebRTC iceServers list or a TURN REST response ({username, password, ttl, uris}) in FILE ("-": stdin)' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-user -d 'TURN user name (long-term credential, RFC 8489 §9.2); with a shared secret, the USER part of the TURN REST user name EXPIRY:USER' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-password-file -d 'Read the TURN password from the first line of this file' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-password -d 'The TURN password. Visible to other users of this machine (process list, shell history): prefer $VOIPDIAG_TURN_PASSWORD, --turn-password-file or the prompt' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-secret-file -d 'Mint TURN REST credentials from the shared secret in the first line of this file (coturn --static-auth-secret); also $VOIPDIAG_TURN_SECRET' -r -F
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-ttl -d 'Validity of minted TURN REST credentials' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-peer -d 'Who plays the peer: auto (self, then two), self (a second local socket), two (two allocations relay to each other), or a UDP echo server HOST:PORT' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-count -d 'Packets sent each way per mechanism (indication, channel), 20 ms apart' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-hold -d 'Hold the allocation this long with refreshes, then send media again (6 min or more also proves the 300 s permission and 600 s channel refresh)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-family -d 'Relayed address family (REQUESTED-ADDRESS-FAMILY, RFC 8656 §18.1); dual tests both' -r -f -a "ipv4\t'An IPv4 relayed address'
+ipv6\t'An IPv6 relayed address'
+dual\t'One of each'"
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l ca-file -d 'PEM file of CA certificates to trust for turns: (default: the system\'s)' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
@@ -55,6 +69,9 @@ never\t'Never'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l lifetime -d 'Also measure how long a UDP binding lives without traffic (RFC 5780 §4.6); takes up to --lifetime-max'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l no-hairpinning -d 'Skip the hairpinning test'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-only -d 'Only the TURN test: skip the RFC 5780 NAT behaviour tests (e.g. monitoring from cron)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-peer-policy -d 'Audit which internal peer addresses the server accepts (CreatePermission only, no data sent): loopback, RFC 1918, CGNAT, link-local, 169.254.169.254, ULA'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l insecure -d 'Do not verify the turns: certificate (the connection is then open to interception)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s 4 -l ipv4 -d 'Use IPv4 only'

@@ -39,6 +39,51 @@ fn usage_errors_exit_2() {
         &["sip-options", "127.0.0.1", "--interval", "300000000000y"],
         &["sip-options", "127.0.0.1", "--t1", "300000000000y"],
         &["nat-probe", "--lifetime-max", "100000000000000000000s"],
+        // TURN: a bad URI, a secret without a user, --turn-only with nothing to test, a
+        // password without a user, no password anywhere (stdin is not a terminal here), an
+        // unreadable secret file, an iceServers file without a TURN URI.
+        &["nat-probe", "--turn", "stun:192.0.2.1"],
+        &["nat-probe", "--turn", "turns:192.0.2.1?transport=udp"],
+        &[
+            "nat-probe",
+            "--turn",
+            "turn:192.0.2.1",
+            "--turn-secret-file",
+            "Cargo.toml",
+        ],
+        &["nat-probe", "--turn-only"],
+        &[
+            "nat-probe",
+            "--turn",
+            "turn:192.0.2.1",
+            "--turn-password",
+            "x",
+        ],
+        &[
+            "nat-probe",
+            "--turn",
+            "turn:192.0.2.1",
+            "--turn-user",
+            "alice",
+        ],
+        &[
+            "nat-probe",
+            "--turn",
+            "turn:192.0.2.1",
+            "--turn-user",
+            "a",
+            "--turn-secret-file",
+            "/nonexistent",
+        ],
+        &["nat-probe", "--turn-only", "--ice-servers", "Cargo.toml"],
+        &[
+            "nat-probe",
+            "--turn-only",
+            "--turn",
+            "turn:192.0.2.1",
+            "--turn-peer",
+            "nowhere",
+        ],
     ] {
         let out = voipdiag(args);
         assert_eq!(

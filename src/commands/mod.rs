@@ -133,7 +133,10 @@ pub fn given_secret(
         std::fs::File::open(path)
             .and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_string(&mut text))
             .map_err(|e| {
-                CommandError::Usage(format!("cannot read the {what} file {}: {e}", path.display()))
+                CommandError::Usage(format!(
+                    "cannot read the {what} file {}: {e}",
+                    path.display()
+                ))
             })?;
         if text.len() as u64 > MAX_SECRET_FILE {
             return Err(CommandError::Usage(format!(

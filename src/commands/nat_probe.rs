@@ -14,12 +14,12 @@ use crate::net::driver::{self, ConnectSpec, Socket};
 use crate::net::{Traced, Tracer};
 use crate::report::nat_probe::turn::RelayVerdict;
 use crate::report::nat_probe::{NatProbeResult, ResolvedServer, findings, status};
-use crate::stun::turn::uri::TurnTransport;
 use crate::report::{ms, trace};
 use crate::stun::StunTransport;
 use crate::stun::binding::BindingClient;
 use crate::stun::discovery::{DiscoveryConfig, NatBehaviorDiscovery};
 use crate::stun::message::{self, DEFAULT_PORT};
+use crate::stun::turn::uri::TurnTransport;
 
 /// Public STUN servers used when no `--server` is given; the first supports RFC 5780.
 pub const DEFAULT_SERVERS: &[&str] = &[
@@ -193,10 +193,7 @@ async fn finish(
         let progress = (!global.json && std::io::stderr().is_terminal() && global.verbose == 0)
             .then(|| {
                 let pb = indicatif::ProgressBar::new_spinner();
-                pb.set_message(format!(
-                    "testing {} TURN relay(s)…",
-                    turn_targets.len()
-                ));
+                pb.set_message(format!("testing {} TURN relay(s)…", turn_targets.len()));
                 pb.enable_steady_tick(Duration::from_millis(100));
                 pb
             });

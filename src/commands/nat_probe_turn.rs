@@ -44,7 +44,12 @@ pub struct Target {
 /// Usage: an unreadable or malformed `--ice-servers` file or a bad URI in it, an unreadable
 /// secret or password file, a shared secret or a password without `--turn-user`.
 pub fn targets(args: &TurnArgs, env: &Env) -> Result<Vec<Target>, CommandError> {
-    let secret = given_secret(SECRET_ENV, args.turn_secret_file.as_deref(), None, "TURN secret")?;
+    let secret = given_secret(
+        SECRET_ENV,
+        args.turn_secret_file.as_deref(),
+        None,
+        "TURN secret",
+    )?;
     let password = given_secret(
         PASSWORD_ENV,
         args.turn_password_file.as_deref(),
@@ -100,9 +105,8 @@ pub fn targets(args: &TurnArgs, env: &Env) -> Result<Vec<Target>, CommandError> 
         .collect();
     if let Some(path) = &args.ice_servers {
         let text = read_ice_file(path)?;
-        let list = crate::stun::turn::ice_servers::parse(&text).map_err(|e| {
-            CommandError::Usage(format!("--ice-servers {}: {e}", path.display()))
-        })?;
+        let list = crate::stun::turn::ice_servers::parse(&text)
+            .map_err(|e| CommandError::Usage(format!("--ice-servers {}: {e}", path.display())))?;
         for server in list {
             let creds = match (&server.username, &server.credential) {
                 (Some(u), Some(c)) => Some(Credentials::LongTerm {
@@ -162,9 +166,13 @@ pub async fn run(
     let families: &[(RequestedFamily, &'static str)] = match args.turn_family {
         TurnFamily::Ipv4 => &[(RequestedFamily::Default, "ipv4")],
         TurnFamily::Ipv6 => &[(RequestedFamily::Ipv6, "ipv6")],
-        TurnFamily::Dual => &[(RequestedFamily::Ipv4, "ipv4"), (RequestedFamily::Ipv6, "ipv6")],
+        TurnFamily::Dual => &[
+            (RequestedFamily::Ipv4, "ipv4"),
+            (RequestedFamily::Ipv6, "ipv6"),
+        ],
     };
-    let tls = TlsOptions::new(args.ca_file.as_deref(), args.insecure).map_err(CommandError::Usage)?;
+    let tls =
+        TlsOptions::new(args.ca_file.as_deref(), args.insecure).map_err(CommandError::Usage)?;
     let now_unix = env
         .started_at
         .duration_since(UNIX_EPOCH)
@@ -201,7 +209,10 @@ async fn run_one(
         server_address: None,
         local_address: None,
         tls: None,
-        mechanism: t.credentials.as_ref().map_or("none", Credentials::mechanism),
+        mechanism: t
+            .credentials
+            .as_ref()
+            .map_or("none", Credentials::mechanism),
         username: t.credentials.as_ref().map(|c| c.username().to_string()),
         rest_expiry,
         rest_expired: rest_expiry.is_some_and(|e| e < now_unix),
@@ -230,7 +241,9 @@ async fn run_one(
         }
     };
     let udp = driver::bind_udp_sockets(local_ip, 0, 3).map_err(|e| {
-        CommandError::Internal(anyhow::anyhow!("cannot bind UDP sockets on {local_ip}: {e}"))
+        CommandError::Internal(anyhow::anyhow!(
+            "cannot bind UDP sockets on {local_ip}: {e}"
+        ))
     })?;
     let reliable = t.uri.transport.is_stream();
     let tls_spec = (t.uri.transport == TurnTransport::Tls).then(|| TlsSpec {
@@ -357,9 +370,7 @@ fn tls_report(conn: &driver::Connection, insecure: bool) -> TlsReport {
     {
         r.subject = Some(cert.tbs_certificate.subject.to_string());
         let not_after = cert.tbs_certificate.validity.not_after.to_unix_duration();
-        r.not_after = Some(
-            humantime::format_rfc3339_seconds(UNIX_EPOCH + not_after).to_string(),
-        );
+        r.not_after = Some(humantime::format_rfc3339_seconds(UNIX_EPOCH + not_after).to_string());
     }
     r
 }

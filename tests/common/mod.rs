@@ -27,6 +27,10 @@ pub fn skip_or_fail<T>(why: &str) -> Option<T> {
 pub fn voipdiag(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_voipdiag"))
         .args(args)
+        .stdin(Stdio::null())
+        .env_remove("VOIPDIAG_PASSWORD")
+        .env_remove("VOIPDIAG_TURN_PASSWORD")
+        .env_remove("VOIPDIAG_TURN_SECRET")
         .output()
         .expect("run voipdiag")
 }
@@ -138,7 +142,10 @@ impl Lab {
         cmd.args(["netns", "exec", &self.ns(role)])
             .arg(env!("CARGO_BIN_EXE_voipdiag"))
             .args(args)
-            .env_remove("VOIPDIAG_PASSWORD");
+            .stdin(Stdio::null())
+            .env_remove("VOIPDIAG_PASSWORD")
+            .env_remove("VOIPDIAG_TURN_PASSWORD")
+            .env_remove("VOIPDIAG_TURN_SECRET");
         for (k, v) in env {
             cmd.env(k, v);
         }

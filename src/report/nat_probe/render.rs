@@ -45,17 +45,14 @@ impl NatProbeResult {
             .map(|t| format!("{}: {}", t.uri, t.cause(&self.turn)))
             .collect();
         match self.relay_verdict {
-            RelayVerdict::Works if failing.is_empty() => {
-                "TURN relay works: media both ways".into()
-            }
+            RelayVerdict::Works if failing.is_empty() => "TURN relay works: media both ways".into(),
             RelayVerdict::Works => format!("TURN relay works over UDP; {}", failing.join("; ")),
             RelayVerdict::WorksOverTcpOnly if failing.is_empty() => {
                 "TURN relay works over TCP/TLS (no UDP relay tested)".into()
             }
-            RelayVerdict::WorksOverTcpOnly => format!(
-                "TURN relay works over TCP/TLS only; {}",
-                failing.join("; ")
-            ),
+            RelayVerdict::WorksOverTcpOnly => {
+                format!("TURN relay works over TCP/TLS only; {}", failing.join("; "))
+            }
             _ => format!("TURN relay fails — {}", failing.join("; ")),
         }
     }

@@ -222,10 +222,10 @@ impl TurnReport {
         if let Some(l) = ctx.local_address {
             candidates.push(("host", l));
         }
-        if let Some(m) = o.allocation.mapped_address {
-            if Some(m) != ctx.local_address {
-                candidates.push(("srflx", m));
-            }
+        if let Some(m) = o.allocation.mapped_address
+            && Some(m) != ctx.local_address
+        {
+            candidates.push(("srflx", m));
         }
         if let Some(r) = o.allocation.relayed_address {
             candidates.push(("relay", r));
@@ -343,17 +343,17 @@ fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Finding> {
             ),
         ));
     }
-    if let Some(tls) = &t.tls {
-        if let Some(e) = &tls.error {
-            f.push(Finding::new(
+    if let Some(tls) = &t.tls
+        && let Some(e) = &tls.error
+    {
+        f.push(Finding::new(
                 "TURN_TLS_CERT_INVALID",
                 Critical,
                 format!(
                     "{u}: the TLS connection failed: {e}. WebRTC clients refuse such a relay; fix the certificate (name, chain, expiry) or trust its CA with --ca-file"
                 ),
             ));
-            return f;
-        }
+        return f;
     }
     if let Some(e) = &t.error {
         if t.tls.as_ref().is_none_or(|x| x.error.is_none()) {
@@ -450,7 +450,10 @@ fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Finding> {
             ),
         ));
     }
-    for (alloc, which) in [(Some(a), "the allocation"), (t.second_allocation.as_ref(), "the second allocation")] {
+    for (alloc, which) in [
+        (Some(a), "the allocation"),
+        (t.second_allocation.as_ref(), "the second allocation"),
+    ] {
         let Some(al) = alloc else { continue };
         if al.outcome != "error" {
             continue;
@@ -492,7 +495,10 @@ fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Finding> {
                 "TURN_ALLOCATION_FAILED",
                 format!("{u}: {which} was refused: {c} {reason}"),
             ),
-            None => ("TURN_ALLOCATION_FAILED", format!("{u}: {which} failed: {reason}")),
+            None => (
+                "TURN_ALLOCATION_FAILED",
+                format!("{u}: {which} failed: {reason}"),
+            ),
         };
         let severity = if code == "TURN_IPV6_UNSUPPORTED" && other_works {
             Warning
@@ -569,9 +575,12 @@ fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Finding> {
     if let Some(m) = &t.media {
         let got = |c: &crate::stun::turn::probe::Counts| c.received.unwrap_or(0);
         if media_ok {
-            let rtt = m
-                .rtt_ms
-                .map_or(String::new(), |r| format!(", round trip {:.1}/{:.1}/{:.1} ms min/avg/max", r.min, r.avg, r.max));
+            let rtt = m.rtt_ms.map_or(String::new(), |r| {
+                format!(
+                    ", round trip {:.1}/{:.1}/{:.1} ms min/avg/max",
+                    r.min, r.avg, r.max
+                )
+            });
             f.push(Finding::new(
                 "TURN_RELAY_OK",
                 Info,
@@ -692,7 +701,10 @@ fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Finding> {
             ),
         ));
     }
-    if !t.deleted && a.outcome == "allocated" && t.refresh.as_ref().is_none_or(|r| r.outcome != "lost") {
+    if !t.deleted
+        && a.outcome == "allocated"
+        && t.refresh.as_ref().is_none_or(|r| r.outcome != "lost")
+    {
         f.push(Finding::new(
             "TURN_NOT_DELETED",
             Warning,
@@ -722,7 +734,11 @@ pub fn sections(reports: &[TurnReport], verbose: bool) -> Vec<Section> {
                     None => format!(
                         "{}{}{}",
                         tls.version.clone().unwrap_or_default(),
-                        if tls.verified { ", verified" } else { ", NOT verified" },
+                        if tls.verified {
+                            ", verified"
+                        } else {
+                            ", NOT verified"
+                        },
                         tls.subject
                             .as_ref()
                             .map_or(String::new(), |s| format!(", {s}"))
@@ -787,7 +803,10 @@ pub fn sections(reports: &[TurnReport], verbose: bool) -> Vec<Section> {
             if let Some(r) = m.rtt_ms {
                 rows.push((
                     "Round trip via relay".into(),
-                    format!("{:.2} / {:.2} / {:.2} ms (min/avg/max)", r.min, r.avg, r.max),
+                    format!(
+                        "{:.2} / {:.2} / {:.2} ms (min/avg/max)",
+                        r.min, r.avg, r.max
+                    ),
                 ));
             }
         }

@@ -320,19 +320,18 @@ impl Allocation {
             }
         }
         b = b.attribute(Software::new(self.software.clone()).map_err(|x| e(&x))?);
-        if auth {
-            if let (Some(c), Some(realm), Some(nonce)) =
+        if auth
+            && let (Some(c), Some(realm), Some(nonce)) =
                 (&self.credentials, &self.realm, &self.nonce)
-            {
-                b = b
-                    .long_term_credential(&LongTermCredential {
-                        username: c.username().to_string(),
-                        realm: realm.clone(),
-                        nonce: nonce.clone(),
-                        password: c.password().to_string(),
-                    })
-                    .map_err(|x| e(&x))?;
-            }
+        {
+            b = b
+                .long_term_credential(&LongTermCredential {
+                    username: c.username().to_string(),
+                    realm: realm.clone(),
+                    nonce: nonce.clone(),
+                    password: c.password().to_string(),
+                })
+                .map_err(|x| e(&x))?;
         }
         b.encode(true).map_err(|x| e(&x))
     }
@@ -419,18 +418,18 @@ impl Allocation {
         // RFC 8489 §9.2.5: a signed response to an authenticated request must verify with
         // our key; one that does not is not the server's (discarded, the request stays
         // outstanding). Unsigned answers are taken as they come (coturn signs its own).
-        if self.pending[i].authenticated && m.message_integrity {
-            if let (Some(c), Some(realm)) = (&self.credentials, &self.realm) {
-                if !crate::stun::message::verify_long_term_integrity(
-                    raw,
-                    c.username(),
-                    realm,
-                    c.password(),
-                ) {
-                    self.forged_responses += 1;
-                    return;
-                }
-            }
+        if self.pending[i].authenticated
+            && m.message_integrity
+            && let (Some(c), Some(realm)) = (&self.credentials, &self.realm)
+            && !crate::stun::message::verify_long_term_integrity(
+                raw,
+                c.username(),
+                realm,
+                c.password(),
+            )
+        {
+            self.forged_responses += 1;
+            return;
         }
         let mut p = self.pending.remove(i);
         let rtt = p.tx.answered(now);
@@ -486,15 +485,15 @@ impl Allocation {
                     self.lifetime_s = m.lifetime_s;
                     self.allocated_at = Some(now);
                 }
-                if let RequestKind::Refresh(l) = p.kind {
-                    if l > 0 {
-                        self.lifetime_s = m.lifetime_s.or(self.lifetime_s);
-                    }
+                if let RequestKind::Refresh(l) = p.kind
+                    && l > 0
+                {
+                    self.lifetime_s = m.lifetime_s.or(self.lifetime_s);
                 }
-                if let RequestKind::ChannelBind(ch, peer) = p.kind {
-                    if !self.channels.contains(&(ch, peer)) {
-                        self.channels.push((ch, peer));
-                    }
+                if let RequestKind::ChannelBind(ch, peer) = p.kind
+                    && !self.channels.contains(&(ch, peer))
+                {
+                    self.channels.push((ch, peer));
                 }
                 if p.authenticated && self.auth == AuthOutcome::Pending {
                     self.auth = AuthOutcome::Accepted;
@@ -572,7 +571,10 @@ impl Allocation {
 
     /// The earliest retransmission or give-up.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.pending.iter().filter_map(|p| p.tx.poll_timeout()).min()
+        self.pending
+            .iter()
+            .filter_map(|p| p.tx.poll_timeout())
+            .min()
     }
 
     /// The next datagram or stream message to send.
@@ -583,5 +585,121 @@ impl Allocation {
     /// The next event.
     pub fn poll_event(&mut self) -> Option<AllocationEvent> {
         self.events.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stun::message::verify_long_term_integrity;
+
+    const ALLOCATE_401: &[u8] = include_bytes!("../../../tests/data/turn/coturn_allocate_401.bin");
+    const ALLOCATE_OK: &[u8] =
+        include_bytes!("../../../tests/data/turn/coturn_allocate_success.bin");
+    const CHANNEL_BIND_OK: &[u8] =
+        include_bytes!("../../../tests/data/turn/coturn_channel_bind_success.bin");
+    const DATA_INDICATION: &[u8] =
+        include_bytes!("../../../tests/data/turn/coturn_data_indication.bin");
+    const CHANNEL_DATA: &[u8] = include_bytes!("../../../tests/data/turn/coturn_channel_data.bin");
+
+    #[test]
+    fn real_coturn_messages_decode() {
+        let m = decode(ALLOCATE_401).unwrap();
+        assert_eq!((m.class, m.method), (Class::ErrorResponse, ALLOCATE));
+        assert_eq!(m.error_code, Some((401, "Unauthorized".into())));
+        assert_eq!(m.realm.as_deref(), Some("lab"));
+        assert_eq!(m.nonce.as_ref().map(String::len), Some(16));
+        assert!(!m.message_integrity);
+
+        let m = decode(ALLOCATE_OK).unwrap();
+        assert_eq!((m.class, m.method), (Class::SuccessResponse, ALLOCATE));
+        assert_eq!(m.relayed_address.unwrap().ip().to_string(), "203.0.113.10");
+        assert_eq!(m.mapped().unwrap().ip().to_string(), "203.0.113.1");
+        assert_eq!(m.lifetime_s, Some(600));
+        assert!(m.message_integrity && m.fingerprint);
+        // coturn signs its responses with the long-term key (RFC 8489 §9.2.4).
+        assert!(verify_long_term_integrity(
+            ALLOCATE_OK,
+            "alice",
+            "lab",
+            "secret-pw"
+        ));
+        assert!(!verify_long_term_integrity(
+            ALLOCATE_OK,
+            "alice",
+            "lab",
+            "wrong"
+        ));
+        assert!(verify_long_term_integrity(
+            CHANNEL_BIND_OK,
+            "alice",
+            "lab",
+            "secret-pw"
+        ));
+
+        let m = decode(DATA_INDICATION).unwrap();
+        assert_eq!((m.class, m.method), (Class::Indication, DATA));
+        assert_eq!(m.data.as_ref().map(Vec::len), Some(172));
+        assert_eq!(m.peer_address.unwrap().ip().to_string(), "203.0.113.1");
+
+        let (ch, data) = channel::decode(CHANNEL_DATA).unwrap();
+        assert_eq!((ch, data.len()), (0x4000, 172));
+    }
+
+    #[test]
+    fn a_forged_signed_answer_is_discarded() {
+        // A success whose MESSAGE-INTEGRITY does not verify with our key is not the server's:
+        // the request stays outstanding (and is retransmitted), nothing is learned from it.
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
+        #[allow(clippy::disallowed_methods)]
+        let t0 = Instant::now();
+        let server: SocketAddr = "198.51.100.10:3478".parse().unwrap();
+        let mut a = Allocation::new(
+            0,
+            server,
+            false,
+            Some(Credentials::LongTerm {
+                username: "alice".into(),
+                password: "right".into(),
+            }),
+            RequestedFamily::Default,
+            "t".into(),
+            Duration::from_secs(3),
+        );
+        a.request(t0, RequestKind::Allocate, &mut rng);
+        let first = a.poll_transmit().unwrap();
+        let req = decode(&first.payload).unwrap();
+        let challenge = MessageBuilder::new(Class::ErrorResponse, ALLOCATE, req.transaction_id)
+            .unwrap()
+            .attribute(
+                stun_codec::rfc5389::attributes::ErrorCode::new(401, "Unauthorized".into())
+                    .unwrap(),
+            )
+            .attribute(stun_codec::rfc5389::attributes::Realm::new("lab".into()).unwrap())
+            .attribute(stun_codec::rfc5389::attributes::Nonce::new("n1".into()).unwrap())
+            .encode(true)
+            .unwrap();
+        a.handle_input(t0, &challenge, &mut rng);
+        let second = decode(&a.poll_transmit().unwrap().payload).unwrap();
+        assert!(second.message_integrity);
+        let forged = MessageBuilder::new(Class::SuccessResponse, ALLOCATE, second.transaction_id)
+            .unwrap()
+            .attribute(stun_codec::rfc5766::attributes::XorRelayAddress::new(
+                server,
+            ))
+            .long_term_credential(&LongTermCredential {
+                username: "alice".into(),
+                realm: "lab".into(),
+                nonce: "n1".into(),
+                password: "not-the-key".into(),
+            })
+            .unwrap()
+            .encode(true)
+            .unwrap();
+        a.handle_input(t0, &forged, &mut rng);
+        assert_eq!(a.forged_responses, 1);
+        assert!(a.relayed.is_none());
+        assert!(a.busy(), "still waiting for the real answer");
+        assert_eq!(a.poll_event(), None);
     }
 }

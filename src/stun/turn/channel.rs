@@ -85,7 +85,10 @@ mod tests {
         assert_eq!(stream_framer(&buf), Ok(Frame::Message(12)));
         assert_eq!(stream_framer(&buf[12..]), Ok(Frame::Incomplete));
         assert_eq!(stream_framer(&m[..10]), Ok(Frame::Incomplete));
-        assert!(stream_framer(&[0x80, 0, 0, 1, 0]).is_err(), "RTP is neither");
+        assert!(
+            stream_framer(&[0x80, 0, 0, 1, 0]).is_err(),
+            "RTP is neither"
+        );
         // RFC 7983: a first byte of 64-79 ('G' is 71) is ChannelData, whatever follows.
         assert_eq!(stream_framer(b"GET "), Ok(Frame::Incomplete));
         assert!(!is_channel_data(&[0x40, 0, 0, 9, 1]), "length past the end");

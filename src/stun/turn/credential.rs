@@ -47,18 +47,14 @@ impl Credentials {
     /// The USERNAME sent.
     pub fn username(&self) -> &str {
         match self {
-            Credentials::LongTerm { username, .. } | Credentials::Rest { username, .. } => {
-                username
-            }
+            Credentials::LongTerm { username, .. } | Credentials::Rest { username, .. } => username,
         }
     }
 
     /// The password the MESSAGE-INTEGRITY key is made from.
     pub fn password(&self) -> &str {
         match self {
-            Credentials::LongTerm { password, .. } | Credentials::Rest { password, .. } => {
-                password
-            }
+            Credentials::LongTerm { password, .. } | Credentials::Rest { password, .. } => password,
         }
     }
 
@@ -116,8 +112,14 @@ mod tests {
         assert_eq!(c.username(), "1700000000:alice");
         assert_eq!(c.password(), "Cd/49soE35ICqcJF/bCTn8Z4OyE=");
         assert_eq!(c.rest_expiry(), Some(1_700_000_000));
-        assert!(!format!("{c:?}").contains("Cd/49"), "Debug shows no password");
-        assert_eq!(rest_credential(b"k", None, 1_800_000_000).username(), "1800000000");
+        assert!(
+            !format!("{c:?}").contains("Cd/49"),
+            "Debug shows no password"
+        );
+        assert_eq!(
+            rest_credential(b"k", None, 1_800_000_000).username(),
+            "1800000000"
+        );
     }
 
     #[test]

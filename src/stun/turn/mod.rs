@@ -7,8 +7,8 @@ pub mod channel;
 pub mod credential;
 pub mod ice_servers;
 pub mod probe;
-pub mod uri;
 pub mod sim;
+pub mod uri;
 
 #[cfg(test)]
 mod tests;

@@ -375,7 +375,12 @@ pub fn policy_targets() -> Vec<(IpAddr, &'static str)> {
         ([100, 64, 0, 1].into(), "cgnat"),
         ([169, 254, 1, 1].into(), "link-local"),
         ([169, 254, 169, 254].into(), "metadata"),
-        ("fd00::1".parse::<IpAddr>().unwrap_or(IpAddr::from([0u8; 16])), "ula"),
+        (
+            "fd00::1"
+                .parse::<IpAddr>()
+                .unwrap_or(IpAddr::from([0u8; 16])),
+            "ula",
+        ),
     ]
 }
 
@@ -430,7 +435,9 @@ impl TurnProbe {
         p.a.request(now, RequestKind::Allocate, &mut p.rng);
         match p.strategy {
             PeerStrategy::Auto | PeerStrategy::SelfPeer => p.start_peer_binding(now),
-            PeerStrategy::TwoAllocations => p.start_second(now),
+            // The second allocation is made once the first exists (a quota of one then
+            // refuses the second, not whichever arrived last).
+            PeerStrategy::TwoAllocations => {}
             PeerStrategy::Peer(addr) => p.peer_target = Some(addr),
         }
         p
@@ -523,9 +530,10 @@ impl TurnProbe {
                 .first_report
                 .clone()
                 .unwrap_or_else(|| alloc_report(&self.a, None)),
-            second_allocation: self.second_report.clone().or_else(|| {
-                self.b.as_ref().map(|b| alloc_report(b, None))
-            }),
+            second_allocation: self
+                .second_report
+                .clone()
+                .or_else(|| self.b.as_ref().map(|b| alloc_report(b, None))),
             permissions: self.permissions.clone(),
             channel: self.channel.clone(),
             media: self.media_report(),
@@ -535,7 +543,10 @@ impl TurnProbe {
             peer_policy: self.policy.clone(),
             deleted: self.a.relayed.is_some()
                 && self.deleted_a
-                && self.b.as_ref().is_none_or(|b| b.relayed.is_none() || self.deleted_b),
+                && self
+                    .b
+                    .as_ref()
+                    .is_none_or(|b| b.relayed.is_none() || self.deleted_b),
             transactions,
             interrupted: self.interrupted,
         }
@@ -570,19 +581,28 @@ impl TurnProbe {
         let rtt_ms = (!rtts.is_empty()).then(|| RttMs {
             min: rtts.iter().map(|r| r.min).fold(f64::INFINITY, f64::min),
             max: rtts.iter().map(|r| r.max).fold(0.0, f64::max),
-            avg: crate::rtp::stats::round3(rtts.iter().map(|r| r.avg).sum::<f64>() / rtts.len() as f64),
+            avg: crate::rtp::stats::round3(
+                rtts.iter().map(|r| r.avg).sum::<f64>() / rtts.len() as f64,
+            ),
         });
         let loss_pct = match self.strategy {
             PeerStrategy::Peer(_) => outbound.sent.zip(inbound.received).map(|(s, r)| {
-                crate::rtp::stats::round3(100.0 * f64::from(s.saturating_sub(r)) / f64::from(s.max(1)))
+                crate::rtp::stats::round3(
+                    100.0 * f64::from(s.saturating_sub(r)) / f64::from(s.max(1)),
+                )
             }),
-            _ => match (inbound.sent, inbound.received, outbound.sent, outbound.received) {
-                (Some(is), Some(ir), Some(os), Some(or)) if is + os > 0 => Some(
-                    crate::rtp::stats::round3(
+            _ => match (
+                inbound.sent,
+                inbound.received,
+                outbound.sent,
+                outbound.received,
+            ) {
+                (Some(is), Some(ir), Some(os), Some(or)) if is + os > 0 => {
+                    Some(crate::rtp::stats::round3(
                         100.0 * f64::from(is.saturating_sub(ir) + os.saturating_sub(or))
                             / f64::from(is + os),
-                    ),
-                ),
+                    ))
+                }
                 _ => None,
             },
         };
@@ -624,7 +644,11 @@ impl TurnProbe {
                     return;
                 }
                 if self.a.relayed.is_none() {
-                    self.to_deleting(now);
+                    self.start_deleting(now);
+                    return;
+                }
+                if self.strategy == PeerStrategy::TwoAllocations && self.b.is_none() {
+                    self.start_second(now);
                     return;
                 }
                 let self_strategy =
@@ -639,13 +663,13 @@ impl TurnProbe {
                         self.start_second(now);
                         return;
                     }
-                    self.to_deleting(now);
+                    self.start_deleting(now);
                     return;
                 }
                 if self.strategy == PeerStrategy::TwoAllocations
                     && self.b.as_ref().is_none_or(|b| b.relayed.is_none())
                 {
-                    self.to_deleting(now);
+                    self.start_deleting(now);
                     return;
                 }
                 self.phase = Phase::Permitting;
@@ -657,7 +681,8 @@ impl TurnProbe {
                             self.b.as_ref().and_then(|b| b.relayed).map(|r| r.ip()),
                         );
                         if let (Some(ra), Some(rb)) = (ra, rb) {
-                            self.a.request(now, RequestKind::CreatePermission(rb), &mut self.rng);
+                            self.a
+                                .request(now, RequestKind::CreatePermission(rb), &mut self.rng);
                             if let Some(b) = &mut self.b {
                                 b.request(now, RequestKind::CreatePermission(ra), &mut self.rng);
                             }
@@ -665,11 +690,19 @@ impl TurnProbe {
                         }
                     }
                     PeerStrategy::Peer(addr) => {
-                        self.a.request(now, RequestKind::CreatePermission(addr.ip()), &mut self.rng);
+                        self.a.request(
+                            now,
+                            RequestKind::CreatePermission(addr.ip()),
+                            &mut self.rng,
+                        );
                     }
                     _ => {
                         if let Some(m) = self.peer_mapped {
-                            self.a.request(now, RequestKind::CreatePermission(m.ip()), &mut self.rng);
+                            self.a.request(
+                                now,
+                                RequestKind::CreatePermission(m.ip()),
+                                &mut self.rng,
+                            );
                         }
                     }
                 }
@@ -689,8 +722,7 @@ impl TurnProbe {
                         // The server refuses our own address as a peer: two allocations
                         // relay between themselves.
                         self.self_impossible = Some(
-                            "the server refused a permission for this host's public address"
-                                .into(),
+                            "the server refused a permission for this host's public address".into(),
                         );
                         self.phase = Phase::Allocating;
                         self.start_second(now);
@@ -745,15 +777,15 @@ impl TurnProbe {
             }
             Phase::Policy => {
                 if !self.a.busy() {
-                    self.to_deleting(now);
+                    self.start_deleting(now);
                 }
             }
             Phase::Hold => {
                 if self.hold_until.is_some_and(|t| now >= t) && !self.a.busy() {
-                    if let Some(r) = &mut self.refresh {
-                        if r.outcome == "holding" {
-                            r.outcome = "ok";
-                        }
+                    if let Some(r) = &mut self.refresh
+                        && r.outcome == "holding"
+                    {
+                        r.outcome = "ok";
                     }
                     let ok = self.refresh.as_ref().is_some_and(|r| r.outcome == "ok");
                     if ok && self.channel.as_ref().is_some_and(|c| c.outcome == "bound") {
@@ -810,14 +842,15 @@ impl TurnProbe {
                     outcome: "no-answer",
                     error_code: None,
                 });
-                self.a.request(now, RequestKind::CreatePermission(ip), &mut self.rng);
+                self.a
+                    .request(now, RequestKind::CreatePermission(ip), &mut self.rng);
             }
             return;
         }
-        self.to_deleting(now);
+        self.start_deleting(now);
     }
 
-    fn to_deleting(&mut self, now: Instant) {
+    fn start_deleting(&mut self, now: Instant) {
         self.round = None;
         self.first_report = Some(alloc_report(&self.a, self.first_report.as_ref()));
         if let Some(b) = &self.b {
@@ -848,8 +881,7 @@ impl TurnProbe {
             peer_sent: if client_first { self.config.count } else { 0 },
             next_peer: now,
             client_sent: 0,
-            next_client: (client_first || via_channel || self.peer_target.is_some())
-                .then_some(now),
+            next_client: (client_first || via_channel || self.peer_target.is_some()).then_some(now),
             sent_at: vec![None; n],
             inbound: 0,
             outbound: 0,
@@ -874,7 +906,11 @@ impl TurnProbe {
         });
         let peer_mode = matches!(self.strategy, PeerStrategy::Peer(_));
         self.rounds.push(Round {
-            via: if r.via_channel { "channel" } else { "indication" },
+            via: if r.via_channel {
+                "channel"
+            } else {
+                "indication"
+            },
             after_hold: r.after_hold,
             inbound: Counts {
                 sent: (!peer_mode).then_some(r.peer_sent),
@@ -916,7 +952,9 @@ impl TurnProbe {
 
     /// Sends from the peer's side to our relayed address.
     fn peer_send(&mut self, payload: Vec<u8>) {
-        let Some(relayed) = self.a.relayed else { return };
+        let Some(relayed) = self.a.relayed else {
+            return;
+        };
         match self.strategy {
             PeerStrategy::TwoAllocations => {
                 if let Some(b) = &mut self.b {
@@ -1000,7 +1038,9 @@ impl TurnProbe {
     }
 
     fn on_client_data(&mut self, now: Instant, peer: SocketAddr, data: &[u8]) {
-        let Some((kind, seq)) = self.parse(data) else { return };
+        let Some((kind, seq)) = self.parse(data) else {
+            return;
+        };
         let peer_mode = matches!(self.strategy, PeerStrategy::Peer(_));
         let Some(r) = &mut self.round else { return };
         match kind {
@@ -1035,7 +1075,9 @@ impl TurnProbe {
     }
 
     fn on_peer_data(&mut self, now: Instant, data: &[u8]) {
-        let Some((kind, seq)) = self.parse(data) else { return };
+        let Some((kind, seq)) = self.parse(data) else {
+            return;
+        };
         let Some(r) = &mut self.round else { return };
         if kind != Kind::Outbound {
             return;
@@ -1057,12 +1099,20 @@ impl TurnProbe {
             RequestKind::Allocate => {
                 if self.phase == Phase::Deleting && outcome == Outcome::Success {
                     // Allocated while we were already stopping (Ctrl-C): delete it too.
-                    let a = if second { self.b.as_mut() } else { Some(&mut self.a) };
+                    let a = if second {
+                        self.b.as_mut()
+                    } else {
+                        Some(&mut self.a)
+                    };
                     if let Some(a) = a {
                         a.request(now, RequestKind::Refresh(0), &mut self.rng);
                     }
                 }
-                let a = if second { self.b.as_ref() } else { Some(&self.a) };
+                let a = if second {
+                    self.b.as_ref()
+                } else {
+                    Some(&self.a)
+                };
                 if let Some(a) = a {
                     let rep = alloc_report_with(a, &outcome);
                     if second {
@@ -1070,9 +1120,7 @@ impl TurnProbe {
                     } else {
                         self.first_report = Some(rep);
                     }
-                    if self.phase == Phase::Deleting {
-                        return;
-                    }
+                    if self.phase == Phase::Deleting {}
                 }
             }
             RequestKind::CreatePermission(ip) => {
@@ -1150,26 +1198,33 @@ impl TurnProbe {
         if self.phase != Phase::Hold {
             return;
         }
-        if self.refresh.as_ref().is_some_and(|r| r.outcome != "holding") {
+        if self
+            .refresh
+            .as_ref()
+            .is_some_and(|r| r.outcome != "holding")
+        {
             // A refresh failed: end the hold now.
             self.hold_until = Some(now);
             return;
         }
         if self.next_alloc_refresh.is_some_and(|t| now >= t) {
             let lifetime = self.a.lifetime_s.unwrap_or(600);
-            self.a.request(now, RequestKind::Refresh(lifetime), &mut self.rng);
+            self.a
+                .request(now, RequestKind::Refresh(lifetime), &mut self.rng);
             self.next_alloc_refresh = Some(now + Duration::from_secs(u64::from(lifetime) / 2));
         }
         if self.next_perm_refresh.is_some_and(|t| now >= t) {
             if let Some(ip) = self.peer_target.or(self.peer_mapped).map(|a| a.ip()) {
-                self.a.request(now, RequestKind::CreatePermission(ip), &mut self.rng);
+                self.a
+                    .request(now, RequestKind::CreatePermission(ip), &mut self.rng);
             }
             self.next_perm_refresh = Some(now + PERMISSION_REFRESH);
         }
         if self.next_chan_refresh.is_some_and(|t| now >= t) {
             if let Some(c) = &self.channel {
                 let (n, p) = (c.number, c.peer);
-                self.a.request(now, RequestKind::ChannelBind(n, p), &mut self.rng);
+                self.a
+                    .request(now, RequestKind::ChannelBind(n, p), &mut self.rng);
             }
             self.next_chan_refresh = Some(now + CHANNEL_REFRESH);
         }
@@ -1252,12 +1307,12 @@ impl Machine for TurnProbe {
                     b.handle_input(now, data, &mut self.rng);
                 } else if socket == SOCKET_PEER {
                     if from == self.config.stun_server {
-                        if let (Some(tx), Ok(m)) = (&mut self.peer_binding, decode(data)) {
-                            if tx.matches(&m) {
-                                tx.answered(now);
-                                self.peer_mapped = m.mapped();
-                                self.peer_binding = None;
-                            }
+                        if let (Some(tx), Ok(m)) = (&mut self.peer_binding, decode(data))
+                            && tx.matches(&m)
+                        {
+                            tx.answered(now);
+                            self.peer_mapped = m.mapped();
+                            self.peer_binding = None;
                         }
                     } else {
                         self.on_peer_data(now, data);
@@ -1278,10 +1333,10 @@ impl Machine for TurnProbe {
                     }
                 } else if socket == self.a.socket() && destination == self.a.server() {
                     self.a.unreachable(reason);
-                } else if let Some(b) = &mut self.b {
-                    if socket == b.socket() {
-                        b.unreachable(reason);
-                    }
+                } else if let Some(b) = &mut self.b
+                    && socket == b.socket()
+                {
+                    b.unreachable(reason);
                 }
             }
             Input::Connected { socket, local } => self.set_local(socket, local),
@@ -1326,7 +1381,9 @@ impl Machine for TurnProbe {
         let mut t = [
             self.a.poll_timeout(),
             self.b.as_ref().and_then(Allocation::poll_timeout),
-            self.peer_binding.as_ref().and_then(ClientTransaction::poll_timeout),
+            self.peer_binding
+                .as_ref()
+                .and_then(ClientTransaction::poll_timeout),
         ]
         .into_iter()
         .flatten()
@@ -1367,17 +1424,17 @@ impl Machine for TurnProbe {
             return;
         }
         self.interrupted = true;
-        if let Some(r) = &mut self.refresh {
-            if r.outcome == "holding" {
-                r.outcome = "interrupted";
-            }
+        if let Some(r) = &mut self.refresh
+            && r.outcome == "holding"
+        {
+            r.outcome = "interrupted";
         }
         self.peer_binding = None;
         if self.round.is_some() {
             self.close_round();
         }
         if self.phase != Phase::Deleting && self.phase != Phase::Done {
-            self.to_deleting(now);
+            self.start_deleting(now);
         }
     }
 }

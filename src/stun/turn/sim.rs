@@ -11,9 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use stun_codec::rfc5389::attributes::{
-    ErrorCode, Nonce, Realm, Software, XorMappedAddress,
-};
+use stun_codec::rfc5389::attributes::{ErrorCode, Nonce, Realm, Software, XorMappedAddress};
 use stun_codec::rfc5766::attributes::{Data, Lifetime, XorPeerAddress, XorRelayAddress};
 
 use super::allocation::{ALLOCATE, CHANNEL_BIND, CREATE_PERMISSION, DATA, REFRESH, SEND};
@@ -147,7 +145,13 @@ impl TurnSim {
     }
 
     /// Through the NAT to the client host, if its filter lets it in.
-    fn deliver(&self, public: SocketAddr, from: SocketAddr, bytes: Vec<u8>, delay: Duration) -> Out {
+    fn deliver(
+        &self,
+        public: SocketAddr,
+        from: SocketAddr,
+        bytes: Vec<u8>,
+        delay: Duration,
+    ) -> Out {
         match self.nat.inbound(public, from) {
             Some(local) => vec![(delay, usize::from(local.port() - 5000), from, bytes)],
             None => vec![],

@@ -115,7 +115,12 @@ fn stale_nonce_is_retried_with_the_new_nonce() {
     let (o, _) = run(config(PeerStrategy::SelfPeer, "secret-pw"), &mut sim);
     assert_eq!(o.stale_nonces, 1);
     assert_eq!(o.allocation.outcome, "allocated");
-    let codes: Vec<Option<u16>> = o.transactions.iter().take(3).map(|t| t.error_code).collect();
+    let codes: Vec<Option<u16>> = o
+        .transactions
+        .iter()
+        .take(3)
+        .map(|t| t.error_code)
+        .collect();
     assert_eq!(codes, vec![Some(401), Some(438), None]);
     assert!(o.media.unwrap().via.len() == 2);
 }
@@ -201,7 +206,10 @@ fn capacity_and_silence() {
     sim.silent = true;
     let (o, took) = run(config(PeerStrategy::Auto, "secret-pw"), &mut sim);
     assert_eq!(o.allocation.outcome, "no-answer");
-    assert!(took <= Duration::from_secs(3), "bounded by --timeout: {took:?}");
+    assert!(
+        took <= Duration::from_secs(3),
+        "bounded by --timeout: {took:?}"
+    );
 }
 
 #[test]
@@ -214,7 +222,12 @@ fn hold_refreshes_on_schedule_and_media_still_flows() {
     // Allocation at lifetime/2 (300, 600 s), permission every 240 s (240, 480), channel at
     // 540 s.
     assert_eq!(
-        (r.allocation_refreshes, r.permission_refreshes, r.channel_refreshes, r.outcome),
+        (
+            r.allocation_refreshes,
+            r.permission_refreshes,
+            r.channel_refreshes,
+            r.outcome
+        ),
         (2, 2, 1, "ok")
     );
     let m = o.media.unwrap();
@@ -298,7 +311,14 @@ fn ctrl_c_deletes_the_allocation() {
             (Some(a), t) if t.is_none_or(|t| a <= t) => {
                 let (at, socket, from, bytes) = queue.remove(0);
                 now = now.max(at);
-                p.handle_input(now, crate::machine::Input::Message { socket, from, data: &bytes });
+                p.handle_input(
+                    now,
+                    crate::machine::Input::Message {
+                        socket,
+                        from,
+                        data: &bytes,
+                    },
+                );
             }
             (_, Some(t)) => {
                 now = now.max(t);

@@ -123,7 +123,12 @@ fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
             .split_once(']')
             .ok_or_else(|| format!("'{s}': unclosed '[' in an IPv6 address"))?;
         let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().ok().filter(|&p| p != 0).ok_or_else(|| bad_port(p))?),
+            Some(p) => Some(
+                p.parse()
+                    .ok()
+                    .filter(|&p| p != 0)
+                    .ok_or_else(|| bad_port(p))?,
+            ),
             None if after.is_empty() => None,
             None => return Err(format!("'{s}': unexpected '{after}' after the address")),
         };
@@ -132,7 +137,12 @@ fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
     let (host, port) = match s.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') => (
             h,
-            Some(p.parse().ok().filter(|&p| p != 0).ok_or_else(|| bad_port(p))?),
+            Some(
+                p.parse()
+                    .ok()
+                    .filter(|&p| p != 0)
+                    .ok_or_else(|| bad_port(p))?,
+            ),
         ),
         Some(_) => (s, None), // a bare IPv6 literal
         None => (s, None),
@@ -166,7 +176,10 @@ mod tests {
     #[test]
     fn rfc7065_forms() {
         let u: TurnUri = "turn:turn.example.com".parse().unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.transport), ("turn.example.com", 3478, TurnTransport::Udp));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.transport),
+            ("turn.example.com", 3478, TurnTransport::Udp)
+        );
         let u: TurnUri = "turn:192.0.2.1:3479?transport=tcp".parse().unwrap();
         assert_eq!((u.port, u.transport), (3479, TurnTransport::Tcp));
         let u: TurnUri = "turns:turn.example.com".parse().unwrap();
