@@ -18,7 +18,7 @@ use crate::report::terminal_safe;
 use crate::sip::message::{Message, stream_frame_len};
 
 /// The fuzz targets, by name (as in `fuzz/Cargo.toml`).
-pub const TARGETS: [&str; 8] = [
+pub const TARGETS: [&str; 9] = [
     "sip_message",
     "stun_message",
     "sdp",
@@ -27,7 +27,10 @@ pub const TARGETS: [&str; 8] = [
     "upnp_xml",
     "pcap_decode",
     "call",
+    "turn",
 ];
+
+pub mod turn;
 
 /// Runs target `name` on `data`.
 ///
@@ -43,6 +46,7 @@ pub fn run(name: &str, data: &[u8]) {
         "upnp_xml" => upnp_xml(data),
         "pcap_decode" => pcap_decode(data),
         "call" => call(data),
+        "turn" => turn::turn(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -655,6 +659,7 @@ pub mod seeds {
             "upnp_xml" => upnp(),
             "pcap_decode" => vec![pcap()],
             "call" => calls(),
+            "turn" => super::turn::seeds(),
             _ => Vec::new(),
         }
     }

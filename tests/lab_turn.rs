@@ -167,6 +167,46 @@ fn turn_relays_through_a_symmetric_nat() {
     );
     assert!(!err.contains(PASSWORD));
 
+    // A UDP echo server as the peer: the echoes prove both ways.
+    let (code, v, _) = turn(
+        &lab,
+        &[
+            "--turn",
+            "turn:203.0.113.10",
+            "--turn-user",
+            "alice",
+            "--turn-peer",
+            "203.0.113.20:7",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let m = &first(&v)["media"];
+    assert_eq!(m["strategy"], "peer");
+    assert_eq!(m["outbound"]["sent"], 20);
+    assert_eq!(m["inbound"]["received"], 20, "{m:#}");
+    assert_eq!(m["via"], serde_json::json!(["indication", "channel"]));
+
+    // Both families: coturn here has no IPv6 relay address (440), IPv4 works: a warning.
+    let (code, v, _) = turn(
+        &lab,
+        &[
+            "--turn",
+            "turn:203.0.113.10",
+            "--turn-user",
+            "alice",
+            "--turn-family",
+            "dual",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["result"]["turn"][0]["family"], "ipv4");
+    assert_eq!(v["result"]["turn"][0]["status"], "works");
+    assert_eq!(
+        v["result"]["turn"][1]["allocation"]["error_code"], 440,
+        "{v:#}"
+    );
+    assert_eq!(severity(&v, "TURN_IPV6_UNSUPPORTED"), "warning");
+
     // Wrong password; no credentials.
     let (code, v, _) = turn_env(
         &lab,

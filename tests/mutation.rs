@@ -223,6 +223,12 @@ fn call() {
     fuzz_target("call", CASES / 8);
 }
 
+#[test]
+fn turn() {
+    // Each case runs a whole TURN test in simulated time: fewer cases.
+    fuzz_target("turn", CASES / 8);
+}
+
 /// Every target in `voipdiag::fuzz::TARGETS` has a test here and a binary in fuzz/.
 #[test]
 fn every_target_is_covered() {

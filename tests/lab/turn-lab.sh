@@ -21,6 +21,7 @@
 #   203.0.113.17  relays from 10.99.0.1 (a private relayed address)
 #   203.0.113.18  nothing listens (a server that is down)
 #   203.0.113.19  --max-allocate-lifetime=6 (refreshes every 3 s, for the rebinding test)
+#   203.0.113.20  a UDP echo server on port 7 (the --turn-peer HOST:PORT strategy)
 set -euo pipefail
 
 die() { echo "turn-lab: $*" >&2; exit 1; }
@@ -74,7 +75,7 @@ up() {
   local s=${P}s d=/tmp/turn-lab-$P a
   mkdir -p "$d"
   certs "$d"
-  for a in 14 15 16 17 18 19; do ip -n "$s" addr add "203.0.113.$a/24" dev eth0; done
+  for a in 14 15 16 17 18 19 20; do ip -n "$s" addr add "203.0.113.$a/24" dev eth0; done
   ip -n "$s" addr add 10.99.0.1/32 dev lo
   local lt=(--lt-cred-mech --user=alice:secret-pw)
   turn "$s" "$d" longterm 203.0.113.10 50000 50999 "${lt[@]}" \
@@ -91,6 +92,15 @@ up() {
     --min-port=57000 --max-port=57999 --no-dtls --no-cli --no-tls --realm=lab "${lt[@]}" \
     --log-file="$d/private.log" --simple-log --pidfile="$d/private.pid" >/dev/null 2>&1 &
   echo $! > "/run/turn-lab-$P-private.pid"
+  nsx "$s" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("203.0.113.20", 7))
+while True:
+    data, peer = s.recvfrom(65535)
+    s.sendto(data, peer)
+' >/dev/null 2>&1 &
+  echo $! > "/run/turn-lab-$P-echo.pid"
   turn "$s" "$d" short 203.0.113.19 59000 59999 "${lt[@]}" --no-tls --max-allocate-lifetime=6
   local i ip ok
   for i in $(seq 1 100); do
@@ -100,6 +110,7 @@ up() {
     done
     nsx "$s" ss -lnt 2>/dev/null | grep -q '203.0.113.10:5349' || ok=
     nsx "$s" ss -lnt 2>/dev/null | grep -q '203.0.113.11:5349' || ok=
+    nsx "$s" ss -lnu 2>/dev/null | grep -q '203.0.113.20:7' || ok=
     [ -n "$ok" ] && return 0
     sleep 0.05
   done

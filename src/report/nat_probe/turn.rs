@@ -306,9 +306,38 @@ impl TurnReport {
                     "works" => "works".into(),
                     other => other.into(),
                 },
-                |f| f.code.to_ascii_lowercase().replace('_', " "),
+                |f| short_cause(f.code).to_string(),
             )
     }
+}
+
+/// The cause a finding names, in a few words for the verdict line.
+fn short_cause(code: &str) -> String {
+    match code {
+        "TURN_AUTH_FAILED" => "credentials refused (401)",
+        "TURN_REST_EXPIRED" => "TURN REST credential expired",
+        "TURN_NO_CREDENTIALS" => "server requires credentials, none given",
+        "TURN_OPEN_RELAY" => "open relay (no authentication)",
+        "TURN_STALE_NONCE" => "stale nonce (438) not resolved",
+        "TURN_ALLOCATION_LOST" => "allocation lost (437 after a NAT rebinding)",
+        "TURN_ALLOCATION_MISMATCH" => "allocation mismatch (437)",
+        "TURN_QUOTA_REACHED" => "allocation quota reached (486)",
+        "TURN_INSUFFICIENT_CAPACITY" => "no relay ports left (508)",
+        "TURN_PEER_FORBIDDEN" => "peer forbidden (403)",
+        "TURN_RELAY_ADDRESS_PRIVATE" => "relayed address is private",
+        "TURN_RELAY_UNREACHABLE" => "relayed address unreachable",
+        "TURN_CHANNEL_FAILED" => "channels fail (indications work)",
+        "TURN_UDP_UNREACHABLE" => "UDP to the server blocked",
+        "TURN_SERVER_UNREACHABLE" => "server unreachable",
+        "TURN_TLS_CERT_INVALID" => "TLS certificate invalid",
+        "TURN_IPV6_UNSUPPORTED" => "no IPv6 relaying (440)",
+        "TURN_SELF_TEST_IMPOSSIBLE" => "cannot test from this host alone",
+        "TURN_MEDIA_STOPPED" => "media stopped after the hold",
+        "TURN_REFRESH_FAILED" => "refresh failed",
+        "TURN_PERMISSIVE_PEER_POLICY" => "internal peers allowed",
+        other => return other.to_ascii_lowercase().replace('_', " "),
+    }
+    .to_string()
 }
 
 /// The findings of every TURN URI.
@@ -500,7 +529,10 @@ fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Finding> {
                 format!("{u}: {which} failed: {reason}"),
             ),
         };
-        let severity = if code == "TURN_IPV6_UNSUPPORTED" && other_works {
+        let ipv4_works = all
+            .iter()
+            .any(|o| o.uri == t.uri && o.family == "ipv4" && o.status == "works");
+        let severity = if code == "TURN_IPV6_UNSUPPORTED" && (other_works || ipv4_works) {
             Warning
         } else {
             Critical

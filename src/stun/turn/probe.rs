@@ -744,8 +744,9 @@ impl TurnProbe {
                 if last.as_ref().is_some_and(|r| r.after_hold) {
                     self.start_policy_or_delete(now);
                 } else if last.as_ref().is_some_and(|r| r.via == "indication") {
-                    // Now the channel.
-                    if let Some(peer) = self.peer_target {
+                    // Now the channel: to where the relay saw the peer, else (nothing came
+                    // in) to the peer's Binding address.
+                    if let Some(peer) = self.peer_target.or(self.peer_mapped) {
                         self.phase = Phase::Binding;
                         self.a.request(
                             now,
