@@ -5,7 +5,9 @@
 //! nor the RFC 3489 CHANGED-ADDRESS. This module is the one place where we patch around that
 //! (see ../shared/CRATES.md §2): it defines those attributes ourselves and plugs them into
 //! stun_codec's extensible attribute set together with its correct RFC 5389/5780 attributes
-//! and the TURN ones (RFC 5766, RFC 8656 REQUESTED-ADDRESS-FAMILY).
+//! and the TURN ones (RFC 5766, RFC 8656 REQUESTED-ADDRESS-FAMILY). stun_codec 0.4 also
+//! lacks RFC 8489's MESSAGE-INTEGRITY-SHA256 and password algorithms: they are defined here
+//! as raw values and computed in [`crate::stun::integrity`].
 
 use std::net::SocketAddr;
 
@@ -162,6 +164,54 @@ wrap_codec!(
     |a: ChangedAddress| a.0
 );
 
+/// MESSAGE-INTEGRITY-SHA256 (RFC 8489 §14.6): HMAC-SHA256 of the message up to it (16 to 32
+/// bytes). Kept raw; [`crate::stun::integrity`] computes and checks it over the wire bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MessageIntegritySha256(pub Vec<u8>);
+impl MessageIntegritySha256 {
+    /// Attribute type 0x001C.
+    pub const CODEPOINT: u16 = 0x001C;
+}
+wrap_codec!(
+    MessageIntegritySha256,
+    MessageIntegritySha256Decoder(RemainingBytesDecoder),
+    MessageIntegritySha256Encoder(BytesEncoder<Vec<u8>>),
+    MessageIntegritySha256,
+    |m: MessageIntegritySha256| m.0
+);
+
+/// PASSWORD-ALGORITHM (RFC 8489 §14.12): the algorithm the client chose (2 bytes number, 2
+/// bytes parameter length, parameters), raw.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PasswordAlgorithm(pub Vec<u8>);
+impl PasswordAlgorithm {
+    /// Attribute type 0x001D.
+    pub const CODEPOINT: u16 = 0x001D;
+}
+wrap_codec!(
+    PasswordAlgorithm,
+    PasswordAlgorithmDecoder(RemainingBytesDecoder),
+    PasswordAlgorithmEncoder(BytesEncoder<Vec<u8>>),
+    PasswordAlgorithm,
+    |p: PasswordAlgorithm| p.0
+);
+
+/// PASSWORD-ALGORITHMS (RFC 8489 §14.11): the algorithms a server offers, raw (echoed back
+/// unchanged in the authenticated request, §9.2.4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PasswordAlgorithms(pub Vec<u8>);
+impl PasswordAlgorithms {
+    /// Attribute type 0x8002.
+    pub const CODEPOINT: u16 = 0x8002;
+}
+wrap_codec!(
+    PasswordAlgorithms,
+    PasswordAlgorithmsDecoder(RemainingBytesDecoder),
+    PasswordAlgorithmsEncoder(BytesEncoder<Vec<u8>>),
+    PasswordAlgorithms,
+    |p: PasswordAlgorithms| p.0
+);
+
 define_attribute_enums!(
     Attribute,
     AttributeDecoder,
@@ -193,6 +243,9 @@ define_attribute_enums!(
         RequestedTransport,
         DontFragment,
         ReservationToken,
-        RequestedAddressFamily
+        RequestedAddressFamily,
+        MessageIntegritySha256,
+        PasswordAlgorithm,
+        PasswordAlgorithms
     ]
 );

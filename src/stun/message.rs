@@ -129,6 +129,10 @@ pub struct StunMessage {
     pub nonce: Option<String>,
     /// Whether MESSAGE-INTEGRITY was present (its value is never kept).
     pub message_integrity: bool,
+    /// Whether MESSAGE-INTEGRITY-SHA256 (RFC 8489 §14.6) was present.
+    pub message_integrity_sha256: bool,
+    /// PASSWORD-ALGORITHMS (RFC 8489 §14.11) as sent, raw.
+    pub password_algorithms: Option<Vec<u8>>,
     /// XOR-RELAYED-ADDRESS (RFC 8656 §18.5): the allocation's relayed transport address.
     pub relayed_address: Option<SocketAddr>,
     /// XOR-PEER-ADDRESS (RFC 8656 §18.3); the first one when several.
@@ -296,6 +300,8 @@ fn flatten(msg: &Message<Attribute>) -> StunMessage {
         realm: None,
         nonce: None,
         message_integrity: false,
+        message_integrity_sha256: false,
+        password_algorithms: None,
         relayed_address: None,
         peer_address: None,
         lifetime_s: None,
@@ -323,6 +329,8 @@ fn flatten(msg: &Message<Attribute>) -> StunMessage {
             Attribute::Username(u) => out.username = Some(u.name().to_string()),
             Attribute::Nonce(n) => out.nonce = Some(n.value().to_string()),
             Attribute::MessageIntegrity(_) => out.message_integrity = true,
+            Attribute::MessageIntegritySha256(_) => out.message_integrity_sha256 = true,
+            Attribute::PasswordAlgorithms(p) => out.password_algorithms = Some(p.0.clone()),
             Attribute::XorRelayAddress(a) => out.relayed_address = Some(a.address()),
             Attribute::XorPeerAddress(a) => {
                 out.peer_address.get_or_insert(a.address());
@@ -503,6 +511,9 @@ impl fmt::Display for StunMessage {
         if self.message_integrity {
             // The HMAC is never shown (it is derived from the password).
             write!(f, " MESSAGE-INTEGRITY=<redacted>")?;
+        }
+        if self.message_integrity_sha256 {
+            write!(f, " MESSAGE-INTEGRITY-SHA256=<redacted>")?;
         }
         if self.fingerprint {
             write!(f, " FINGERPRINT")?;

@@ -6,6 +6,7 @@ pub mod behavior;
 pub mod binding;
 pub mod builder;
 pub mod discovery;
+pub mod integrity;
 pub mod message;
 pub mod retransmit;
 pub mod sim;

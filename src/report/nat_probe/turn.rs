@@ -41,6 +41,9 @@ pub struct AuthReport {
     pub rest_expired: bool,
     /// REALM the server named.
     pub realm: Option<String>,
+    /// RFC 8489 password algorithm (`sha256` with MESSAGE-INTEGRITY-SHA256, or `md5`);
+    /// null: the classic MESSAGE-INTEGRITY.
+    pub password_algorithm: Option<crate::stun::integrity::PasswordAlgorithm>,
     /// `accepted`, `rejected`, `not-required`, `no-credentials` or `pending`.
     pub outcome: AuthOutcome,
 }
@@ -195,6 +198,7 @@ impl TurnReport {
         let o = o.unwrap_or_else(|| TurnOutcome {
             auth_outcome: AuthOutcome::Pending,
             realm: None,
+            password_algorithm: None,
             stale_nonces: 0,
             allocation: AllocationReport {
                 outcome: "not-tried",
@@ -266,6 +270,7 @@ impl TurnReport {
                 rest_expiry: ctx.rest_expiry,
                 rest_expired: ctx.rest_expired,
                 realm: o.realm,
+                password_algorithm: o.password_algorithm,
                 outcome: o.auth_outcome,
             },
             allocation: o.allocation,
@@ -781,8 +786,13 @@ pub fn sections(reports: &[TurnReport], verbose: bool) -> Vec<Section> {
         rows.push((
             "Authentication".into(),
             format!(
-                "{} {}{}: {}",
+                "{}{} {}{}: {}",
                 t.auth.mechanism,
+                match t.auth.password_algorithm {
+                    Some(crate::stun::integrity::PasswordAlgorithm::Sha256) => " (SHA-256)",
+                    Some(crate::stun::integrity::PasswordAlgorithm::Md5) => " (RFC 8489 MD5)",
+                    None => "",
+                },
                 opt(&t.auth.username),
                 t.auth
                     .realm

@@ -22,6 +22,7 @@ use super::channel;
 use super::credential::Credentials;
 use crate::machine::{SocketId, Transmit};
 use crate::stun::builder::{LongTermCredential, MessageBuilder};
+use crate::stun::integrity::{self, PasswordAlgorithm};
 use crate::stun::message::{Class, StunMessage, decode};
 use crate::stun::retransmit::{DEFAULT_RTO, rto_from_rtt};
 use crate::stun::transaction::{Action, ClientTransaction, new_transaction_id};
@@ -163,6 +164,9 @@ pub struct Allocation {
     rto: Duration,
     realm: Option<String>,
     nonce: Option<String>,
+    /// RFC 8489 password algorithm chosen from the server's offer, and the offer as sent
+    /// (echoed back in PASSWORD-ALGORITHMS); `None`: the classic MESSAGE-INTEGRITY.
+    algorithm: Option<(PasswordAlgorithm, Vec<u8>)>,
     pending: Vec<Pending>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<AllocationEvent>,
@@ -222,6 +226,7 @@ impl Allocation {
             rto: DEFAULT_RTO,
             realm: None,
             nonce: None,
+            algorithm: None,
             pending: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -320,6 +325,26 @@ impl Allocation {
             }
         }
         b = b.attribute(Software::new(self.software.clone()).map_err(|x| e(&x))?);
+        if let (true, Some((alg, offer)), Some(c), Some(realm), Some(nonce)) = (
+            auth,
+            &self.algorithm,
+            &self.credentials,
+            &self.realm,
+            &self.nonce,
+        ) {
+            // RFC 8489 §9.2.4: echo the offer, name the choice, sign with
+            // MESSAGE-INTEGRITY-SHA256 under the chosen algorithm's key.
+            use stun_codec::rfc5389::attributes::{Nonce, Realm, Username};
+            let b = b
+                .attribute(Username::new(c.username().to_string()).map_err(|x| e(&x))?)
+                .attribute(Nonce::new(nonce.clone()).map_err(|x| e(&x))?)
+                .attribute(Realm::new(realm.clone()).map_err(|x| e(&x))?)
+                .attribute(crate::stun::attributes::PasswordAlgorithms(offer.clone()))
+                .attribute(crate::stun::attributes::PasswordAlgorithm(alg.attribute()));
+            let unsigned = b.encode(false).map_err(|x| e(&x))?;
+            let key = alg.key(c.username(), realm, c.password());
+            return Ok(integrity::sign_sha256(unsigned, &key, true));
+        }
         if auth
             && let (Some(c), Some(realm), Some(nonce)) =
                 (&self.credentials, &self.realm, &self.nonce)
@@ -418,15 +443,11 @@ impl Allocation {
         // RFC 8489 §9.2.5: a signed response to an authenticated request must verify with
         // our key; one that does not is not the server's (discarded, the request stays
         // outstanding). Unsigned answers are taken as they come (coturn signs its own).
+        // After an SHA-256 exchange a response signed only with MESSAGE-INTEGRITY is a
+        // bid-down and is discarded too.
         if self.pending[i].authenticated
-            && m.message_integrity
-            && let (Some(c), Some(realm)) = (&self.credentials, &self.realm)
-            && !crate::stun::message::verify_long_term_integrity(
-                raw,
-                c.username(),
-                realm,
-                c.password(),
-            )
+            && (m.message_integrity || m.message_integrity_sha256)
+            && !self.signature_ok(&m, raw)
         {
             self.forged_responses += 1;
             return;
@@ -450,6 +471,13 @@ impl Allocation {
                     self.auth = AuthOutcome::NoCredentials;
                     self.finish(p.kind, &m);
                 } else if let (Some(realm), Some(nonce)) = (m.realm.clone(), m.nonce.clone()) {
+                    if let Err(why) = self.take_offer(&m) {
+                        self.events.push_back(AllocationEvent::Answered {
+                            kind: p.kind,
+                            outcome: Outcome::Error(401, why),
+                        });
+                        return;
+                    }
                     self.realm = Some(realm);
                     self.nonce = Some(nonce);
                     self.send_request(now, p.kind, true, p.nonce_retries, rng);
@@ -459,6 +487,10 @@ impl Allocation {
             }
             (Class::ErrorResponse, Some(438)) if p.nonce_retries < MAX_NONCE_RETRIES => {
                 self.stale_nonces += 1;
+                if self.take_offer(&m).is_err() {
+                    self.finish(p.kind, &m);
+                    return;
+                }
                 if let Some(n) = m.nonce {
                     self.nonce = Some(n);
                 }
@@ -505,6 +537,57 @@ impl Allocation {
             }
             _ => self.finish(p.kind, &m),
         }
+    }
+
+    /// Whether a signed response verifies under our key (RFC 8489 §9.2.5).
+    fn signature_ok(&self, m: &StunMessage, raw: &[u8]) -> bool {
+        let (Some(c), Some(realm)) = (&self.credentials, &self.realm) else {
+            return true;
+        };
+        match &self.algorithm {
+            Some((alg, _)) => {
+                m.message_integrity_sha256
+                    && integrity::verify_sha256(raw, &alg.key(c.username(), realm, c.password()))
+            }
+            None if m.message_integrity_sha256 && !m.message_integrity => false,
+            None => crate::stun::message::verify_long_term_integrity(
+                raw,
+                c.username(),
+                realm,
+                c.password(),
+            ),
+        }
+    }
+
+    /// Takes the server's password algorithm offer from a 401/438 (RFC 8489 §9.2.5); `Err`
+    /// when the nonce announces algorithms the response does not list (a possible bid-down:
+    /// the request must not be repeated).
+    fn take_offer(&mut self, m: &StunMessage) -> Result<(), String> {
+        let announced = m
+            .nonce
+            .as_deref()
+            .is_some_and(integrity::offers_password_algorithms);
+        match (&m.password_algorithms, announced) {
+            (Some(raw), true) => {
+                let list = integrity::algorithms(raw)
+                    .ok_or("a malformed PASSWORD-ALGORITHMS attribute")?;
+                let alg = integrity::choose(&list).ok_or_else(|| {
+                    format!("the server offers only password algorithms we do not know: {list:?}")
+                })?;
+                self.algorithm = Some((alg, raw.clone()));
+                Ok(())
+            }
+            (None, true) => Err(
+                "the nonce announces password algorithms but none are listed (RFC 8489 §9.2.5: possible downgrade; not repeated)"
+                    .into(),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// The password algorithm in use (RFC 8489), `None` for the classic MESSAGE-INTEGRITY.
+    pub fn password_algorithm(&self) -> Option<PasswordAlgorithm> {
+        self.algorithm.as_ref().map(|a| a.0)
     }
 
     fn finish(&mut self, kind: RequestKind, m: &StunMessage) {

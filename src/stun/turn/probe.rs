@@ -220,6 +220,9 @@ pub struct TurnOutcome {
     pub auth_outcome: AuthOutcome,
     /// REALM.
     pub realm: Option<String>,
+    /// RFC 8489 password algorithm used (`sha256`, `md5`), null for the classic
+    /// MESSAGE-INTEGRITY (RFC 5389 key, HMAC-SHA1).
+    pub password_algorithm: Option<crate::stun::integrity::PasswordAlgorithm>,
     /// 438 Stale Nonce answers seen (and retried).
     pub stale_nonces: u32,
     /// The allocation.
@@ -525,6 +528,7 @@ impl TurnProbe {
         TurnOutcome {
             auth_outcome: self.a.auth,
             realm: self.a.realm_seen.clone(),
+            password_algorithm: self.a.password_algorithm(),
             stale_nonces: self.a.stale_nonces + self.b.as_ref().map_or(0, |b| b.stale_nonces),
             allocation: self
                 .first_report

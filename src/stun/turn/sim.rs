@@ -18,8 +18,12 @@ use super::allocation::{ALLOCATE, CHANNEL_BIND, CREATE_PERMISSION, DATA, REFRESH
 use super::channel;
 use crate::machine::{SocketId, Transmit};
 use crate::stun::builder::{LongTermCredential, MessageBuilder};
+use crate::stun::integrity::{NONCE_COOKIE, PasswordAlgorithm, sign_sha256, verify_sha256};
 use crate::stun::message::{Class, StunMessage, decode, verify_long_term_integrity};
 use crate::stun::sim::{Filtering, Nat, SimNetwork};
+
+/// PASSWORD-ALGORITHMS the server offers when asked to: MD5, then SHA-256.
+const ALGORITHMS: &[u8] = &[0, 1, 0, 0, 0, 2, 0, 0];
 
 /// One hop's delay.
 pub const ONE_WAY: Duration = Duration::from_millis(2);
@@ -55,6 +59,9 @@ pub struct TurnSim {
     pub denied_peers: Vec<IpAddr>,
     /// Never answer.
     pub silent: bool,
+    /// Offer RFC 8489 password algorithms (MD5 and SHA-256) and demand
+    /// MESSAGE-INTEGRITY-SHA256.
+    pub offer_sha256: bool,
     nonce: String,
     stale_done: bool,
     allocations: HashMap<SocketAddr, Alloc>,
@@ -77,6 +84,7 @@ impl TurnSim {
             capacity: 100,
             denied_peers: Vec::new(),
             silent: false,
+            offer_sha256: false,
             nonce: "nonce-1".into(),
             stale_done: false,
             allocations: HashMap::new(),
@@ -193,24 +201,52 @@ impl TurnSim {
         if challenge {
             b = b
                 .attribute(Realm::new(self.realm.clone()).expect("realm"))
-                .attribute(Nonce::new(self.nonce.clone()).expect("nonce"));
+                .attribute(Nonce::new(self.nonce()).expect("nonce"));
+            if self.offer_sha256 {
+                b = b.attribute(crate::stun::attributes::PasswordAlgorithms(
+                    ALGORITHMS.to_vec(),
+                ));
+            }
         }
         b.encode(true).unwrap_or_default()
+    }
+
+    /// The nonce as sent: with the RFC 8489 cookie and the "password algorithms" bit when
+    /// offering them.
+    fn nonce(&self) -> String {
+        if self.offer_sha256 {
+            format!("{NONCE_COOKIE}AAAB{}", self.nonce)
+        } else {
+            self.nonce.clone()
+        }
+    }
+
+    fn sha256_key(&self, user: &str, password: &str) -> Vec<u8> {
+        PasswordAlgorithm::Sha256.key(user, &self.realm, password)
     }
 
     fn turn_request(&mut self, public: SocketAddr, m: &StunMessage, raw: &[u8]) -> Vec<u8> {
         let user = match &self.user {
             None => String::new(),
             Some((user, password)) => {
-                if !m.message_integrity {
+                let signed = if self.offer_sha256 {
+                    m.message_integrity_sha256
+                } else {
+                    m.message_integrity
+                };
+                if !signed {
                     return self.error(m, 401, "Unauthorized", true);
                 }
-                if m.nonce.as_deref() != Some(self.nonce.as_str()) {
+                if m.nonce.as_deref() != Some(self.nonce().as_str()) {
                     return self.error(m, 438, "Stale Nonce", true);
                 }
-                if m.username.as_deref() != Some(user.as_str())
-                    || !verify_long_term_integrity(raw, user, &self.realm, password)
-                {
+                let valid = if self.offer_sha256 {
+                    m.password_algorithms.as_deref() == Some(ALGORITHMS)
+                        && verify_sha256(raw, &self.sha256_key(user, password))
+                } else {
+                    verify_long_term_integrity(raw, user, &self.realm, password)
+                };
+                if m.username.as_deref() != Some(user.as_str()) || !valid {
                     return self.error(m, 401, "Unauthorized", true);
                 }
                 if self.stale_nonce_once && !self.stale_done {
@@ -287,6 +323,10 @@ impl TurnSim {
             b = b.attribute(a);
         }
         b = b.attribute(Software::new("turn-sim".into()).expect("software"));
+        if let (true, Some((user, password))) = (self.offer_sha256, &self.user) {
+            let key = self.sha256_key(user, password);
+            return sign_sha256(b.encode(false).unwrap_or_default(), &key, true);
+        }
         if let Some((user, password)) = &self.user {
             b = match b.clone().long_term_credential(&LongTermCredential {
                 username: user.clone(),

@@ -126,6 +126,27 @@ fn stale_nonce_is_retried_with_the_new_nonce() {
 }
 
 #[test]
+fn sha256_when_the_server_offers_it() {
+    // RFC 8489 §9.2: the nonce cookie with the "password algorithms" bit and
+    // PASSWORD-ALGORITHMS (MD5, SHA-256): we answer with SHA-256 and
+    // MESSAGE-INTEGRITY-SHA256, and check the server's signed answers the same way.
+    let mut sim = symmetric();
+    sim.offer_sha256 = true;
+    let (o, _) = run(config(PeerStrategy::SelfPeer, "secret-pw"), &mut sim);
+    assert_eq!(o.auth_outcome, AuthOutcome::Accepted);
+    assert_eq!(
+        o.password_algorithm,
+        Some(crate::stun::integrity::PasswordAlgorithm::Sha256)
+    );
+    assert_eq!(o.media.unwrap().via.len(), 2);
+    assert!(o.deleted);
+    let mut sim = symmetric();
+    sim.offer_sha256 = true;
+    let (o, _) = run(config(PeerStrategy::SelfPeer, "wrong"), &mut sim);
+    assert_eq!(o.auth_outcome, AuthOutcome::Rejected);
+}
+
+#[test]
 fn wrong_password_is_rejected_and_nothing_is_left_allocated() {
     let mut sim = symmetric();
     let (o, _) = run(config(PeerStrategy::Auto, "wrong"), &mut sim);
