@@ -102,22 +102,21 @@ pub async fn run(global: &GlobalArgs, args: &NatProbeArgs) -> Result<Report, Com
         .filter_map(|t| t.address.as_ref().ok().copied())
         .filter(|a| family.accepts(a))
         .collect();
-    let verbose = global.verbose;
-    let trace = move |t: &Traced<'_>| eprintln!("{}", trace::stun_line(t, verbose));
     let options = driver::Options {
-        tracer: (verbose > 0).then_some(&trace as Tracer<'_>),
+        tracer: stun_tracer(global.verbose),
         interrupt: &env.interrupt,
         precise: false,
     };
-    let progress = (!global.json && std::io::stderr().is_terminal() && verbose == 0).then(|| {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_message(format!(
-            "probing NAT behaviour via {} STUN server(s)…",
-            servers.len()
-        ));
-        pb.enable_steady_tick(Duration::from_millis(100));
-        pb
-    });
+    let progress =
+        (!global.json && std::io::stderr().is_terminal() && global.verbose == 0).then(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_message(format!(
+                "probing NAT behaviour via {} STUN server(s)…",
+                servers.len()
+            ));
+            pb.enable_steady_tick(Duration::from_millis(100));
+            pb
+        });
     let ips = local_ips();
     let result = if servers.is_empty() {
         NatProbeResult::empty(&resolved, StunTransport::Udp)
@@ -208,6 +207,22 @@ async fn finish(
     let found = findings(&result);
     let st = status(&result, &found);
     Ok(env.report("nat-probe", st, found, result))
+}
+
+/// The `-v` trace hook of STUN and TURN: one line per message, with `-vv` a hex dump
+/// (MESSAGE-INTEGRITY masked).
+pub(crate) fn stun_tracer(verbose: u8) -> Option<Tracer<'static>> {
+    fn one_line(t: &Traced<'_>) {
+        eprintln!("{}", trace::stun_line(t, 1));
+    }
+    fn with_hex(t: &Traced<'_>) {
+        eprintln!("{}", trace::stun_line(t, 2));
+    }
+    match verbose {
+        0 => None,
+        1 => Some(&one_line),
+        _ => Some(&with_hex),
+    }
 }
 
 /// A machine that failed is an internal error (exit 4), never a crash.

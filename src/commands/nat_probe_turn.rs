@@ -10,9 +10,7 @@ use crate::addr::Host;
 use crate::cli::{GlobalArgs, TurnArgs, TurnFamily, TurnPeer};
 use crate::net::driver::{self, ConnectSpec, Socket, TlsSpec};
 use crate::net::tls::TlsOptions;
-use crate::net::{Traced, Tracer};
 use crate::report::nat_probe::turn::{TlsReport, TurnContext, TurnReport};
-use crate::report::trace;
 use crate::stun::turn::allocation::RequestedFamily;
 use crate::stun::turn::channel::stream_framer;
 use crate::stun::turn::credential::{Credentials, rest_credential};
@@ -340,10 +338,8 @@ async fn run_one(
         Socket::Udp(udp[SOCKET_SECOND].clone())
     };
     let sockets = vec![first, Socket::Udp(udp[SOCKET_PEER].clone()), second];
-    let verbose = global.verbose;
-    let trace = move |t: &Traced<'_>| eprintln!("{}", trace::stun_line(t, verbose));
     let options = driver::Options {
-        tracer: (verbose > 0).then_some(&trace as Tracer<'_>),
+        tracer: super::nat_probe::stun_tracer(global.verbose),
         interrupt: &env.interrupt,
         precise: false,
     };
