@@ -358,6 +358,88 @@ fn stun_software_escape_sequences_are_escaped() {
     assert!(r.stderr.contains("evil\\"), "{}", r.stderr);
 }
 
+/// A TURN server that never lets go: every authenticated request gets 438 Stale Nonce with
+/// a fresh nonce, every request also brings a burst of stray Data indications and garbage,
+/// and its REALM carries terminal escapes. The test ends in bounded time with the cause
+/// (a stale nonce that is never resolved, after a bounded number of retries), the escapes
+/// shown escaped, and the password nowhere.
+#[test]
+fn a_turn_server_that_keeps_rotating_its_nonce_is_bounded() {
+    let requests = Arc::new(AtomicU32::new(0));
+    let seen = requests.clone();
+    let (server, _h) = udp_peer("127.0.0.4", 0, 10, move |req, from| {
+        if req.len() < 20 || req[0] > 1 {
+            return Vec::new();
+        }
+        let kind = u16::from_be_bytes([req[0], req[1]]);
+        if kind == 0x0001 {
+            return vec![stun_success(req, &[xor_address(0x0020, from)])];
+        }
+        let n = seen.fetch_add(1, Ordering::Relaxed);
+        let error_type = (kind | 0x0110).to_be_bytes();
+        let (code, phrase): (u8, &[u8]) = if has_attribute(req, 0x0008) {
+            (38, b"Stale Nonce")
+        } else {
+            (1, b"Unauthorized")
+        };
+        let mut ec = vec![0, 0, 4, code];
+        ec.extend_from_slice(phrase);
+        let body = [
+            stun_attr(0x0009, &ec),
+            stun_attr(0x0014, b"lab\x1b]0;owned\x07"),
+            stun_attr(0x0015, format!("nonce-{n}").as_bytes()),
+        ]
+        .concat();
+        let mut m = error_type.to_vec();
+        m.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        m.extend_from_slice(&req[4..20]);
+        m.extend_from_slice(&body);
+        let mut out = vec![m];
+        for i in 0..50u8 {
+            // Data indications nobody asked for, and bytes that are nothing.
+            let data = [xor_address(0x0012, from), stun_attr(0x0013, &[0x80; 172])].concat();
+            let mut d = vec![0x00, 0x17];
+            d.extend_from_slice(&(data.len() as u16).to_be_bytes());
+            d.extend_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+            d.extend_from_slice(&[i; 12]);
+            d.extend_from_slice(&data);
+            out.push(d);
+            out.push(vec![0x40, 0x00, 0xff, 0xff, i]);
+        }
+        out
+    });
+    let uri = format!("turn:{server}");
+    let Some(r) = bounded(&[
+        "--color",
+        "never",
+        "--timeout",
+        "1s",
+        "nat-probe",
+        "--turn-only",
+        "--turn",
+        &uri,
+        "--turn-user",
+        "alice",
+        "--turn-password",
+        "hunter2-secret",
+    ]) else {
+        return;
+    };
+    r.within(8, 100);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("TURN_STALE_NONCE"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains('\x1b') && r.stdout.contains("\\x1b"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"));
+    // The first Allocate, its authenticated repeat, and at most 3 repeats with new nonces
+    // (retransmissions of each aside).
+    let asked = requests.load(Ordering::Relaxed);
+    assert!((5..=12).contains(&asked), "{asked} requests");
+}
+
 /// A server whose OTHER-ADDRESS names a host that is not a STUN server (any host: the
 /// server chooses it) gets one datagram per named address, not a retransmission schedule.
 #[test]
