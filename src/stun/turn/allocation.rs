@@ -730,6 +730,25 @@ mod tests {
     }
 
     #[test]
+    fn nul_padded_reason_phrases_and_responses_without_realm() {
+        // coturn pads reason phrases with NUL bytes; a success without REALM is normal.
+        let mut m = vec![0x01, 0x14, 0x00, 0x18, 0x21, 0x12, 0xa4, 0x42];
+        m.extend_from_slice(&[3; 12]);
+        m.extend_from_slice(&[0x00, 0x09, 0x00, 0x14, 0, 0, 4, 38]);
+        m.extend_from_slice(b"Wrong nonce\0\0\0\0\0");
+        let d = decode(&m).unwrap();
+        assert_eq!(d.error_code, Some((438, "Wrong nonce".into())));
+        assert_eq!(d.method, REFRESH);
+        let ok = MessageBuilder::new(Class::SuccessResponse, REFRESH, [4; 12])
+            .unwrap()
+            .attribute(Lifetime::from_u32(0))
+            .encode(true)
+            .unwrap();
+        let d = decode(&ok).unwrap();
+        assert_eq!((d.realm, d.lifetime_s), (None, Some(0)));
+    }
+
+    #[test]
     fn a_forged_signed_answer_is_discarded() {
         // A success whose MESSAGE-INTEGRITY does not verify with our key is not the server's:
         // the request stays outstanding (and is retransmitted), nothing is learned from it.
