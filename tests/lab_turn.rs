@@ -405,6 +405,18 @@ fn turn_relays_through_a_symmetric_nat() {
         &lab,
         &[
             "--turn",
+            "turns:203.0.113.10",
+            "--turn-user",
+            "alice",
+            "--insecure",
+        ],
+    );
+    assert_eq!(code, 0, "--insecure: not verified, but it works: {v:#}");
+    assert_eq!(first(&v)["tls"]["verified"], false);
+    let (code, v, _) = turn(
+        &lab,
+        &[
+            "--turn",
             "turns:203.0.113.11",
             "--turn-user",
             "alice",

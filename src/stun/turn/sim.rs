@@ -59,6 +59,10 @@ pub struct TurnSim {
     pub denied_peers: Vec<IpAddr>,
     /// Never answer.
     pub silent: bool,
+    /// Refuse every ChannelBind with 400 (a server whose channels do not work).
+    pub refuse_channels: bool,
+    /// Answer Allocate with 437, as for a 5-tuple that already holds an allocation.
+    pub leftover_allocation: bool,
     /// Offer RFC 8489 password algorithms (MD5 and SHA-256) and demand
     /// MESSAGE-INTEGRITY-SHA256.
     pub offer_sha256: bool,
@@ -85,6 +89,8 @@ impl TurnSim {
             denied_peers: Vec::new(),
             silent: false,
             offer_sha256: false,
+            refuse_channels: false,
+            leftover_allocation: false,
             nonce: "nonce-1".into(),
             stale_done: false,
             allocations: HashMap::new(),
@@ -260,7 +266,7 @@ impl TurnSim {
         let mut attrs: Vec<crate::stun::attributes::Attribute> = Vec::new();
         match m.method {
             ALLOCATE => {
-                if self.allocations.contains_key(&public) {
+                if self.allocations.contains_key(&public) || self.leftover_allocation {
                     return self.error(m, 437, "Allocation Mismatch", false);
                 }
                 if self.allocations.values().filter(|a| a.user == user).count() >= self.quota {
@@ -298,6 +304,9 @@ impl TurnSim {
                 let Some(peer) = m.peer_address else {
                     return self.error(m, 400, "Bad Request", false);
                 };
+                if m.method == CHANNEL_BIND && self.refuse_channels {
+                    return self.error(m, 400, "Bad Request", false);
+                }
                 if self.denied_peers.contains(&peer.ip()) {
                     return self.error(m, 403, "Forbidden IP", false);
                 }

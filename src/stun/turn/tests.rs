@@ -354,3 +354,61 @@ fn ctrl_c_deletes_the_allocation() {
     assert!(o.deleted);
     assert_eq!(sim.allocations(), 0);
 }
+
+/// The report's findings for an outcome (as nat-probe builds them).
+fn findings_of(o: TurnOutcome) -> Vec<(&'static str, crate::report::Severity)> {
+    use crate::report::nat_probe::turn::{TurnContext, TurnReport, turn_findings};
+    let report = TurnReport::new(
+        TurnContext {
+            uri: "turn:198.51.100.10:3478?transport=udp".into(),
+            transport: super::uri::TurnTransport::Udp,
+            family: "ipv4",
+            server_address: Some("198.51.100.10:3478".parse().unwrap()),
+            local_address: Some(SimNetwork::local(SOCKET_CLIENT)),
+            tls: None,
+            mechanism: "long-term",
+            username: Some("alice".into()),
+            rest_expiry: None,
+            rest_expired: false,
+            error: None,
+        },
+        Some(o),
+    );
+    turn_findings(&[report])
+        .into_iter()
+        .map(|f| (f.code, f.severity))
+        .collect()
+}
+
+#[test]
+fn refused_channels_are_a_warning_when_indications_work() {
+    use crate::report::Severity;
+    let mut sim = symmetric();
+    sim.refuse_channels = true;
+    let (o, _) = run(config(PeerStrategy::SelfPeer, "secret-pw"), &mut sim);
+    assert_eq!(
+        o.channel.as_ref().map(|c| (c.outcome, c.error_code)),
+        Some(("refused", Some(400)))
+    );
+    assert_eq!(o.media.as_ref().unwrap().via, vec!["indication"]);
+    let f = findings_of(o);
+    assert!(
+        f.contains(&("TURN_CHANNEL_FAILED", Severity::Warning)),
+        "{f:?}"
+    );
+    assert!(f.contains(&("TURN_RELAY_OK", Severity::Info)), "{f:?}");
+}
+
+#[test]
+fn a_leftover_allocation_on_our_5_tuple_is_named() {
+    use crate::report::Severity;
+    let mut sim = symmetric();
+    sim.leftover_allocation = true;
+    let (o, _) = run(config(PeerStrategy::SelfPeer, "secret-pw"), &mut sim);
+    assert_eq!(o.allocation.error_code, Some(437));
+    let f = findings_of(o);
+    assert!(
+        f.contains(&("TURN_ALLOCATION_MISMATCH", Severity::Critical)),
+        "{f:?}"
+    );
+}
