@@ -42,7 +42,7 @@ impl NatProbeResult {
             .turn
             .iter()
             .filter(|t| t.status != "works")
-            .map(|t| format!("{}: {}", t.uri, t.cause(&self.turn)))
+            .map(|t| format!("{}: {}", t.target.uri, t.cause(&self.turn)))
             .collect();
         match self.relay_verdict {
             RelayVerdict::Works if failing.is_empty() => "TURN relay works: media both ways".into(),

@@ -52,10 +52,10 @@ fn error_is(a: &AllocationReport, code: u16) -> bool {
 pub(super) fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Finding> {
     use Severity::{Critical, Info, Warning};
     let mut f = Vec::new();
-    let u = &t.uri;
+    let u = &t.target.uri;
     let other_works = all
         .iter()
-        .any(|o| o.status == "works" && o.transport != t.transport);
+        .any(|o| o.status == "works" && o.target.transport != t.target.transport);
     if t.auth.rest_expired {
         f.push(Finding::new(
             "TURN_REST_EXPIRED",
@@ -67,7 +67,7 @@ pub(super) fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Findi
             ),
         ));
     }
-    if let Some(tls) = &t.tls
+    if let Some(tls) = &t.target.tls
         && let Some(e) = &tls.error
     {
         f.push(Finding::new(
@@ -79,8 +79,8 @@ pub(super) fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Findi
             ));
         return f;
     }
-    if let Some(e) = &t.error {
-        if t.tls.as_ref().is_none_or(|x| x.error.is_none()) {
+    if let Some(e) = &t.target.error {
+        if t.target.tls.as_ref().is_none_or(|x| x.error.is_none()) {
             f.push(Finding::new(
                 "TURN_SERVER_UNREACHABLE",
                 if other_works { Warning } else { Critical },
@@ -96,7 +96,7 @@ pub(super) fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Findi
                 .reason
                 .clone()
                 .unwrap_or_else(|| "no answer to Allocate within the timeout".into());
-            if t.transport == TurnTransport::Udp && other_works {
+            if t.target.transport == TurnTransport::Udp && other_works {
                 f.push(Finding::new(
                     "TURN_UDP_UNREACHABLE",
                     Warning,
@@ -214,7 +214,7 @@ pub(super) fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Findi
                 "TURN_IPV6_UNSUPPORTED",
                 format!(
                     "{u}: 440 Address Family not Supported for an {} relayed address: the server cannot relay this family",
-                    t.family
+                    t.target.family
                 ),
             ),
             Some(401 | 438) => continue,
@@ -227,9 +227,9 @@ pub(super) fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Findi
                 format!("{u}: {which} failed: {reason}"),
             ),
         };
-        let ipv4_works = all
-            .iter()
-            .any(|o| o.uri == t.uri && o.family == "ipv4" && o.status == "works");
+        let ipv4_works = all.iter().any(|o| {
+            o.target.uri == t.target.uri && o.target.family == "ipv4" && o.status == "works"
+        });
         let severity = if code == "TURN_IPV6_UNSUPPORTED" && (other_works || ipv4_works) {
             Warning
         } else {
@@ -242,6 +242,7 @@ pub(super) fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Findi
     }
     if let (Some(scope), Some(relayed)) = (a.relayed_scope, a.relayed_address) {
         let server_public = t
+            .target
             .server_address
             .is_some_and(|s| crate::stun::turn::probe::scope(s.ip()) == "public");
         if scope != "public" && server_public {

@@ -72,18 +72,10 @@ pub fn candidate_priority(kind: &str) -> u32 {
 /// The test of one TURN URI.
 #[derive(Debug, Clone, Serialize)]
 pub struct TurnReport {
-    /// The URI as tested.
-    pub uri: String,
-    /// `udp`, `tcp` or `tls`.
-    pub transport: TurnTransport,
-    /// Relayed address family asked for: `ipv4` or `ipv6`.
-    pub family: &'static str,
-    /// The server's address, null when the name did not resolve.
-    pub server_address: Option<SocketAddr>,
-    /// Our end of the connection to the server.
-    pub local_address: Option<SocketAddr>,
-    /// TLS (turns: only).
-    pub tls: Option<TlsReport>,
+    /// What the command knew: `uri`, `transport`, `family`, `server_address`,
+    /// `local_address`, `tls`, `error`.
+    #[serde(flatten)]
+    pub target: TurnContext,
     /// Authentication.
     pub auth: AuthReport,
     /// host, srflx and relay candidates.
@@ -93,8 +85,6 @@ pub struct TurnReport {
     /// `peer_policy`, `stale_nonces`, `deleted`, `transactions`.
     #[serde(flatten)]
     pub learned: TurnOutcome,
-    /// Why the test could not start (name did not resolve, TLS failed, …).
-    pub error: Option<String>,
     /// `works` (media both ways), `fails`, `no-answer`, or `interrupted`.
     pub status: &'static str,
 }
@@ -122,7 +112,7 @@ impl RelayVerdict {
         let works = |t: &TurnReport| t.status == "works";
         if reports
             .iter()
-            .any(|t| works(t) && t.transport == TurnTransport::Udp)
+            .any(|t| works(t) && t.target.transport == TurnTransport::Udp)
         {
             RelayVerdict::Works
         } else if reports.iter().any(works) {
@@ -143,30 +133,35 @@ impl RelayVerdict {
     }
 }
 
-/// What the command knows besides the machine's outcome.
-#[derive(Debug, Clone)]
+/// What the command knows besides the machine's outcome (the credential details go to the
+/// report's `auth`).
+#[derive(Debug, Clone, Serialize)]
 pub struct TurnContext {
-    /// The URI.
+    /// The URI as tested.
     pub uri: String,
-    /// Its transport.
+    /// `udp`, `tcp` or `tls`.
     pub transport: TurnTransport,
-    /// `ipv4` or `ipv6`.
+    /// Relayed address family asked for: `ipv4` or `ipv6`.
     pub family: &'static str,
-    /// Resolved server.
+    /// The server's address, null when the name did not resolve.
     pub server_address: Option<SocketAddr>,
-    /// Our end.
+    /// Our end of the connection to the server.
     pub local_address: Option<SocketAddr>,
-    /// TLS.
+    /// TLS (turns: only).
     pub tls: Option<TlsReport>,
     /// `long-term`, `rest` or `none`.
+    #[serde(skip)]
     pub mechanism: &'static str,
     /// USERNAME.
+    #[serde(skip)]
     pub username: Option<String>,
     /// REST expiry.
+    #[serde(skip)]
     pub rest_expiry: Option<u64>,
     /// Whether it was past at the start.
+    #[serde(skip)]
     pub rest_expired: bool,
-    /// Why the test could not start.
+    /// Why the test could not start (name did not resolve, TLS failed, …).
     pub error: Option<String>,
 }
 
@@ -237,15 +232,9 @@ impl TurnReport {
             "fails"
         };
         TurnReport {
-            uri: ctx.uri,
-            transport: ctx.transport,
-            family: ctx.family,
-            server_address: ctx.server_address,
-            local_address: ctx.local_address,
-            tls: ctx.tls,
             auth: AuthReport {
                 mechanism: ctx.mechanism,
-                username: ctx.username,
+                username: ctx.username.clone(),
                 rest_expiry: ctx.rest_expiry,
                 rest_expired: ctx.rest_expired,
                 realm: o.realm.clone(),
@@ -261,7 +250,7 @@ impl TurnReport {
                 })
                 .collect(),
             learned: o,
-            error: ctx.error,
+            target: ctx,
             status,
         }
     }

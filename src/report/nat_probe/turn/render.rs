@@ -10,10 +10,10 @@ pub fn sections(reports: &[TurnReport], verbose: bool) -> Vec<Section> {
     for t in reports {
         let mut rows = vec![
             ("Status".to_string(), t.status.to_string()),
-            ("Server".into(), opt(&t.server_address)),
-            ("Local address".into(), opt(&t.local_address)),
+            ("Server".into(), opt(&t.target.server_address)),
+            ("Local address".into(), opt(&t.target.local_address)),
         ];
-        if let Some(tls) = &t.tls {
+        if let Some(tls) = &t.target.tls {
             rows.push((
                 "TLS".into(),
                 match &tls.error {
@@ -130,7 +130,7 @@ pub fn sections(reports: &[TurnReport], verbose: bool) -> Vec<Section> {
             .into(),
         ));
         out.push(Section::Facts {
-            title: format!("TURN {} ({})", t.uri, t.family),
+            title: format!("TURN {} ({})", t.target.uri, t.target.family),
             rows,
         });
         if !t.learned.peer_policy.is_empty() {
