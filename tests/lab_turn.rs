@@ -560,4 +560,32 @@ fn turn_over_tcp_when_udp_is_blocked() {
     // UDP is blocked, so this host cannot be its own peer: two allocations over TCP.
     assert_eq!(tcp["media"]["strategy"], "two-allocations");
     assert!(tcp["self_test_impossible"].is_string());
+
+    // With the NAT tests: UDP_BLOCKED says what the relay tested here means for calls.
+    let (_, v, _) = lab.voipdiag_json_env(
+        'c',
+        &[
+            "nat-probe",
+            "--timeout",
+            "2s",
+            "--turn",
+            "turn:203.0.113.10?transport=tcp",
+            "--turn-user",
+            "alice",
+        ],
+        &[("VOIPDIAG_TURN_PASSWORD", PASSWORD)],
+    );
+    let blocked = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "UDP_BLOCKED")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert!(
+        blocked["message"]
+            .as_str()
+            .unwrap()
+            .contains("carries media both ways over TCP/TLS"),
+        "{blocked}"
+    );
 }

@@ -19,6 +19,27 @@ pub fn findings(r: &NatProbeResult) -> Vec<Finding> {
             "interrupted: the result shows only what was learned until then",
         ));
     }
+    // What the relay tested here means for the NAT's verdict on calls.
+    let relay = match r.relay_verdict {
+        super::turn::RelayVerdict::Works => Some(
+            "the TURN relay tested here carries media both ways, so calls that use it will have audio",
+        ),
+        super::turn::RelayVerdict::WorksOverTcpOnly => Some(
+            "the TURN relay tested here carries media both ways over TCP/TLS, so calls that use it that way will have audio",
+        ),
+        super::turn::RelayVerdict::Fails => {
+            Some("the TURN relay tested here does not carry media (see its findings)")
+        }
+        super::turn::RelayVerdict::NotTested => None,
+    };
+    if let Some(relay) = relay {
+        for x in f
+            .iter_mut()
+            .filter(|x| matches!(x.code, "SYMMETRIC_NAT" | "UDP_BLOCKED"))
+        {
+            x.message = format!("{}; {relay}", x.message);
+        }
+    }
     f.extend(super::turn::turn_findings(&r.turn));
     f
 }
