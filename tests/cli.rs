@@ -108,6 +108,29 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// With no server name resolving nothing is sent: the finding says DNS, not "servers down".
+#[test]
+fn unresolvable_servers_are_named_not_blamed() {
+    let out = voipdiag(&[
+        "--json",
+        "--timeout",
+        "1s",
+        "nat-probe",
+        "--server",
+        "no-such-host.invalid",
+        "--server",
+        "also-missing.invalid:3479",
+    ]);
+    let v = common::json_of(&out, "nat-probe unresolvable");
+    assert_eq!(out.status.code(), Some(3), "nothing answered");
+    let codes = common::codes(&v);
+    assert!(codes.contains(&"NAMES_UNRESOLVED".to_string()), "{v:#}");
+    assert!(!codes.contains(&"NO_ANSWER".to_string()), "{v:#}");
+    let message = v["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("no-such-host.invalid") && message.contains("also-missing.invalid"));
+    assert_eq!(v["result"]["servers"][0]["status"], "unresolved");
+}
+
 #[test]
 fn help_and_version_exit_0() {
     let out = voipdiag(&["--help"]);

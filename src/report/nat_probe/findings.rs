@@ -76,11 +76,40 @@ fn nat_findings(r: &NatProbeResult) -> Vec<Finding> {
         return f;
     }
     if r.mapped_address.is_none() {
-        if !r.interrupted {
+        let unresolved: Vec<String> = r
+            .servers
+            .iter()
+            .filter(|s| s.status == ServerStatus::Unresolved)
+            .map(|s| match &s.error {
+                Some(e) => format!("{} ({e})", s.server),
+                None => s.server.to_string(),
+            })
+            .collect();
+        if !unresolved.is_empty() && unresolved.len() == r.servers.len() {
+            // Nothing was sent: blaming the servers would be wrong.
+            f.push(Finding::new(
+                "NAMES_UNRESOLVED",
+                Critical,
+                format!(
+                    "no STUN server name resolved, so nothing was sent: {}. Check this host's DNS (resolver settings, network), or give --server with an IP address",
+                    unresolved.join("; ")
+                ),
+            ));
+        } else if !r.interrupted {
+            let also = if unresolved.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (and these names did not resolve: {})",
+                    unresolved.join("; ")
+                )
+            };
             f.push(Finding::new(
                 "NO_ANSWER",
                 Critical,
-                "no STUN server answered over UDP or TCP: the servers may be down or unreachable, or all outbound traffic is blocked",
+                format!(
+                    "no STUN server answered over UDP or TCP: the servers may be down or unreachable, or all outbound traffic is blocked{also}"
+                ),
             ));
         }
         return f;

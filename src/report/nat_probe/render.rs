@@ -62,6 +62,14 @@ impl NatProbeResult {
             return "UDP is blocked: STUN answered only over TCP".into();
         }
         let Some(mapped) = &self.mapped_address else {
+            if !self.servers.is_empty()
+                && self
+                    .servers
+                    .iter()
+                    .all(|s| s.status == super::ServerStatus::Unresolved)
+            {
+                return "no STUN server name resolved: nothing was sent (DNS)".into();
+            }
             return "no STUN server answered".into();
         };
         match self.nat_detected {
