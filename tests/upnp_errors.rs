@@ -147,3 +147,53 @@ fn permanent_leases_only_is_retried_with_lease_0_and_606_is_named() {
         "{failed}"
     );
 }
+
+/// A description at /upnp/desc.xml naming its control and SCPD URLs relatively, with no
+/// URLBase: they resolve against the description's directory (RFC 3986 §5.2) to
+/// /upnp/ctl and /upnp/scpd.xml. Asking /ctl instead got 404 and read "no gateway answered".
+#[test]
+fn relative_control_urls_resolve_against_the_description() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&asked);
+    let (port, _) = igd::http_server("127.0.0.1", Duration::ZERO, move |r| {
+        seen.lock().unwrap().push(r.line.clone());
+        let ok = |s: String| ("200 OK".to_string(), s);
+        if r.line.starts_with("GET /upnp/desc.xml") {
+            return ok(igd::description_urls(
+                "",
+                "relative router",
+                "ctl",
+                "scpd.xml",
+            ));
+        }
+        if r.line.starts_with("GET /upnp/scpd.xml") {
+            return ok(igd::scpd(&[("GetExternalIPAddress", &[])]));
+        }
+        if !r.line.starts_with("POST /upnp/ctl ") {
+            return ("404 Not Found".to_string(), String::new());
+        }
+        match r.action.as_str() {
+            "GetExternalIPAddress" => ok(igd::ok(
+                &r.action,
+                "<NewExternalIPAddress>203.0.113.9</NewExternalIPAddress>",
+            )),
+            "GetStatusInfo" => ok(igd::ok(
+                &r.action,
+                "<NewConnectionStatus>Connected</NewConnectionStatus>",
+            )),
+            _ => (
+                "500 Internal Server Error".to_string(),
+                igd::fault(713, "SpecifiedArrayIndexInvalid"),
+            ),
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/upnp/desc.xml");
+    let (_, r) = voipdiag(&["status", "--protocol", "upnp", "--gateway", &url]);
+    assert_eq!(r["result"]["external_address"], "203.0.113.9", "{r:#}");
+    assert_eq!(r["result"]["gateway"]["friendly_name"], "relative router");
+    let lines = asked.lock().unwrap().clone();
+    assert!(
+        lines.iter().all(|l| l.contains(" /upnp/")),
+        "only paths under /upnp/ asked: {lines:?}"
+    );
+}

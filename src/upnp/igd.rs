@@ -257,20 +257,20 @@ pub fn split_url(url: &str) -> Result<(SocketAddr, String), String> {
 }
 
 /// Resolves a URL as UPnP 1.0/1.1 do: absolute as is, else against `base` (URLBase or the
-/// description's own URL).
+/// description's own URL) by RFC 3986 §5.2 — `ctl` under `http://gw/upnp/desc.xml` is
+/// `http://gw/upnp/ctl` (the `url` crate does the resolution). A base that does not parse is
+/// used as an origin, as before.
 pub fn join_url(base: &str, url: &str) -> String {
     if url.starts_with("http://") || url.starts_with("https://") {
         return url.to_string();
     }
-    let origin_end = base
-        .strip_prefix("http://")
-        .and_then(|r| r.find('/'))
-        .map_or(base.len(), |i| i + "http://".len());
-    let origin = &base[..origin_end];
-    if url.starts_with('/') {
-        format!("{origin}{url}")
-    } else {
-        format!("{origin}/{url}")
+    match url::Url::parse(base).and_then(|b| b.join(url)) {
+        Ok(u) => u.to_string(),
+        Err(_) => format!(
+            "{}/{}",
+            base.trim_end_matches('/'),
+            url.trim_start_matches('/')
+        ),
     }
 }
 
@@ -405,6 +405,15 @@ mod tests {
             "http://192.168.80.1:5000/ctl/IPConn"
         );
         assert_eq!(join_url("http://a:1/x", "http://b:2/y"), "http://b:2/y");
+        // RFC 3986 §5.2: relative to the description's directory, not the origin.
+        assert_eq!(
+            join_url("http://192.168.1.1:1900/upnp/desc.xml", "ctl"),
+            "http://192.168.1.1:1900/upnp/ctl"
+        );
+        assert_eq!(
+            join_url("http://192.168.1.1:1900/upnp/desc.xml", "../scpd.xml"),
+            "http://192.168.1.1:1900/scpd.xml"
+        );
     }
 
     #[test]

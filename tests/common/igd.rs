@@ -92,8 +92,13 @@ fn serve(s: TcpStream, delay: Duration, route: &dyn Fn(&Request) -> (String, Str
 /// A root device description: an IGD named `name` whose WAN IP connection service has its
 /// control URL `/ctl` and its SCPD at `scpd_url` (URLBase `base`, may be empty).
 pub fn description(base: &str, name: &str, scpd_url: &str) -> String {
+    description_urls(base, name, "/ctl", scpd_url)
+}
+
+/// As [`description`] with the WANIPConnection control URL given too (relative or not).
+pub fn description_urls(base: &str, name: &str, control_url: &str, scpd_url: &str) -> String {
     format!(
-        r#"<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0"><URLBase>{base}</URLBase><device><deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1</deviceType><friendlyName>{name}</friendlyName><UDN>uuid:{name}</UDN><deviceList><device><deviceType>urn:schemas-upnp-org:device:WANDevice:1</deviceType><deviceList><device><deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:1</deviceType><serviceList><service><serviceType>{WANIP}</serviceType><controlURL>/ctl</controlURL><SCPDURL>{scpd_url}</SCPDURL></service></serviceList></device></deviceList></device></deviceList></device></root>"#
+        r#"<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0"><URLBase>{base}</URLBase><device><deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1</deviceType><friendlyName>{name}</friendlyName><UDN>uuid:{name}</UDN><deviceList><device><deviceType>urn:schemas-upnp-org:device:WANDevice:1</deviceType><deviceList><device><deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:1</deviceType><serviceList><service><serviceType>{WANIP}</serviceType><controlURL>{control_url}</controlURL><SCPDURL>{scpd_url}</SCPDURL></service></serviceList></device></deviceList></device></deviceList></device></root>"#
     )
 }
 
