@@ -197,3 +197,32 @@ fn relative_control_urls_resolve_against_the_description() {
         "only paths under /upnp/ asked: {lines:?}"
     );
 }
+
+/// The gateway answers discovery and its description, but its control URL answers 404: the
+/// report names that step and the HTTP status (it said nothing and exited 0).
+#[test]
+fn a_failing_control_url_is_named_not_ignored() {
+    let (port, _) = igd::http_server("127.0.0.1", Duration::ZERO, move |r| {
+        let ok = |s: String| ("200 OK".to_string(), s);
+        if r.line.starts_with("GET /upnp/desc.xml") {
+            return ok(igd::description_urls(
+                "",
+                "broken router",
+                "/missing",
+                "scpd.xml",
+            ));
+        }
+        if r.line.starts_with("GET /upnp/scpd.xml") {
+            return ok(igd::scpd(&[("GetExternalIPAddress", &[])]));
+        }
+        ("404 Not Found".to_string(), String::new())
+    });
+    let url = format!("http://127.0.0.1:{port}/upnp/desc.xml");
+    let (code, r) = voipdiag(&["status", "--protocol", "upnp", "--gateway", &url]);
+    assert_eq!(code, 1, "{r:#}");
+    let codes = common::codes(&r);
+    assert!(codes.contains(&"UPNP_CONTROL_FAILED".to_string()), "{r:#}");
+    assert!(!codes.contains(&"NO_GATEWAY".to_string()));
+    let e = r["result"]["control_error"].as_str().unwrap();
+    assert!(e.contains("/missing") && e.contains("404"), "{e}");
+}

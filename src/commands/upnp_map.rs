@@ -129,6 +129,7 @@ pub async fn run(
         Some(Err(e)) => result.stun_error = Some(e),
         None => {}
     }
+    result.control_error = upnp_state.as_ref().and_then(|s| s.control_error.clone());
     let upnp_facts = upnp_state
         .as_ref()
         .map(|s| (&s.info, &s.connection, s.external, s.no_external));

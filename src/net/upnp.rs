@@ -7,9 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty, Full, Limited};
 use igd_next::aio::Provider;
-use igd_next::aio::tokio::Tokio;
 use igd_next::{PortMappingProtocol, RequestError};
 
 use super::driver::{self, Socket};
@@ -28,8 +27,35 @@ pub type Gateway = igd_next::aio::Gateway<Guarded>;
 pub struct Guarded;
 
 impl Provider for Guarded {
+    /// POSTs the SOAP request with hyper (igd-next's own provider ignores the HTTP status,
+    /// so a 404 read as "malformed XML"): 200 and 500 (a SOAP fault, UPnP DA §3.2.2) give the
+    /// body, any other status is an error naming it; the body is bounded and XML-checked.
     async fn send_async(url: &str, action: &str, body: &str) -> Result<String, RequestError> {
-        let text = Tokio::send_async(url, action, body).await?;
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<Full<bytes::Bytes>>();
+        let req = hyper::Request::builder()
+            .uri(url)
+            .method("POST")
+            .header("SOAPAction", action)
+            .header("Content-Type", "text/xml")
+            .body(Full::new(bytes::Bytes::from(body.to_string())))
+            .map_err(|e| RequestError::InvalidResponse(format!("POST {url}: {e}")))?;
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| RequestError::InvalidResponse(format!("POST {url}: {e}")))?;
+        let status = resp.status();
+        if !(status.is_success() || status == hyper::StatusCode::INTERNAL_SERVER_ERROR) {
+            return Err(RequestError::InvalidResponse(format!("HTTP {status}")));
+        }
+        let bytes = Limited::new(resp.into_body(), MAX_HTTP_BODY)
+            .collect()
+            .await
+            .map_err(|e| RequestError::InvalidResponse(format!("POST {url}: {e}")))?
+            .to_bytes();
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| RequestError::InvalidResponse(format!("POST {url}: not UTF-8")))?;
         xml::check(&text)
             .map_err(|e| RequestError::InvalidResponse(format!("SOAP answer refused: {e}")))?;
         Ok(text)
@@ -66,6 +92,9 @@ pub struct UpnpState {
     pub no_external: bool,
     /// GetStatusInfo / GetConnectionTypeInfo.
     pub connection: Connection,
+    /// GetExternalIPAddress failed at the control URL (HTTP status, transport, or a UPnP
+    /// error): the step and what it got, in words.
+    pub control_error: Option<String>,
 }
 
 /// An add or delete, as UPnP needs it.
@@ -290,11 +319,18 @@ pub async fn probe(
     let arg = |args: &[(String, String)], name: &str| {
         args.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
     };
-    let (mut external, mut no_external) = (None, false);
-    if let Ok(args) = soap(&gateway, "GetExternalIPAddress", timeout).await {
-        match arg(&args, "NewExternalIPAddress").as_deref().map(str::trim) {
+    let (mut external, mut no_external, mut control_error) = (None, false, None);
+    match soap(&gateway, "GetExternalIPAddress", timeout).await {
+        Ok(args) => match arg(&args, "NewExternalIPAddress").as_deref().map(str::trim) {
             Some("") | None => no_external = true,
             Some(s) => external = s.parse().ok(),
+        },
+        Err(e) => {
+            let what = match e {
+                Ok((code, text)) => format!("UPnP error {code} {}", crate::text::clip(text).0),
+                Err(text) => text,
+            };
+            control_error = Some(format!("POST {}: {what}", control_url(&gateway)));
         }
     }
     let mut connection = Connection::default();
@@ -312,6 +348,7 @@ pub async fn probe(
         external,
         no_external,
         connection,
+        control_error,
     })
 }
 

@@ -77,6 +77,9 @@ pub struct UpnpMapResult {
     pub no_external_address: bool,
     /// The WAN connection (UPnP).
     pub connection: Option<Connection>,
+    /// The UPnP step that failed after the gateway answered discovery and its description
+    /// (GetExternalIPAddress at the control URL), with what it got; null when none did.
+    pub control_error: Option<String>,
     /// Mappings: the gateway's list (UPnP), or the one added.
     pub mappings: Vec<Mapping>,
     /// Why the list is incomplete or some of its text cut (bounds on what a gateway may
@@ -258,7 +261,11 @@ pub fn status(r: &UpnpMapResult) -> Status {
     if r.answered.is_empty() {
         return Status::NoAnswer;
     }
-    if r.outcome.as_ref().is_some_and(|o| !o.ok) || only_refusals(r) || r.double_nat == Some(true) {
+    if r.outcome.as_ref().is_some_and(|o| !o.ok)
+        || only_refusals(r)
+        || r.double_nat == Some(true)
+        || (r.control_error.is_some() && r.protocol == Some(Protocol::Upnp))
+    {
         return Status::Problem;
     }
     Status::Ok
@@ -293,6 +300,16 @@ pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
             ),
         ));
         return out;
+    }
+    if let Some(e) = &r.control_error {
+        // The gateway answered: name the step that failed, not the router's absence.
+        out.push(Finding::new(
+            "UPNP_CONTROL_FAILED",
+            Severity::Critical,
+            format!(
+                "the gateway answered UPnP discovery and served its description, but its control URL failed: {e}; UPnP port mappings through it will fail"
+            ),
+        ));
     }
     if only_refusals(r) && r.outcome.is_none() {
         let said: Vec<String> = r
