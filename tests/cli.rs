@@ -108,6 +108,51 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// sip-options and register to a closed UDP port: ICMP ends the wait, and the finding names
+/// it (it read "no response within the timeout").
+#[test]
+fn sip_to_a_closed_port_names_the_icmp_error() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let uri = format!("sip:127.0.0.1:{port}");
+    let out = voipdiag(&["--json", "--timeout", "5s", "sip-options", &uri]);
+    let v = common::json_of(&out, "sip-options closed port");
+    assert_eq!(out.status.code(), Some(3), "{v:#}");
+    let f = &v["findings"][0];
+    assert_eq!(f["code"], "SIP_UNREACHABLE", "{v:#}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("ICMP port unreachable"),
+        "{f}"
+    );
+    let aor = format!("sip:alice@127.0.0.1:{port}");
+    let out = voipdiag(&[
+        "--json",
+        "--timeout",
+        "5s",
+        "register",
+        &aor,
+        "--password",
+        "x",
+    ]);
+    let v = common::json_of(&out, "register closed port");
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("ICMP port unreachable")),
+        "{v:#}"
+    );
+}
+
 /// With no server name resolving nothing is sent: the finding says DNS, not "servers down".
 #[test]
 fn unresolvable_servers_are_named_not_blamed() {

@@ -235,7 +235,18 @@ pub fn findings(result: &SipOptionsResult) -> Vec<Finding> {
             ));
             continue;
         }
+        let icmp = t.probes.iter().find_map(|p| p.error.as_ref());
         match t.status_code {
+            // ICMP (or a failed send) ended the wait: say so, it is not a server that
+            // stayed silent.
+            None if icmp.is_some() => out.push(Finding::new(
+                "SIP_UNREACHABLE",
+                Severity::Critical,
+                format!(
+                    "{who}: {}: nothing listens for SIP there (wrong port or transport, or the server is down), or the host cannot be reached",
+                    icmp.map_or("", String::as_str)
+                ),
+            )),
             None => out.push(Finding::new(
                 "SIP_NO_ANSWER",
                 Severity::Critical,

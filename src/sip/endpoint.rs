@@ -42,9 +42,14 @@ impl Flow {
 /// Why a flow failed under a transaction.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FlowError {
-    /// TCP RST or ICMP port unreachable.
+    /// TCP RST.
     #[error("connection refused by {0}")]
     Refused(SocketAddr),
+    /// An ICMP error about our datagrams to this destination (the reason in words, e.g.
+    /// "ICMP port unreachable from 192.0.2.1"): nothing listens there, or it cannot be
+    /// reached.
+    #[error("{1} (sending to {0})")]
+    Unreachable(SocketAddr, String),
     /// No TCP connection (or TLS handshake) within the timeout.
     #[error("no connection to {0} within {1:?}")]
     ConnectTimeout(SocketAddr, Duration),
@@ -401,8 +406,8 @@ impl Endpoint {
 
     /// ICMP unreachable for datagrams of `flow` to `destination`: the transactions that send
     /// there fail.
-    fn fail_destination(&mut self, flow: usize, destination: SocketAddr) {
-        let error = FlowError::Refused(destination);
+    fn fail_destination(&mut self, flow: usize, destination: SocketAddr, reason: &str) {
+        let error = FlowError::Unreachable(destination, reason.to_string());
         for c in &mut self.clients {
             if c.flow == flow && c.destination == destination && !c.reported {
                 c.reported = true;
@@ -572,10 +577,10 @@ impl Machine for Endpoint {
             Input::Unreachable {
                 socket,
                 destination,
-                ..
+                reason,
             } => {
                 if let Some(flow) = self.flow_of(socket) {
-                    self.fail_destination(flow, destination);
+                    self.fail_destination(flow, destination, reason);
                 }
             }
             Input::StreamFailed { socket, error } => {
@@ -874,7 +879,10 @@ mod tests {
         match e.poll_event() {
             Some(EndpointEvent::Failed { id: f, error }) => {
                 assert_eq!(f, id);
-                assert_eq!(error, FlowError::Refused(PEER.parse().unwrap()));
+                assert_eq!(
+                    error,
+                    FlowError::Unreachable(PEER.parse().unwrap(), "ICMP port unreachable".into())
+                );
             }
             other => panic!("{other:?}"),
         }
