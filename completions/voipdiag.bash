@@ -47,7 +47,7 @@ _voipdiag() {
 
     case "${cmd}" in
         voipdiag)
-            opts="-v -4 -6 -h -V --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate"
+            opts="-v -q -4 -6 -h -V --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -73,7 +73,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__call)
-            opts="-v -4 -6 -h -V --answer --listen --register --ring --answer-code --wait --from --user --password-file --password --duration --cancel-after --codec --ptime --rtp-port --rtcp-mux --stun --media-address --no-latch --echo --dtmf --tone --silence --play --record --expect-dtmf --alg-check --pcap --expect-status --expect-media --max-loss --max-jitter --min-mos --max-pdd --max-rtt --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --answer --listen --register --ring --answer-code --wait --from --user --password-file --password --duration --cancel-after --codec --ptime --rtp-port --rtcp-mux --stun --media-address --no-latch --echo --dtmf --tone --silence --play --record --expect-dtmf --alg-check --pcap --expect-status --expect-media --max-loss --max-jitter --min-mos --max-pdd --max-rtt --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -239,7 +239,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__enum__subcmd__lookup)
-            opts="-v -4 -6 -h -V --sip-domain --suffix --service --server --tcp --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --sip-domain --suffix --service --server --tcp --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,7 +281,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__generate)
-            opts="-v -4 -6 -h -V --out-dir --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --out-dir --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,7 +311,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__nat__subcmd__probe)
-            opts="-v -4 -6 -h -V --server --transport --local --lifetime --lifetime-max --no-hairpinning --turn --turn-only --ice-servers --turn-user --turn-password-file --turn-password --turn-secret-file --turn-ttl --turn-peer --turn-count --turn-peer-policy --turn-hold --turn-family --ca-file --insecure --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --server --transport --local --lifetime --lifetime-max --no-hairpinning --turn --turn-only --ice-servers --turn-user --turn-password-file --turn-password --turn-secret-file --turn-ttl --turn-peer --turn-count --turn-peer-policy --turn-hold --turn-family --ca-file --insecure --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,7 +401,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__pcap__subcmd__decode)
-            opts="-v -4 -6 -h -V --view --call-id --rtp-heuristics --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --view --call-id --rtp-heuristics --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -435,7 +435,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__register)
-            opts="-v -4 -6 -h -V --user --password-file --password --expires --contact --unregister --auth-int --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --user --password-file --password --expires --contact --unregister --auth-int --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,7 +505,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__sip__subcmd__options)
-            opts="-c -i -v -4 -6 -h -V --count --interval --parallel --json-lines --no-alg-check --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version"
+            opts="-c -i -v -q -4 -6 -h -V --count --interval --parallel --json-lines --no-alg-check --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -575,7 +575,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__upnp__subcmd__map)
-            opts="-v -4 -6 -h -V --protocol --gateway --local --interface --internal-client --internal-port --lease --description --stun --json --timeout --verbose --color --ipv4 --ipv6 --seed --help --version status list add delete udp tcp"
+            opts="-v -q -4 -6 -h -V --protocol --gateway --local --interface --internal-client --internal-port --lease --description --stun --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version status list add delete udp tcp"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_voipdiag_global_optspecs
-    string join \n json timeout= v/verbose color= 4/ipv4 6/ipv6 seed= h/help V/version
+    string join \n json timeout= v/verbose q/quiet color= 4/ipv4 6/ipv6 seed= h/help V/version
 end
 
 function __fish_voipdiag_needs_command
@@ -31,6 +31,7 @@ never\t'Never'"
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -74,6 +75,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-pee
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l insecure -d 'Do not verify the turns: certificate (the connection is then open to interception)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -99,6 +101,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l no-alg
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -126,6 +129,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l auth-int 
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -186,6 +190,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l alg-check -d 
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -203,6 +208,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l seed -
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l rtp-heuristics -d 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark\'s rtp.heuristic_rtp)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -219,6 +225,7 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l seed -
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l tcp -d 'Query over TCP only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -242,6 +249,7 @@ never\t'Never'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -254,6 +262,7 @@ never\t'Never'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -44,6 +44,10 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
+    /// Print nothing on stdout: the exit code alone says how it went (for scripts).
+    #[arg(short, long, global = true, conflicts_with = "json")]
+    pub quiet: bool,
+
     /// When to colour the human output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -66,6 +70,21 @@ pub struct GlobalArgs {
         value_name = "N"
     )]
     pub seed: Option<u64>,
+}
+
+impl Cli {
+    /// The subcommand names, as typed.
+    pub fn command_names() -> Vec<&'static str> {
+        vec![
+            "nat-probe",
+            "sip-options",
+            "register",
+            "call",
+            "pcap-decode",
+            "enum-lookup",
+            "upnp-map",
+        ]
+    }
 }
 
 impl GlobalArgs {

@@ -16,11 +16,28 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            });
+            if !e.use_stderr() {
+                return ExitCode::from(exit::OK); // --help, --version
+            }
+            // Under --json stdout is always one JSON document, usage errors included.
+            let args: Vec<String> = std::env::args().collect();
+            if args.iter().any(|a| a == "--json") {
+                let command = args
+                    .iter()
+                    .skip(1)
+                    .find(|a| Cli::command_names().contains(&a.as_str()))
+                    .cloned();
+                let message = e
+                    .render()
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                print_error_document(command.as_deref(), "USAGE_ERROR", &message);
+            }
+            return ExitCode::from(exit::USAGE);
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -38,30 +55,37 @@ fn main() -> ExitCode {
         Command::NatProbe(args) => emit(
             runtime.block_on(commands::nat_probe::run(&global, &args)),
             &global,
+            "nat-probe",
         ),
         Command::SipOptions(args) => emit(
             runtime.block_on(commands::sip_options::run(&global, &args)),
             &global,
+            "sip-options",
         ),
         Command::Register(args) => emit(
             runtime.block_on(commands::register::run(&global, &args)),
             &global,
+            "register",
         ),
         Command::Call(args) => emit(
             runtime.block_on(commands::call::run(&global, &args)),
             &global,
+            "call",
         ),
         Command::PcapDecode(args) => emit(
             runtime.block_on(commands::pcap_decode::run(&global, &args)),
             &global,
+            "pcap-decode",
         ),
         Command::EnumLookup(args) => emit(
             runtime.block_on(commands::enum_lookup::run(&global, &args)),
             &global,
+            "enum-lookup",
         ),
         Command::UpnpMap(args) => emit(
             runtime.block_on(commands::upnp_map::run(&global, &args)),
             &global,
+            "upnp-map",
         ),
         Command::Generate(args) => match commands::generate::write_all(&args.out_dir) {
             Ok(paths) => {
@@ -78,25 +102,51 @@ fn main() -> ExitCode {
     }
 }
 
+/// The report envelope of a command that could not run (DESIGN's output contract: under
+/// `--json` stdout is always one JSON document): `status: "error"`, one critical finding
+/// with `code` and the message, `result: null`.
+// The binary's edge stamps the document as commands' reports are stamped.
+#[allow(clippy::disallowed_methods)]
+fn print_error_document(command: Option<&str>, code: &str, message: &str) {
+    let doc = serde_json::json!({
+        "command": command,
+        "version": env!("CARGO_PKG_VERSION"),
+        "started_at": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+        "duration_ms": 0,
+        "status": "error",
+        "findings": [{"code": code, "severity": "critical", "message": message}],
+        "result": null,
+    });
+    println!("{doc}");
+}
+
 /// Prints a report (stdout carries only the report) and maps its status to the exit code.
 fn emit<T: Serialize + Describe>(
     result: Result<Report<T>, CommandError>,
     global: &GlobalArgs,
+    command: &str,
 ) -> ExitCode {
     let report = match result {
         Ok(r) => r,
         Err(CommandError::Usage(msg)) => {
             eprintln!("voipdiag: {}", terminal_safe(&msg));
+            if global.json {
+                print_error_document(Some(command), "INPUT_ERROR", &msg);
+            }
             return ExitCode::from(exit::USAGE);
         }
         Err(CommandError::Internal(e)) => {
-            eprintln!(
-                "voipdiag: internal error: {}",
-                terminal_safe(&format!("{e:#}"))
-            );
+            let msg = format!("{e:#}");
+            eprintln!("voipdiag: internal error: {}", terminal_safe(&msg));
+            if global.json {
+                print_error_document(Some(command), "INTERNAL_ERROR", &msg);
+            }
             return ExitCode::from(exit::INTERNAL);
         }
     };
+    if global.quiet {
+        return ExitCode::from(report.status.exit_code());
+    }
     let text = if global.json {
         render_json(&report)
     } else {

@@ -153,6 +153,67 @@ fn sip_to_a_closed_port_names_the_icmp_error() {
     );
 }
 
+/// Under --json stdout is always one JSON document: clap's usage errors (USAGE_ERROR) and
+/// the commands' input errors (INPUT_ERROR) too, with status "error" and exit 2.
+#[test]
+fn json_errors_are_json_documents() {
+    for (args, code, command) in [
+        (
+            &["--json", "nat-probe", "--timeout", "soon"][..],
+            "USAGE_ERROR",
+            "nat-probe",
+        ),
+        (
+            &["nat-probe", "--json", "--turn", "stun:192.0.2.1"],
+            "USAGE_ERROR",
+            "nat-probe",
+        ),
+        (&["--json", "no-such-command"], "USAGE_ERROR", ""),
+        (
+            &["--json", "pcap-decode", "/nonexistent/capture.pcap"],
+            "INPUT_ERROR",
+            "pcap-decode",
+        ),
+        (
+            &["--json", "pcap-decode", "/"],
+            "INPUT_ERROR",
+            "pcap-decode",
+        ),
+        (
+            &["--json", "nat-probe", "--turn-only"],
+            "INPUT_ERROR",
+            "nat-probe",
+        ),
+    ] {
+        let out = voipdiag(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let v = common::json_of(&out, &format!("{args:?}"));
+        assert_eq!(v["status"], "error", "{args:?}: {v}");
+        assert_eq!(v["findings"][0]["code"], code, "{args:?}: {v}");
+        assert!(!v["findings"][0]["message"].as_str().unwrap().is_empty());
+        assert_eq!(v["command"].as_str().unwrap_or(""), command, "{args:?}");
+        assert!(v["result"].is_null());
+    }
+}
+
+/// -q: nothing on stdout, the exit code alone.
+#[test]
+fn quiet_prints_nothing_and_keeps_the_exit_code() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = format!("127.0.0.1:{port}");
+    let out = voipdiag(&["-q", "--timeout", "1s", "nat-probe", "--server", &server]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 /// With no server name resolving nothing is sent: the finding says DNS, not "servers down".
 #[test]
 fn unresolvable_servers_are_named_not_blamed() {
