@@ -120,6 +120,20 @@ fn print_error_document(command: Option<&str>, code: &str, message: &str) {
     println!("{doc}");
 }
 
+/// Colour when `--color auto`, by the conventions of no-color.org and bixense.com/clicolors:
+/// `CLICOLOR_FORCE` (set, not "0") colours even a pipe; `NO_COLOR` (set and non-empty) and
+/// `TERM=dumb` turn it off; otherwise only on a terminal.
+fn auto_color(terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if set("NO_COLOR").is_some() || std::env::var_os("TERM").is_some_and(|t| t == "dumb") {
+        return false;
+    }
+    terminal
+}
+
 /// Prints a report (stdout carries only the report) and maps its status to the exit code.
 fn emit<T: Serialize + Describe>(
     result: Result<Report<T>, CommandError>,
@@ -153,9 +167,7 @@ fn emit<T: Serialize + Describe>(
         let color = match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
+            ColorChoice::Auto => auto_color(std::io::stdout().is_terminal()),
         };
         render_human(&report, color, global.verbose > 0)
     };

@@ -196,6 +196,34 @@ fn json_errors_are_json_documents() {
     }
 }
 
+/// Colour: off in a pipe by default, on with CLICOLOR_FORCE=1, off again with NO_COLOR.
+#[test]
+fn colour_follows_clicolor_force_and_no_color() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = format!("127.0.0.1:{port}");
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_voipdiag"));
+        cmd.args(["--timeout", "1s", "nat-probe", "--server", &server])
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).contains('\x1b')
+    };
+    assert!(!run(&[]), "no colour in a pipe");
+    assert!(
+        run(&[("CLICOLOR_FORCE", "1")]),
+        "CLICOLOR_FORCE colours a pipe"
+    );
+    assert!(!run(&[("CLICOLOR_FORCE", "0")]));
+}
+
 /// -q: nothing on stdout, the exit code alone.
 #[test]
 fn quiet_prints_nothing_and_keeps_the_exit_code() {

@@ -13,7 +13,10 @@ cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --all-targets --no-fail-fast 2>&1 | tee "$log"
+# The closing line is printed also when tests fail (set -e would stop before it).
+status=0
+cargo test --all-targets --no-fail-fast 2>&1 | tee "$log" || status=$?
 # One closing line with the totals of every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1) } }
-     END { printf "voipdiag: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' "$log"
+     END { printf "voipdiag: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' "$log" || status=1
+exit "$status"
