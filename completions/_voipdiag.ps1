@@ -45,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('enum-lookup', 'enum-lookup', [CompletionResultType]::ParameterValue, 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains')
             [CompletionResult]::new('upnp-map', 'upnp-map', [CompletionResultType]::ParameterValue, 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages generated from these definitions')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'voipdiag;nat-probe' {
@@ -306,6 +307,45 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'voipdiag;help' {
+            [CompletionResult]::new('nat-probe', 'nat-probe', [CompletionResultType]::ParameterValue, 'Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that means for calls')
+            [CompletionResult]::new('sip-options', 'sip-options', [CompletionResultType]::ParameterValue, 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)')
+            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept')
+            [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Does a call set up and carry audio both ways — and if not, why? Places a test call (INVITE with SDP, RFC 3261/3264), sends and receives RTP (RFC 3550) and judges each direction from evidence')
+            [CompletionResult]::new('pcap-decode', 'pcap-decode', [CompletionResultType]::ParameterValue, 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)')
+            [CompletionResult]::new('enum-lookup', 'enum-lookup', [CompletionResultType]::ParameterValue, 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains')
+            [CompletionResult]::new('upnp-map', 'upnp-map', [CompletionResultType]::ParameterValue, 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages generated from these definitions')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'voipdiag;help;nat-probe' {
+            break
+        }
+        'voipdiag;help;sip-options' {
+            break
+        }
+        'voipdiag;help;register' {
+            break
+        }
+        'voipdiag;help;call' {
+            break
+        }
+        'voipdiag;help;pcap-decode' {
+            break
+        }
+        'voipdiag;help;enum-lookup' {
+            break
+        }
+        'voipdiag;help;upnp-map' {
+            break
+        }
+        'voipdiag;help;generate' {
+            break
+        }
+        'voipdiag;help;help' {
             break
         }
     })

@@ -25,6 +25,9 @@ _voipdiag() {
             voipdiag,generate)
                 cmd="voipdiag__subcmd__generate"
                 ;;
+            voipdiag,help)
+                cmd="voipdiag__subcmd__help"
+                ;;
             voipdiag,nat-probe)
                 cmd="voipdiag__subcmd__nat__subcmd__probe"
                 ;;
@@ -40,6 +43,33 @@ _voipdiag() {
             voipdiag,upnp-map)
                 cmd="voipdiag__subcmd__upnp__subcmd__map"
                 ;;
+            voipdiag__subcmd__help,call)
+                cmd="voipdiag__subcmd__help__subcmd__call"
+                ;;
+            voipdiag__subcmd__help,enum-lookup)
+                cmd="voipdiag__subcmd__help__subcmd__enum__subcmd__lookup"
+                ;;
+            voipdiag__subcmd__help,generate)
+                cmd="voipdiag__subcmd__help__subcmd__generate"
+                ;;
+            voipdiag__subcmd__help,help)
+                cmd="voipdiag__subcmd__help__subcmd__help"
+                ;;
+            voipdiag__subcmd__help,nat-probe)
+                cmd="voipdiag__subcmd__help__subcmd__nat__subcmd__probe"
+                ;;
+            voipdiag__subcmd__help,pcap-decode)
+                cmd="voipdiag__subcmd__help__subcmd__pcap__subcmd__decode"
+                ;;
+            voipdiag__subcmd__help,register)
+                cmd="voipdiag__subcmd__help__subcmd__register"
+                ;;
+            voipdiag__subcmd__help,sip-options)
+                cmd="voipdiag__subcmd__help__subcmd__sip__subcmd__options"
+                ;;
+            voipdiag__subcmd__help,upnp-map)
+                cmd="voipdiag__subcmd__help__subcmd__upnp__subcmd__map"
+                ;;
             *)
                 ;;
         esac
@@ -47,7 +77,7 @@ _voipdiag() {
 
     case "${cmd}" in
         voipdiag)
-            opts="-v -q -4 -6 -h -V --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate"
+            opts="-v -q -4 -6 -h -V --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -303,6 +333,146 @@ _voipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help)
+            opts="nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help__subcmd__call)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help__subcmd__enum__subcmd__lookup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help__subcmd__generate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help__subcmd__nat__subcmd__probe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help__subcmd__pcap__subcmd__decode)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help__subcmd__register)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help__subcmd__sip__subcmd__options)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voipdiag__subcmd__help__subcmd__upnp__subcmd__map)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -42,6 +42,7 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand enum-lookup 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
             cand upnp-map 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check'
             cand generate 'Write shell completions and man pages generated from these definitions'
+            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voipdiag;nat-probe'= {
             cand --server 'STUN server HOST[:PORT] (default port 3478; repeatable). The first one that supports RFC 5780 runs the behaviour tests. Default: a built-in list of public servers'
@@ -295,6 +296,35 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'voipdiag;help'= {
+            cand nat-probe 'Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that means for calls'
+            cand sip-options 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)'
+            cand register 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept'
+            cand call 'Does a call set up and carry audio both ways — and if not, why? Places a test call (INVITE with SDP, RFC 3261/3264), sends and receives RTP (RFC 3550) and judges each direction from evidence'
+            cand pcap-decode 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
+            cand enum-lookup 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
+            cand upnp-map 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check'
+            cand generate 'Write shell completions and man pages generated from these definitions'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'voipdiag;help;nat-probe'= {
+        }
+        &'voipdiag;help;sip-options'= {
+        }
+        &'voipdiag;help;register'= {
+        }
+        &'voipdiag;help;call'= {
+        }
+        &'voipdiag;help;pcap-decode'= {
+        }
+        &'voipdiag;help;enum-lookup'= {
+        }
+        &'voipdiag;help;upnp-map'= {
+        }
+        &'voipdiag;help;generate'= {
+        }
+        &'voipdiag;help;help'= {
         }
     ]
     $completions[$command]

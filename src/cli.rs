@@ -19,7 +19,7 @@ Exit codes (every subcommand):
 /// voipdiag: VoIP/NAT diagnostics — NAT behaviour, SIP reachability, registration, calls,
 /// ENUM, UPnP and captures — with findings that say what a result means for calls.
 #[derive(Debug, Parser)]
-#[command(name = "voipdiag", version, after_help = AFTER_HELP, propagate_version = true, disable_help_subcommand = true)]
+#[command(name = "voipdiag", version, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
     /// Options every subcommand shares.
     #[command(flatten)]

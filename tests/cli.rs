@@ -272,6 +272,11 @@ fn help_and_version_exit_0() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("nat-probe") && text.contains("Exit codes"));
     assert_eq!(voipdiag(&["--version"]).status.code(), Some(0));
+    // `voipdiag help [COMMAND]` as users of git and cargo expect.
+    let out = voipdiag(&["help", "nat-probe"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: voipdiag nat-probe"));
+    assert_eq!(voipdiag(&["help"]).status.code(), Some(0));
 }
 
 /// The committed completions/ and man/ must equal what the clap definitions generate now.

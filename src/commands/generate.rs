@@ -35,7 +35,10 @@ pub fn write_all(out_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     // Propagates global options into each subcommand, so every page lists them.
     cmd.build();
     let mut pages = vec![("voipdiag.1".to_string(), cmd.clone())];
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         let name = format!("voipdiag-{}", sub.get_name());
         pages.push((
             format!("{name}.1"),
