@@ -11,6 +11,15 @@ mod common;
 
 use common::voipdiag;
 
+/// A loopback UDP port nothing listens on (bound, then dropped).
+fn closed_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 #[test]
 fn usage_errors_exit_2() {
     for args in [
@@ -112,11 +121,7 @@ fn usage_errors_exit_2() {
 /// it (it read "no response within the timeout").
 #[test]
 fn sip_to_a_closed_port_names_the_icmp_error() {
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_udp_port();
     let uri = format!("sip:127.0.0.1:{port}");
     let out = voipdiag(&["--json", "--timeout", "5s", "sip-options", &uri]);
     let v = common::json_of(&out, "sip-options closed port");
@@ -199,11 +204,7 @@ fn json_errors_are_json_documents() {
 /// Colour: off in a pipe by default, on with CLICOLOR_FORCE=1, off again with NO_COLOR.
 #[test]
 fn colour_follows_clicolor_force_and_no_color() {
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_udp_port();
     let server = format!("127.0.0.1:{port}");
     let run = |env: &[(&str, &str)]| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_voipdiag"));
@@ -227,11 +228,7 @@ fn colour_follows_clicolor_force_and_no_color() {
 /// -q: nothing on stdout, the exit code alone.
 #[test]
 fn quiet_prints_nothing_and_keeps_the_exit_code() {
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_udp_port();
     let server = format!("127.0.0.1:{port}");
     let out = voipdiag(&["-q", "--timeout", "1s", "nat-probe", "--server", &server]);
     assert_eq!(out.status.code(), Some(3));
@@ -323,11 +320,7 @@ fn completions_and_man_pages_are_fresh() {
 #[test]
 fn closed_port_is_no_answer_exit_3_with_icmp_reason() {
     // Bind and drop to find a port nothing listens on.
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_udp_port();
     let server = format!("127.0.0.1:{port}");
     let out = voipdiag(&[
         "nat-probe",
