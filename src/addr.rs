@@ -243,6 +243,21 @@ pub enum Scope {
     Public,
 }
 
+impl Scope {
+    /// The name as reports write it: `private`, `cgnat`, `loopback`, `link-local`,
+    /// `unspecified`, `public` (the serde form too).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Private => "private",
+            Scope::Cgnat => "cgnat",
+            Scope::Loopback => "loopback",
+            Scope::LinkLocal => "link-local",
+            Scope::Unspecified => "unspecified",
+            Scope::Public => "public",
+        }
+    }
+}
+
 /// The scope of an IP address.
 pub fn scope(ip: IpAddr) -> Scope {
     match ip {

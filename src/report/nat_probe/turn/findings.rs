@@ -244,7 +244,7 @@ pub(super) fn turn_findings_one(t: &TurnReport, all: &[TurnReport]) -> Vec<Findi
         let server_public = t
             .target
             .server_address
-            .is_some_and(|s| crate::stun::turn::probe::scope(s.ip()) == "public");
+            .is_some_and(|s| crate::addr::scope(s.ip()) == crate::addr::Scope::Public);
         if scope != "public" && server_public {
             f.push(Finding::new(
                 "TURN_RELAY_ADDRESS_PRIVATE",

@@ -37,7 +37,7 @@ mod report;
 use media::RoundState;
 pub use report::{
     AllocationReport, ChannelReport, Counts, MediaReport, PermissionReport, RefreshReport, Round,
-    RttMs, TurnOutcome, policy_targets, scope,
+    RttMs, TurnOutcome, policy_targets,
 };
 use report::{alloc_report, alloc_report_with};
 

@@ -118,7 +118,7 @@ pub struct AllocationReport {
     pub reason: Option<String>,
     /// XOR-RELAYED-ADDRESS.
     pub relayed_address: Option<SocketAddr>,
-    /// `public`, `private`, `cgnat`, `loopback`, `link-local`.
+    /// `public`, `private`, `cgnat`, `loopback`, `link-local` ([`crate::addr::Scope`]).
     pub relayed_scope: Option<&'static str>,
     /// XOR-MAPPED-ADDRESS.
     pub mapped_address: Option<SocketAddr>,
@@ -168,39 +168,6 @@ pub struct TurnOutcome {
     /// Stopped by Ctrl-C (the report's `status` says so).
     #[serde(skip)]
     pub interrupted: bool,
-}
-
-/// The scope of an address for the report (`public`, `private`, `cgnat`, `loopback`,
-/// `link-local`), after RFC 1918, RFC 6598, RFC 4193 and RFC 4291.
-pub fn scope(ip: IpAddr) -> &'static str {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            if v4.is_loopback() {
-                "loopback"
-            } else if v4.is_link_local() {
-                "link-local"
-            } else if v4.is_private() {
-                "private"
-            } else if o[0] == 100 && (o[1] & 0xC0) == 64 {
-                "cgnat"
-            } else {
-                "public"
-            }
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            if v6.is_loopback() {
-                "loopback"
-            } else if s[0] & 0xFFC0 == 0xFE80 {
-                "link-local"
-            } else if s[0] & 0xFE00 == 0xFC00 {
-                "private"
-            } else {
-                "public"
-            }
-        }
-    }
 }
 
 /// The peer addresses `--turn-peer-policy` audits, with their class: loopback, RFC 1918,
@@ -258,7 +225,7 @@ pub(super) fn alloc_report_with(a: &Allocation, outcome: &Outcome) -> Allocation
         error_code: code,
         reason,
         relayed_address: a.relayed,
-        relayed_scope: a.relayed.map(|r| scope(r.ip())),
+        relayed_scope: a.relayed.map(|r| crate::addr::scope(r.ip()).as_str()),
         mapped_address: a.mapped,
         lifetime_s: a.lifetime_s,
         software: a.software_seen.clone(),
