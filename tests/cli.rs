@@ -460,3 +460,39 @@ fn a_seed_makes_identifiers_reproducible() {
     assert_eq!(a, ids("7"));
     assert_ne!(a, ids("8"));
 }
+
+/// A clone runs every test: the code and the tests read nothing outside the checkout (the
+/// test data is in tests/data), and no machine's absolute path is written into them.
+#[test]
+fn nothing_reads_outside_the_checkout() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut offenders = Vec::new();
+    let mut dirs = vec![root.join("src"), root.join("tests"), root.join("benches")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable source directory") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                if !path.ends_with("tests/data") {
+                    dirs.push(path);
+                }
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for (n, line) in text.lines().enumerate() {
+                // Spelled in two pieces so this file does not find itself.
+                let shared = ["../", "shared/"].concat();
+                let work = ["/wo", "rk/"].concat();
+                if (line.contains(&shared) && !line.contains("CRATES.md")) || line.contains(&work) {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "paths outside the checkout:\n{}",
+        offenders.join("\n")
+    );
+}

@@ -1,9 +1,9 @@
-//! `pcap-decode` on the real public captures of ../shared/captures, with tshark as the oracle:
+//! `pcap-decode` on the real public captures of tests/data/captures, with tshark as the oracle:
 //! every RTP stream (packets and loss exactly, jitter and max delta within 0.1 ms) in both
 //! the signalled and the heuristic mode, SIP message counts by method and status, and the
 //! frame count. Plus what the captures are in the set for (fragments, tunnels, TCP, WebSocket,
 //! SCTP, DTMF, T.38 switch), and cut or damaged copies of every capture, which must give a
-//! partial report and never a panic. Skips with a message where ../shared or tshark is absent.
+//! partial report and never a panic. Skips with a message where tshark is absent (fails in CI).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,11 +14,12 @@ use serde_json::Value;
 mod common;
 
 fn captures() -> Option<Vec<PathBuf>> {
-    let Some(shared) = common::shared_dir() else {
-        return common::skip_or_fail("the shared test captures (../shared/captures) are absent");
-    };
-    let Ok(dir) = std::fs::read_dir(shared.join("captures")) else {
-        return common::skip_or_fail("../shared/captures is not readable");
+    let root = common::data_dir().join("captures");
+    let dir = match std::fs::read_dir(&root) {
+        Ok(dir) => dir,
+        Err(e) => {
+            return common::skip_or_fail(&format!("{} is not readable: {e}", root.display()));
+        }
     };
     let mut files: Vec<PathBuf> = dir
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -26,7 +27,7 @@ fn captures() -> Option<Vec<PathBuf>> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return common::skip_or_fail("no captures in ../shared/captures");
+        return common::skip_or_fail(&format!("no captures in {}", root.display()));
     }
     Some(files)
 }

@@ -1,6 +1,6 @@
-//! The SIP parser on every message of ../shared/sip-messages: the RFC 4475 torture tests and
+//! The SIP parser on every message of tests/data/sip-messages: the RFC 4475 torture tests and
 //! the RFC 3261 examples. Valid messages parse without a problem; invalid ones are rejected or
-//! carry a precise problem; nothing panics. Skips with a message where ../shared is absent,
+//! carry a precise problem; nothing panics. Skips with a message where the data is absent (a packaged crate),
 //! and fails instead in CI (`VOIPDIAG_LAB_REQUIRED=1` or `CI`).
 
 use std::path::PathBuf;
@@ -10,15 +10,12 @@ use voipdiag::sip::message::{Message, ProblemKind};
 mod common;
 
 fn corpus(dir: &str) -> Option<(PathBuf, Vec<Vec<String>>)> {
-    let Some(shared) = common::shared_dir() else {
-        return common::skip_or_fail("the shared test data (../shared) is absent");
-    };
-    let root = shared.join("sip-messages").join(dir);
+    let root = common::data_dir().join("sip-messages").join(dir);
     let index = match std::fs::read_to_string(root.join("INDEX.tsv")) {
         Ok(s) => s,
         Err(e) => {
             return common::skip_or_fail(&format!(
-                "{} not readable ({e}); the shared test messages are absent",
+                "{} not readable ({e}); the test messages are absent",
                 root.display()
             ));
         }

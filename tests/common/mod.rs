@@ -1,5 +1,5 @@
 //! Shared by the integration tests: running the binary, reading its JSON, whether the lab
-//! can run here, the skip-or-fail rule, the lab itself, and where the shared test data is.
+//! can run here, the skip-or-fail rule, the lab itself, and where the test data is.
 #![allow(dead_code)] // each test crate uses a part
 
 use std::process::{Command, Output, Stdio};
@@ -209,17 +209,10 @@ impl Drop for Lab {
     }
 }
 
-/// The shared test data directory (`../shared`: SIP messages, captures), which is not this
-/// project's to redistribute: `$VOIPDIAG_SHARED`, else `../shared` next to the checkout, else
-/// `/work/shared` (where it lives on the project's machines, also for CI's clean clone).
-/// `None` when absent.
-pub fn shared_dir() -> Option<std::path::PathBuf> {
-    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    std::env::var_os("VOIPDIAG_SHARED")
-        .map(std::path::PathBuf::from)
-        .into_iter()
-        .chain([manifest.join("../shared"), "/work/shared".into()])
-        .find(|p| p.is_dir())
+/// The test data directory, `tests/data` of this checkout (captures, SIP messages; see its
+/// README.md for sources and licences).
+pub fn data_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
 /// Whether `tool` is installed; says why not and returns false (panics in CI, see
