@@ -3,7 +3,7 @@
 capture (benches/gen_capture.py: hundreds of concurrent G.711 calls set up by SIP), in one
 run: wall time, throughput (MB/s) and peak memory (max RSS, from GNU time). voipdiag also
 runs on a capture half the size, to show its memory does not grow with the file.
-Needs tshark, sngrep and /usr/bin/time (tests/setup.sh installs them).
+Needs tshark, sngrep and /usr/bin/time (`tests/setup.sh bench` installs them).
 
   benches/pcap.py [--mb 520] [--calls 300] [--runs 3] [--write BENCHMARKS.md]
 """

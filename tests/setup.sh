@@ -1,52 +1,87 @@
 #!/usr/bin/env bash
-# Installs what the lab tests and benchmarks need on a fresh Debian machine (root).
-# Idempotent: does nothing when everything is present.
+# Installs, with apt-get on Debian/Ubuntu, what a run needs — and only that:
+#
+#   tests/setup.sh demo     the nat-probe demo: iproute2, nftables, coturn, procps
+#   tests/setup.sh test     the whole test suite (default): the demo's, plus the lab servers
+#                           (kamailio, knot, unbound, miniupnpd, sipp, baresip) and the
+#                           oracles (tshark, conntrack, openssl, ...)
+#   tests/setup.sh bench    the tests', plus the tools the benchmarks compare against
+#                           (stun-client, sipsak, sngrep, miniupnpc, natpmpc)
+#
+# Idempotent: installs nothing when everything is present. Needs root to install: as a user
+# it runs apt-get through sudo when sudo exists. Says what it installs.
 set -euo pipefail
+profile=${1:-test}
+# Tools such as nft and kamailio live in sbin, which a user's PATH may lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 need=()
-command -v ip >/dev/null || need+=(iproute2)
-command -v nft >/dev/null || need+=(nftables)
-command -v turnserver >/dev/null || need+=(coturn)
-command -v turnutils_natdiscovery >/dev/null || need+=(coturn)
-command -v conntrack >/dev/null || need+=(conntrack)
-command -v stun >/dev/null || need+=(stun-client)
-command -v python3 >/dev/null || need+=(python3)
-command -v ss >/dev/null || need+=(iproute2)
-command -v sysctl >/dev/null || need+=(procps)
-command -v kamailio >/dev/null || need+=(kamailio)
-[ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
-command -v openssl >/dev/null || need+=(openssl)
-command -v knotd >/dev/null || need+=(knot)
-command -v kdig >/dev/null || need+=(knot-dnsutils)
-command -v unbound >/dev/null || need+=(unbound)
-command -v miniupnpd >/dev/null || need+=(miniupnpd-iptables)
-command -v iptables-legacy >/dev/null || need+=(iptables)
-command -v upnpc >/dev/null || need+=(miniupnpc)
-command -v natpmpc >/dev/null || need+=(natpmpc)
-command -v sipsak >/dev/null || need+=(sipsak)
-command -v sipp >/dev/null || need+=(sip-tester)
-command -v tshark >/dev/null || need+=(tshark)
-command -v dumpcap >/dev/null || need+=(tshark)
-command -v sngrep >/dev/null || need+=(sngrep)
-command -v baresip >/dev/null || need+=(baresip)
-command -v /usr/bin/time >/dev/null || need+=(time)
+want() { # want COMMAND-OR-PATH PACKAGE
+  if [[ $1 == /* ]]; then [ -e "$1" ] && return; else command -v "$1" >/dev/null && return; fi
+  [[ " ${need[*]} " == *" $2 "* ]] || need+=("$2")
+}
+case "$profile" in
+  demo | test | bench) ;;
+  *)
+    echo "usage: tests/setup.sh [demo|test|bench]" >&2
+    exit 2
+    ;;
+esac
+# The nat-probe demo: a NAT in network namespaces, coturn in RFC 5780 mode.
+want ip iproute2
+want ss iproute2
+want nft nftables
+want turnserver coturn
+want sysctl procps
+if [ "$profile" != demo ]; then
+  want python3 python3
+  want conntrack conntrack
+  want openssl openssl
+  want kamailio kamailio
+  want /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so kamailio-tls-modules
+  want knotd knot
+  want kdig knot-dnsutils
+  want unbound unbound
+  want miniupnpd miniupnpd-iptables
+  want iptables-legacy iptables
+  want sipp sip-tester
+  want tshark tshark
+  want dumpcap tshark
+  want baresip baresip
+  want /usr/bin/time time
+fi
+if [ "$profile" = bench ]; then
+  want turnutils_uclient coturn
+  want stun stun-client
+  want sipsak sipsak
+  want sngrep sngrep
+  want upnpc miniupnpc
+  want natpmpc natpmpc
+fi
+as_root=()
 if [ ${#need[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || { echo "setup: need root to apt-get install ${need[*]}" >&2; exit 1; }
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-# Debian starts coturn (and kamailio) as services on install on some systems; the labs run
-# their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then
-  systemctl stop kamailio || true
-fi
-# Debian starts coturn and unbound as services on install on some systems; the labs run
-# their own.
-for svc in unbound miniupnpd; do
-  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    systemctl stop "$svc" || true
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null; then
+      as_root=(sudo)
+    else
+      echo "setup: installing ${need[*]} needs root (run as root, or install sudo)" >&2
+      exit 1
+    fi
   fi
-done
-if command -v systemctl >/dev/null && systemctl is-active --quiet coturn 2>/dev/null; then
-  systemctl stop coturn || true
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: no apt-get here; install these packages (Debian names) yourself: ${need[*]}" >&2
+    exit 1
+  fi
+  echo "setup ($profile): installing ${need[*]} with apt-get (a minute or two)" >&2
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  echo "setup ($profile): installed" >&2
+  # Debian starts some of these as services on install; the labs run their own.
+  if command -v systemctl >/dev/null; then
+    for svc in coturn kamailio unbound miniupnpd; do
+      if systemctl is-active --quiet "$svc" 2>/dev/null; then
+        "${as_root[@]}" systemctl stop "$svc" || true
+      fi
+    done
+  fi
 fi

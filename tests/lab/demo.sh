@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # Runs `voipdiag nat-probe` on real input: a real Linux NAT (nftables) between a client
-# namespace and an 'internet' namespace running coturn (RFC 5780). Root.
+# namespace and an 'internet' namespace running coturn (RFC 5780). Needs root for the
+# namespaces: run as root, or as a user with sudo (it builds as you, then runs itself
+# through sudo).
 #
-#   sudo tests/lab/demo.sh               one verdict line per topology
-#   sudo tests/lab/demo.sh TOPOLOGY      the full report for one (see nat-lab.sh topologies)
+#   tests/lab/demo.sh               one verdict line per topology
+#   tests/lab/demo.sh TOPOLOGY      the full report for one (see nat-lab.sh topologies)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-tests/setup.sh
-cargo build --quiet
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "demo: needs root (network namespaces); run it as root" >&2; exit 1; }
+  tests/setup.sh demo
+  echo "demo: building voipdiag (cargo build; a few minutes the first time)" >&2
+  cargo build --quiet
+  exec sudo VOIPDIAG_DEMO_BUILT=1 "$0" "$@"
+fi
+tests/setup.sh demo
+if [ -z "${VOIPDIAG_DEMO_BUILT:-}" ]; then
+  echo "demo: building voipdiag (cargo build; a few minutes the first time)" >&2
+  cargo build --quiet
+fi
 prefix="vdemo$$"
 prefix=${prefix:0:10}
 trap 'tests/lab/nat-lab.sh down "$prefix"' EXIT
