@@ -4,10 +4,16 @@
 //! must stay unconnected because RFC 5780 answers come from other addresses. With them, a
 //! failed `recv_from` is followed by reading the socket's error queue, which names the
 //! original destination and the ICMP type/code.
+//!
+//! Linux only: elsewhere [`enable_recv_err`] fails with `ENOPROTOOPT`, the error queue is
+//! always empty, and waits end on their timeout instead of early on ICMP errors.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
+#[cfg(target_os = "linux")]
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, AsRawFd};
 
+#[cfg(target_os = "linux")]
 use nix::sys::socket::{
     ControlMessageOwned, MsgFlags, SockaddrLike, SockaddrStorage, recvmsg, setsockopt, sockopt,
 };
@@ -25,6 +31,7 @@ pub struct IcmpError {
 
 /// Turns on extended error reporting for a UDP socket. Failure is not fatal: the probe then
 /// only sees timeouts.
+#[cfg(target_os = "linux")]
 pub fn enable_recv_err<F: AsFd>(fd: &F, ipv6: bool) -> nix::Result<()> {
     if ipv6 {
         setsockopt(fd, sockopt::Ipv6RecvErr, &true)
@@ -33,7 +40,20 @@ pub fn enable_recv_err<F: AsFd>(fd: &F, ipv6: bool) -> nix::Result<()> {
     }
 }
 
+/// Not Linux: no error queue (`ENOPROTOOPT`); waits end on their timeout.
+#[cfg(not(target_os = "linux"))]
+pub fn enable_recv_err<F: AsFd>(_fd: &F, _ipv6: bool) -> nix::Result<()> {
+    Err(nix::errno::Errno::ENOPROTOOPT)
+}
+
+/// Not Linux: nothing is ever queued.
+#[cfg(not(target_os = "linux"))]
+pub fn drain_error_queue<F: AsRawFd>(_fd: &F) -> Vec<IcmpError> {
+    Vec::new()
+}
+
 /// Drains the socket's error queue (non-blocking) and returns what it held.
+#[cfg(target_os = "linux")]
 pub fn drain_error_queue<F: AsRawFd>(fd: &F) -> Vec<IcmpError> {
     let mut out = Vec::new();
     for _ in 0..64 {
@@ -72,6 +92,7 @@ pub fn drain_error_queue<F: AsRawFd>(fd: &F) -> Vec<IcmpError> {
     out
 }
 
+#[cfg(target_os = "linux")]
 fn storage_to_std(s: &SockaddrStorage) -> Option<SocketAddr> {
     if let Some(v4) = s.as_sockaddr_in() {
         return Some(SocketAddr::from((v4.ip(), v4.port())));
@@ -83,6 +104,7 @@ fn storage_to_std(s: &SockaddrStorage) -> Option<SocketAddr> {
     None
 }
 
+#[cfg(target_os = "linux")]
 fn describe(origin: u8, kind: u8, code: u8, offender: Option<IpAddr>) -> String {
     const SO_EE_ORIGIN_ICMP: u8 = 2;
     let from = offender.map(|o| format!(" from {o}")).unwrap_or_default();

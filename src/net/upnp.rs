@@ -129,10 +129,18 @@ pub fn interface_ipv4(name: &str) -> Result<IpAddr, String> {
 }
 
 /// The IPv4 default gateway of this host (/proc/net/route), if any.
+#[cfg(target_os = "linux")]
 pub fn default_gateway() -> Option<Ipv4Addr> {
     std::fs::read_to_string("/proc/net/route")
         .ok()
         .and_then(|t| igd::default_gateway(&t))
+}
+
+/// Not Linux: the default gateway is not read (there is no /proc/net/route); `--gateway`
+/// names it.
+#[cfg(not(target_os = "linux"))]
+pub fn default_gateway() -> Option<Ipv4Addr> {
+    None
 }
 
 /// SSDP search (the [`SsdpSearch`] machine over the driver) from `local` (default: any),
