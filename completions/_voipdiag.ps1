@@ -21,9 +21,9 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'voipdiag' {
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
-            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 1: critical ones (default), or warnings too')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (the report) instead of text')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
@@ -44,7 +44,6 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('pcap-decode', 'pcap-decode', [CompletionResultType]::ParameterValue, 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)')
             [CompletionResult]::new('enum-lookup', 'enum-lookup', [CompletionResultType]::ParameterValue, 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains')
             [CompletionResult]::new('upnp-map', 'upnp-map', [CompletionResultType]::ParameterValue, 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check')
-            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages generated from these definitions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -65,9 +64,9 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--turn-hold', '--turn-hold', [CompletionResultType]::ParameterName, 'Hold the allocation this long with refreshes, then send media again (6 min or more also proves the 300 s permission and 600 s channel refresh)')
             [CompletionResult]::new('--turn-family', '--turn-family', [CompletionResultType]::ParameterName, 'Relayed address family (REQUESTED-ADDRESS-FAMILY, RFC 8656 §18.1); dual tests both')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for turns: (default: the system''s)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
-            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 1: critical ones (default), or warnings too')
             [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'Also measure how long a UDP binding lives without traffic (RFC 5780 §4.6); takes up to --lifetime-max')
             [CompletionResult]::new('--no-hairpinning', '--no-hairpinning', [CompletionResultType]::ParameterName, 'Skip the hairpinning test')
             [CompletionResult]::new('--turn-only', '--turn-only', [CompletionResultType]::ParameterName, 'Only the TURN test: skip the RFC 5780 NAT behaviour tests (e.g. monitoring from cron)')
@@ -100,9 +99,9 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Local address to send from, ADDR[:PORT]')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for TLS (default: the system''s)')
             [CompletionResult]::new('--t1', '--t1', [CompletionResultType]::ParameterName, 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
-            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 1: critical ones (default), or warnings too')
             [CompletionResult]::new('--json-lines', '--json-lines', [CompletionResultType]::ParameterName, 'Print one JSON object per probe as it completes (then the report)')
             [CompletionResult]::new('--no-alg-check', '--no-alg-check', [CompletionResultType]::ParameterName, 'Skip the second OPTIONS that detects a SIP ALG')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the TLS certificate (the connection is then open to interception)')
@@ -133,9 +132,9 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Local address to send from, ADDR[:PORT]')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for TLS (default: the system''s)')
             [CompletionResult]::new('--t1', '--t1', [CompletionResultType]::ParameterName, 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
-            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 1: critical ones (default), or warnings too')
             [CompletionResult]::new('--unregister', '--unregister', [CompletionResultType]::ParameterName, 'Remove our binding (Expires: 0)')
             [CompletionResult]::new('--auth-int', '--auth-int', [CompletionResultType]::ParameterName, 'Prefer qop=auth-int when the registrar offers it')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the TLS certificate (the connection is then open to interception)')
@@ -190,9 +189,9 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Local address to send from, ADDR[:PORT]')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'PEM file of CA certificates to trust for TLS (default: the system''s)')
             [CompletionResult]::new('--t1', '--t1', [CompletionResultType]::ParameterName, 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
-            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 1: critical ones (default), or warnings too')
             [CompletionResult]::new('--answer', '--answer', [CompletionResultType]::ParameterName, 'Answer one call instead of placing one (UDP): ring, answer, run the same media, and report; the 200 tells the caller how its offer arrived (X-Voipdiag-Offer-Seen)')
             [CompletionResult]::new('--rtcp-mux', '--rtcp-mux', [CompletionResultType]::ParameterName, 'Offer RTCP on the RTP port (RFC 5761)')
             [CompletionResult]::new('--no-latch', '--no-latch', [CompletionResultType]::ParameterName, 'Do not send to where the far end''s RTP comes from when it differs from its SDP (behave like a strict phone)')
@@ -218,19 +217,14 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
         'voipdiag;pcap-decode' {
             [CompletionResult]::new('--view', '--view', [CompletionResultType]::ParameterName, 'What the human output shows (--json always carries everything)')
             [CompletionResult]::new('--call-id', '--call-id', [CompletionResultType]::ParameterName, 'The dialog for --view ladder (default: the first call)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
-            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 1: critical ones (default), or warnings too')
             [CompletionResult]::new('--rtp-heuristics', '--rtp-heuristics', [CompletionResultType]::ParameterName, 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark''s rtp.heuristic_rtp)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (the report) instead of text')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout: the exit code alone says how it went (for scripts)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout: the exit code alone says how it went (for scripts)')
-            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
-            [CompletionResult]::new('--ipv4', '--ipv4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
-            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
-            [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -242,9 +236,9 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--suffix', '--suffix', [CompletionResultType]::ParameterName, 'ENUM tree to look in, tried in the order given (default e164.arpa; give it as well to try it after a private tree)')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only this enumservice, e.g. E2U+sip, sip, E2U+voice:tel (default: all)')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Ask this nameserver, ADDR[:PORT], instead of the system''s (/etc/resolv.conf)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
-            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 1: critical ones (default), or warnings too')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Query over TCP only')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (the report) instead of text')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
@@ -271,29 +265,9 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('--lease', '--lease', [CompletionResultType]::ParameterName, 'For add: lease in seconds (0 = permanent, if the gateway allows it)')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'For add: the mapping''s description (UPnP)')
             [CompletionResult]::new('--stun', '--stun', [CompletionResultType]::ParameterName, 'Compare the gateway''s external address with the one this STUN server sees (HOST[:PORT])')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
-            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (the report) instead of text')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout: the exit code alone says how it went (for scripts)')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout: the exit code alone says how it went (for scripts)')
-            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
-            [CompletionResult]::new('--ipv4', '--ipv4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
-            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
-            [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'voipdiag;generate' {
-            [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Directory that receives completions/ and man/')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on each network wait, e.g. 2s, 500ms')
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
-            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 1: critical ones (default), or warnings too')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (the report) instead of text')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show decoded messages on stderr (-vv adds hex dumps)')
@@ -317,7 +291,6 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             [CompletionResult]::new('pcap-decode', 'pcap-decode', [CompletionResultType]::ParameterValue, 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)')
             [CompletionResult]::new('enum-lookup', 'enum-lookup', [CompletionResultType]::ParameterValue, 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains')
             [CompletionResult]::new('upnp-map', 'upnp-map', [CompletionResultType]::ParameterValue, 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check')
-            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write shell completions and man pages generated from these definitions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -340,9 +313,6 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
             break
         }
         'voipdiag;help;upnp-map' {
-            break
-        }
-        'voipdiag;help;generate' {
             break
         }
         'voipdiag;help;help' {

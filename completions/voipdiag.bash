@@ -22,9 +22,6 @@ _voipdiag() {
             voipdiag,enum-lookup)
                 cmd="voipdiag__subcmd__enum__subcmd__lookup"
                 ;;
-            voipdiag,generate)
-                cmd="voipdiag__subcmd__generate"
-                ;;
             voipdiag,help)
                 cmd="voipdiag__subcmd__help"
                 ;;
@@ -48,9 +45,6 @@ _voipdiag() {
                 ;;
             voipdiag__subcmd__help,enum-lookup)
                 cmd="voipdiag__subcmd__help__subcmd__enum__subcmd__lookup"
-                ;;
-            voipdiag__subcmd__help,generate)
-                cmd="voipdiag__subcmd__help__subcmd__generate"
                 ;;
             voipdiag__subcmd__help,help)
                 cmd="voipdiag__subcmd__help__subcmd__help"
@@ -77,7 +71,7 @@ _voipdiag() {
 
     case "${cmd}" in
         voipdiag)
-            opts="-v -q -4 -6 -h -V --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help"
+            opts="-v -q -4 -6 -h -V --json --timeout --verbose --quiet --color --fail-on --ipv4 --ipv6 --help --version nat-probe sip-options register call pcap-decode enum-lookup upnp-map help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -91,8 +85,8 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
-                --seed)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical warning" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -103,7 +97,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__call)
-            opts="-v -q -4 -6 -h -V --answer --listen --register --ring --answer-code --wait --from --user --password-file --password --duration --cancel-after --codec --ptime --rtp-port --rtcp-mux --stun --media-address --no-latch --echo --dtmf --tone --silence --play --record --expect-dtmf --alg-check --pcap --expect-status --expect-media --max-loss --max-jitter --min-mos --max-pdd --max-rtt --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --answer --listen --register --ring --answer-code --wait --from --user --password-file --password --duration --cancel-after --codec --ptime --rtp-port --rtcp-mux --stun --media-address --no-latch --echo --dtmf --tone --silence --play --record --expect-dtmf --alg-check --pcap --expect-status --expect-media --max-loss --max-jitter --min-mos --max-pdd --max-rtt --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --quiet --color --fail-on --ipv4 --ipv6 --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,8 +251,8 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
-                --seed)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical warning" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -269,7 +263,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__enum__subcmd__lookup)
-            opts="-v -q -4 -6 -h -V --sip-domain --suffix --service --server --tcp --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --sip-domain --suffix --service --server --tcp --json --timeout --verbose --quiet --color --fail-on --ipv4 --ipv6 --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -299,38 +293,8 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
-                --seed)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        voipdiag__subcmd__generate)
-            opts="-v -q -4 -6 -h -V --out-dir --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --seed)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical warning" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -341,7 +305,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__help)
-            opts="nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help"
+            opts="nat-probe sip-options register call pcap-decode enum-lookup upnp-map help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,20 +333,6 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__help__subcmd__enum__subcmd__lookup)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        voipdiag__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -481,7 +431,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__nat__subcmd__probe)
-            opts="-v -q -4 -6 -h -V --server --transport --local --lifetime --lifetime-max --no-hairpinning --turn --turn-only --ice-servers --turn-user --turn-password-file --turn-password --turn-secret-file --turn-ttl --turn-peer --turn-count --turn-peer-policy --turn-hold --turn-family --ca-file --insecure --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --server --transport --local --lifetime --lifetime-max --no-hairpinning --turn --turn-only --ice-servers --turn-user --turn-password-file --turn-password --turn-secret-file --turn-ttl --turn-peer --turn-count --turn-peer-policy --turn-hold --turn-family --ca-file --insecure --json --timeout --verbose --quiet --color --fail-on --ipv4 --ipv6 --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,8 +509,8 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
-                --seed)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical warning" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -571,7 +521,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__pcap__subcmd__decode)
-            opts="-v -q -4 -6 -h -V --view --call-id --rtp-heuristics --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -h -V --view --call-id --rtp-heuristics --json --verbose --quiet --color --fail-on --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,16 +535,12 @@ _voipdiag() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
-                --seed)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical warning" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -605,7 +551,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__register)
-            opts="-v -q -4 -6 -h -V --user --password-file --password --expires --contact --unregister --auth-int --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
+            opts="-v -q -4 -6 -h -V --user --password-file --password --expires --contact --unregister --auth-int --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --quiet --color --fail-on --ipv4 --ipv6 --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,8 +609,8 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
-                --seed)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical warning" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -675,7 +621,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__sip__subcmd__options)
-            opts="-c -i -v -q -4 -6 -h -V --count --interval --parallel --json-lines --no-alg-check --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version"
+            opts="-c -i -v -q -4 -6 -h -V --count --interval --parallel --json-lines --no-alg-check --transport --proxy --dns-server --local --ca-file --insecure --t1 --json --timeout --verbose --quiet --color --fail-on --ipv4 --ipv6 --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -733,8 +679,8 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
-                --seed)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical warning" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -745,7 +691,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__upnp__subcmd__map)
-            opts="-v -q -4 -6 -h -V --protocol --gateway --local --interface --internal-client --internal-port --lease --description --stun --json --timeout --verbose --quiet --color --ipv4 --ipv6 --seed --help --version status list add delete udp tcp"
+            opts="-v -q -4 -6 -h -V --protocol --gateway --local --interface --internal-client --internal-port --lease --description --stun --json --timeout --verbose --quiet --color --fail-on --ipv4 --ipv6 --help --version status list add delete udp tcp"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -795,8 +741,8 @@ _voipdiag() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
-                --seed)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical warning" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -18,9 +18,9 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
     }
     var completions = [
         &'voipdiag'= {
-            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
+            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]'
             cand --color 'When to colour the human output'
-            cand --seed 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system'
+            cand --fail-on 'Which findings make the exit code 1: critical ones (default), or warnings too'
             cand --json 'Print one JSON document (the report) instead of text'
             cand -v 'Show decoded messages on stderr (-vv adds hex dumps)'
             cand --verbose 'Show decoded messages on stderr (-vv adds hex dumps)'
@@ -41,7 +41,6 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand pcap-decode 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
             cand enum-lookup 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
             cand upnp-map 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check'
-            cand generate 'Write shell completions and man pages generated from these definitions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voipdiag;nat-probe'= {
@@ -61,9 +60,9 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --turn-hold 'Hold the allocation this long with refreshes, then send media again (6 min or more also proves the 300 s permission and 600 s channel refresh)'
             cand --turn-family 'Relayed address family (REQUESTED-ADDRESS-FAMILY, RFC 8656 §18.1); dual tests both'
             cand --ca-file 'PEM file of CA certificates to trust for turns: (default: the system''s)'
-            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
+            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]'
             cand --color 'When to colour the human output'
-            cand --seed 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system'
+            cand --fail-on 'Which findings make the exit code 1: critical ones (default), or warnings too'
             cand --lifetime 'Also measure how long a UDP binding lives without traffic (RFC 5780 §4.6); takes up to --lifetime-max'
             cand --no-hairpinning 'Skip the hairpinning test'
             cand --turn-only 'Only the TURN test: skip the RFC 5780 NAT behaviour tests (e.g. monitoring from cron)'
@@ -95,9 +94,9 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --local 'Local address to send from, ADDR[:PORT]'
             cand --ca-file 'PEM file of CA certificates to trust for TLS (default: the system''s)'
             cand --t1 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)'
-            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
+            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]'
             cand --color 'When to colour the human output'
-            cand --seed 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system'
+            cand --fail-on 'Which findings make the exit code 1: critical ones (default), or warnings too'
             cand --json-lines 'Print one JSON object per probe as it completes (then the report)'
             cand --no-alg-check 'Skip the second OPTIONS that detects a SIP ALG'
             cand --insecure 'Do not verify the TLS certificate (the connection is then open to interception)'
@@ -127,9 +126,9 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --local 'Local address to send from, ADDR[:PORT]'
             cand --ca-file 'PEM file of CA certificates to trust for TLS (default: the system''s)'
             cand --t1 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)'
-            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
+            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]'
             cand --color 'When to colour the human output'
-            cand --seed 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system'
+            cand --fail-on 'Which findings make the exit code 1: critical ones (default), or warnings too'
             cand --unregister 'Remove our binding (Expires: 0)'
             cand --auth-int 'Prefer qop=auth-int when the registrar offers it'
             cand --insecure 'Do not verify the TLS certificate (the connection is then open to interception)'
@@ -183,9 +182,9 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --local 'Local address to send from, ADDR[:PORT]'
             cand --ca-file 'PEM file of CA certificates to trust for TLS (default: the system''s)'
             cand --t1 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)'
-            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
+            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]'
             cand --color 'When to colour the human output'
-            cand --seed 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system'
+            cand --fail-on 'Which findings make the exit code 1: critical ones (default), or warnings too'
             cand --answer 'Answer one call instead of placing one (UDP): ring, answer, run the same media, and report; the 200 tells the caller how its offer arrived (X-Voipdiag-Offer-Seen)'
             cand --rtcp-mux 'Offer RTCP on the RTP port (RFC 5761)'
             cand --no-latch 'Do not send to where the far end''s RTP comes from when it differs from its SDP (behave like a strict phone)'
@@ -210,19 +209,14 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
         &'voipdiag;pcap-decode'= {
             cand --view 'What the human output shows (--json always carries everything)'
             cand --call-id 'The dialog for --view ladder (default: the first call)'
-            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
             cand --color 'When to colour the human output'
-            cand --seed 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system'
+            cand --fail-on 'Which findings make the exit code 1: critical ones (default), or warnings too'
             cand --rtp-heuristics 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark''s rtp.heuristic_rtp)'
             cand --json 'Print one JSON document (the report) instead of text'
             cand -v 'Show decoded messages on stderr (-vv adds hex dumps)'
             cand --verbose 'Show decoded messages on stderr (-vv adds hex dumps)'
             cand -q 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
             cand --quiet 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
-            cand -4 'Use IPv4 only'
-            cand --ipv4 'Use IPv4 only'
-            cand -6 'Use IPv6 only'
-            cand --ipv6 'Use IPv6 only'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -233,9 +227,9 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --suffix 'ENUM tree to look in, tried in the order given (default e164.arpa; give it as well to try it after a private tree)'
             cand --service 'Only this enumservice, e.g. E2U+sip, sip, E2U+voice:tel (default: all)'
             cand --server 'Ask this nameserver, ADDR[:PORT], instead of the system''s (/etc/resolv.conf)'
-            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
+            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]'
             cand --color 'When to colour the human output'
-            cand --seed 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system'
+            cand --fail-on 'Which findings make the exit code 1: critical ones (default), or warnings too'
             cand --tcp 'Query over TCP only'
             cand --json 'Print one JSON document (the report) instead of text'
             cand -v 'Show decoded messages on stderr (-vv adds hex dumps)'
@@ -261,28 +255,9 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand --lease 'For add: lease in seconds (0 = permanent, if the gateway allows it)'
             cand --description 'For add: the mapping''s description (UPnP)'
             cand --stun 'Compare the gateway''s external address with the one this STUN server sees (HOST[:PORT])'
-            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
+            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]'
             cand --color 'When to colour the human output'
-            cand --seed 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system'
-            cand --json 'Print one JSON document (the report) instead of text'
-            cand -v 'Show decoded messages on stderr (-vv adds hex dumps)'
-            cand --verbose 'Show decoded messages on stderr (-vv adds hex dumps)'
-            cand -q 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
-            cand --quiet 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
-            cand -4 'Use IPv4 only'
-            cand --ipv4 'Use IPv4 only'
-            cand -6 'Use IPv6 only'
-            cand --ipv6 'Use IPv6 only'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'voipdiag;generate'= {
-            cand --out-dir 'Directory that receives completions/ and man/'
-            cand --timeout 'Bound on each network wait, e.g. 2s, 500ms'
-            cand --color 'When to colour the human output'
-            cand --seed 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run''s identifiers can be reproduced in tests. Default: from the operating system'
+            cand --fail-on 'Which findings make the exit code 1: critical ones (default), or warnings too'
             cand --json 'Print one JSON document (the report) instead of text'
             cand -v 'Show decoded messages on stderr (-vv adds hex dumps)'
             cand --verbose 'Show decoded messages on stderr (-vv adds hex dumps)'
@@ -305,7 +280,6 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
             cand pcap-decode 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
             cand enum-lookup 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
             cand upnp-map 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check'
-            cand generate 'Write shell completions and man pages generated from these definitions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voipdiag;help;nat-probe'= {
@@ -321,8 +295,6 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
         &'voipdiag;help;enum-lookup'= {
         }
         &'voipdiag;help;upnp-map'= {
-        }
-        &'voipdiag;help;generate'= {
         }
         &'voipdiag;help;help'= {
         }

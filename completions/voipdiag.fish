@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_voipdiag_global_optspecs
-    string join \n json timeout= v/verbose q/quiet color= 4/ipv4 6/ipv6 seed= h/help V/version
+    string join \n json timeout= v/verbose q/quiet color= fail-on= 4/ipv4 6/ipv6 h/help V/version
 end
 
 function __fish_voipdiag_needs_command
@@ -24,11 +24,12 @@ function __fish_voipdiag_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c voipdiag -n "__fish_voipdiag_needs_command" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]' -r
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
-complete -c voipdiag -n "__fish_voipdiag_needs_command" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_needs_command" -l fail-on -d 'Which findings make the exit code 1: critical ones (default), or warnings too' -r -f -a "critical\t'Critical findings and failed expectations only'
+warning\t'Warnings too, as linters do'"
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
@@ -43,7 +44,6 @@ complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "call" -d 'Does a 
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "pcap-decode" -d 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "enum-lookup" -d 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "upnp-map" -d 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check'
-complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "generate" -d 'Write shell completions and man pages generated from these definitions'
 complete -c voipdiag -n "__fish_voipdiag_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l server -d 'STUN server HOST[:PORT] (default port 3478; repeatable). The first one that supports RFC 5780 runs the behaviour tests. Default: a built-in list of public servers' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l transport -d 'Transport to STUN over. With udp, TCP is tried as well to tell "UDP blocked" from "server down"; tcp only learns the public address' -r -f -a "udp\t'STUN over UDP (RFC 8489 §6.2.1)'
@@ -64,11 +64,12 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-fam
 ipv6\t'An IPv6 relayed address'
 dual\t'One of each'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l ca-file -d 'PEM file of CA certificates to trust for turns: (default: the system\'s)' -r -F
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l fail-on -d 'Which findings make the exit code 1: critical ones (default), or warnings too' -r -f -a "critical\t'Critical findings and failed expectations only'
+warning\t'Warnings too, as linters do'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l lifetime -d 'Also measure how long a UDP binding lives without traffic (RFC 5780 §4.6); takes up to --lifetime-max'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l no-hairpinning -d 'Skip the hairpinning test'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand nat-probe" -l turn-only -d 'Only the TURN test: skip the RFC 5780 NAT behaviour tests (e.g. monitoring from cron)'
@@ -92,11 +93,12 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l dns-se
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l local -d 'Local address to send from, ADDR[:PORT]' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l ca-file -d 'PEM file of CA certificates to trust for TLS (default: the system\'s)' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l t1 -d 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l fail-on -d 'Which findings make the exit code 1: critical ones (default), or warnings too' -r -f -a "critical\t'Critical findings and failed expectations only'
+warning\t'Warnings too, as linters do'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l json-lines -d 'Print one JSON object per probe as it completes (then the report)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l no-alg-check -d 'Skip the second OPTIONS that detects a SIP ALG'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand sip-options" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
@@ -120,11 +122,12 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l dns-serve
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l local -d 'Local address to send from, ADDR[:PORT]' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l ca-file -d 'PEM file of CA certificates to trust for TLS (default: the system\'s)' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l t1 -d 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l fail-on -d 'Which findings make the exit code 1: critical ones (default), or warnings too' -r -f -a "critical\t'Critical findings and failed expectations only'
+warning\t'Warnings too, as linters do'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l unregister -d 'Remove our binding (Expires: 0)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l auth-int -d 'Prefer qop=auth-int when the registrar offers it'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand register" -l insecure -d 'Do not verify the TLS certificate (the connection is then open to interception)'
@@ -177,11 +180,12 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l dns-server -d
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l local -d 'Local address to send from, ADDR[:PORT]' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l ca-file -d 'PEM file of CA certificates to trust for TLS (default: the system\'s)' -r -F
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l t1 -d 'SIP timer T1, the RTT estimate retransmissions start from (RFC 3261 §17.1.1.1)' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l fail-on -d 'Which findings make the exit code 1: critical ones (default), or warnings too' -r -f -a "critical\t'Critical findings and failed expectations only'
+warning\t'Warnings too, as linters do'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l answer -d 'Answer one call instead of placing one (UDP): ring, answer, run the same media, and report; the 200 tells the caller how its offer arrived (X-Voipdiag-Offer-Seen)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l rtcp-mux -d 'Offer RTCP on the RTP port (RFC 5761)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand call" -l no-latch -d 'Do not send to where the far end\'s RTP comes from when it differs from its SDP (behave like a strict phone)'
@@ -201,28 +205,27 @@ messages\t'Every SIP message: time, source → destination, method or status, Ca
 ladder\t'A sequence diagram of one dialog (`--call-id`, default the first call)'
 streams\t'All RTP stream statistics'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l call-id -d 'The dialog for --view ladder (default: the first call)' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l fail-on -d 'Which findings make the exit code 1: critical ones (default), or warnings too' -r -f -a "critical\t'Critical findings and failed expectations only'
+warning\t'Warnings too, as linters do'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l rtp-heuristics -d 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark\'s rtp.heuristic_rtp)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s 4 -l ipv4 -d 'Use IPv4 only'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -s V -l version -d 'Print version'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l sip-domain -d 'Locate the SIP servers of this domain (RFC 3263), like sip:DOMAIN' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l suffix -d 'ENUM tree to look in, tried in the order given (default e164.arpa; give it as well to try it after a private tree)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l service -d 'Only this enumservice, e.g. E2U+sip, sip, E2U+voice:tel (default: all)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l server -d 'Ask this nameserver, ADDR[:PORT], instead of the system\'s (/etc/resolv.conf)' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l fail-on -d 'Which findings make the exit code 1: critical ones (default), or warnings too' -r -f -a "critical\t'Critical findings and failed expectations only'
+warning\t'Warnings too, as linters do'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l tcp -d 'Query over TCP only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand enum-lookup" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
@@ -243,11 +246,12 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l internal-
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l lease -d 'For add: lease in seconds (0 = permanent, if the gateway allows it)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l description -d 'For add: the mapping\'s description (UPnP)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l stun -d 'Compare the gateway\'s external address with the one this STUN server sees (HOST[:PORT])' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms [default: 3s]' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l fail-on -d 'Which findings make the exit code 1: critical ones (default), or warnings too' -r -f -a "critical\t'Critical findings and failed expectations only'
+warning\t'Warnings too, as linters do'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -l json -d 'Print one JSON document (the report) instead of text'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
@@ -255,25 +259,11 @@ complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s 4 -l ipv4
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand upnp-map" -s V -l version -d 'Print version'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l out-dir -d 'Directory that receives completions/ and man/' -r -F
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l timeout -d 'Bound on each network wait, e.g. 2s, 500ms' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
-always\t'Always'
-never\t'Never'"
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l seed -d 'Seed for every random choice (Call-IDs, tags, branches, STUN transaction IDs), so a run\'s identifiers can be reproduced in tests. Default: from the operating system' -r
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -l json -d 'Print one JSON document (the report) instead of text'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s v -l verbose -d 'Show decoded messages on stderr (-vv adds hex dumps)'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s q -l quiet -d 'Print nothing on stdout: the exit code alone says how it went (for scripts)'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s 4 -l ipv4 -d 'Use IPv4 only'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s 6 -l ipv6 -d 'Use IPv6 only'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help" -f -a "nat-probe" -d 'Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that means for calls'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help" -f -a "sip-options" -d 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help" -f -a "register" -d 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help" -f -a "call" -d 'Does a call set up and carry audio both ways — and if not, why? Places a test call (INVITE with SDP, RFC 3261/3264), sends and receives RTP (RFC 3550) and judges each direction from evidence'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help" -f -a "pcap-decode" -d 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help" -f -a "enum-lookup" -d 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help" -f -a "upnp-map" -d 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help" -f -a "generate" -d 'Write shell completions and man pages generated from these definitions'
-complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map help" -f -a "nat-probe" -d 'Discover how the NAT/firewall behaves (RFC 4787 terms, RFC 5780 tests) and what that means for calls'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map help" -f -a "sip-options" -d 'Is the SIP server alive, how fast, what is it, and does it see us behind NAT or a SIP ALG? Sends OPTIONS (RFC 3261 §11)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map help" -f -a "register" -d 'Can this account register? REGISTER with digest authentication (RFC 3261 §10, RFC 7616/8760); shows the bindings and expiry the registrar kept'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map help" -f -a "call" -d 'Does a call set up and carry audio both ways — and if not, why? Places a test call (INVITE with SDP, RFC 3261/3264), sends and receives RTP (RFC 3550) and judges each direction from evidence'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map help" -f -a "pcap-decode" -d 'What happened in this capture: SIP calls, RTP quality each way, STUN, and NAT trouble in signalling and media (pcap/pcapng; RFC 3550 loss and jitter)'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map help" -f -a "enum-lookup" -d 'Where does this number route, which servers take calls for this domain? ENUM (RFC 6116: NAPTR rules applied, URIs in try order) and RFC 3263 for SIP domains'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map help" -f -a "upnp-map" -d 'Can the gateway open a port for us, and would it help? UPnP IGD, NAT-PMP (RFC 6886) and PCP (RFC 6887): external address, list/add/delete mappings, double-NAT check'
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand help; and not __fish_seen_subcommand_from nat-probe sip-options register call pcap-decode enum-lookup upnp-map help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -10,8 +10,9 @@ pub use crate::addr::{BindAddr, Family, HostPort, NameServer};
 
 const AFTER_HELP: &str = "\
 Exit codes (every subcommand):
-  0  ok: the check ran and found no problem
-  1  problem: the check ran and found one (e.g. symmetric NAT, UDP blocked)
+  0  ok: no critical finding and every expectation held (warnings are shown, not counted;
+     --fail-on warning counts them)
+  1  problem: a critical finding (e.g. symmetric NAT, UDP blocked) or a failed expectation
   2  usage or input error
   3  no answer (timeout, unreachable)
   4  internal error";
@@ -31,13 +32,27 @@ pub struct Cli {
 
 /// Options every subcommand shares.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Print one JSON document (the report) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Bound on each network wait, e.g. 2s, 500ms.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    /// Bound on each network wait, e.g. 2s, 500ms [default: 3s].
+    // No clap default: a default would be copied into pcap-decode's hidden twin (see
+    // PcapDecodeArgs) as if given; [`GlobalArgs::timeout`] holds the bound in force.
+    #[arg(
+        long = "timeout",
+        id = "timeout",
+        global = true,
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub timeout_given: Option<Duration>,
+
+    /// The bound on each network wait in force: `--timeout`, else [`DEFAULT_TIMEOUT`] (set by
+    /// [`Cli::parse_args`]).
+    #[arg(skip = DEFAULT_TIMEOUT)]
     pub timeout: Duration,
 
     /// Show decoded messages on stderr (-vv adds hex dumps).
@@ -51,6 +66,10 @@ pub struct GlobalArgs {
     /// When to colour the human output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Which findings make the exit code 1: critical ones (default), or warnings too.
+    #[arg(long, global = true, value_enum, default_value_t = FailOn::Critical, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
 
     /// Use IPv4 only.
     #[arg(short = '4', long = "ipv4", global = true, conflicts_with = "ipv6")]
@@ -72,7 +91,21 @@ pub struct GlobalArgs {
     pub seed: Option<u64>,
 }
 
+/// The bound on each network wait without `--timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+
 impl Cli {
+    /// Parses the process's arguments ([`clap::Parser::try_parse`]) and settles what clap
+    /// leaves open (the timeout in force).
+    ///
+    /// # Errors
+    /// clap's usage errors, and `--help`/`--version` (which clap reports as errors).
+    pub fn parse_args() -> Result<Self, clap::Error> {
+        let mut cli = Self::try_parse()?;
+        cli.global.timeout = cli.global.timeout_given.unwrap_or(DEFAULT_TIMEOUT);
+        Ok(cli)
+    }
+
     /// The subcommand names, as typed.
     pub fn command_names() -> Vec<&'static str> {
         vec![
@@ -107,6 +140,15 @@ pub enum ColorChoice {
     Always,
     /// Never.
     Never,
+}
+
+/// The lowest finding severity that makes the exit code 1 (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Critical findings and failed expectations only.
+    Critical,
+    /// Warnings too, as linters do.
+    Warning,
 }
 
 /// The subcommands.
@@ -1021,6 +1063,38 @@ pub struct PcapDecodeArgs {
     /// Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark's rtp.heuristic_rtp).
     #[arg(long)]
     pub rtp_heuristics: bool,
+
+    // The network options mean nothing for a capture: these hidden twins keep them out of
+    // pcap-decode's --help and completions (clap does not propagate a global option to a
+    // subcommand that defines its own), and the command refuses them with a sentence.
+    #[doc(hidden)]
+    #[arg(long, hide = true, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    #[doc(hidden)]
+    #[arg(short = '4', long = "ipv4", hide = true)]
+    pub ipv4: bool,
+    #[doc(hidden)]
+    #[arg(short = '6', long = "ipv6", hide = true)]
+    pub ipv6: bool,
+}
+
+impl PcapDecodeArgs {
+    /// A network option given to pcap-decode, which reads a file: the sentence to refuse it
+    /// with.
+    pub fn network_option_given(&self) -> Option<String> {
+        let given = [
+            (self.timeout.is_some(), "--timeout"),
+            (self.ipv4, "-4/--ipv4"),
+            (self.ipv6, "-6/--ipv6"),
+        ];
+        let names: Vec<&str> = given.iter().filter(|(g, _)| *g).map(|(_, n)| *n).collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "{} means nothing to pcap-decode: it reads a capture file and sends nothing",
+                names.join(", ")
+            )
+        })
+    }
 }
 
 /// What pcap-decode's human output shows (`--view`).

@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
 use serde::Serialize;
 
 use voipdiag::cli::{Cli, ColorChoice, Command, GlobalArgs};
@@ -12,7 +11,7 @@ use voipdiag::commands::{self, CommandError};
 use voipdiag::report::{Describe, Report, exit, render_human, render_json, terminal_safe};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -140,7 +139,7 @@ fn emit<T: Serialize + Describe>(
     global: &GlobalArgs,
     command: &str,
 ) -> ExitCode {
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(CommandError::Usage(msg)) => {
             eprintln!("voipdiag: {}", terminal_safe(&msg));
@@ -158,6 +157,11 @@ fn emit<T: Serialize + Describe>(
             return ExitCode::from(exit::INTERNAL);
         }
     };
+    report.status = voipdiag::report::exit_rule(
+        report.status,
+        &report.findings,
+        global.fail_on == voipdiag::cli::FailOn::Warning,
+    );
     if global.quiet {
         return ExitCode::from(report.status.exit_code());
     }

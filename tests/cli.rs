@@ -314,7 +314,118 @@ fn completions_and_man_pages_are_fresh() {
         5 + 8,
         "5 shells + main page + one page per subcommand"
     );
+    // Completions offer only what --help shows: not the hidden `generate` subcommand, the
+    // hidden --seed, or the network options pcap-decode refuses.
+    let bash = std::fs::read_to_string(tmp.join("completions/voipdiag.bash")).unwrap();
+    assert!(!bash.contains("generate") && !bash.contains("--seed"));
+    let pcap_line = bash
+        .lines()
+        .skip_while(|l| !l.contains("voipdiag__subcmd__pcap__subcmd__decode)"))
+        .find(|l| l.contains("opts="))
+        .expect("pcap-decode's options");
+    assert!(pcap_line.contains("--view") && pcap_line.contains("--json"));
+    assert!(
+        !pcap_line.contains("--timeout") && !pcap_line.contains("-4"),
+        "{pcap_line}"
+    );
     let _ = std::fs::remove_dir_all(tmp);
+}
+
+/// --help puts the options every subcommand shares under their own heading, and a
+/// subcommand offers only the options that mean something for it.
+#[test]
+fn help_groups_global_options_and_pcap_decode_has_no_network_options() {
+    let help = |args: &[&str]| String::from_utf8_lossy(&voipdiag(args).stdout).into_owned();
+    let nat = help(&["nat-probe", "--help"]);
+    let (own, global) = nat
+        .split_once("Global options:")
+        .expect("a Global options heading");
+    assert!(own.contains("--server") && !own.contains("--json"), "{nat}");
+    assert!(
+        global.contains("--json") && global.contains("--timeout") && global.contains("--fail-on")
+    );
+    let pcap = help(&["pcap-decode", "--help"]);
+    assert!(pcap.contains("--view") && pcap.contains("--json"), "{pcap}");
+    assert!(
+        !pcap.contains("--timeout") && !pcap.contains("--ipv4"),
+        "{pcap}"
+    );
+    // Given anyway, they are refused with a sentence (exit 2), also under --json.
+    let capture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures/sngrep-ipip.pcap");
+    let out = voipdiag(&[
+        "--json",
+        "pcap-decode",
+        capture.to_str().unwrap(),
+        "--timeout",
+        "2s",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let v = common::json_of(&out, "pcap-decode --timeout");
+    assert_eq!(v["findings"][0]["code"], "INPUT_ERROR");
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--timeout means nothing")
+    );
+    // Without them the same capture decodes (the global --timeout default is not "given").
+    assert_eq!(
+        voipdiag(&["-q", "pcap-decode", capture.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+/// One exit rule for every command: warnings are shown but exit 0; a critical finding or a
+/// failed expectation exits 1; --fail-on warning makes warnings count. The capture ends
+/// mid-call (NO_BYE) and has an INVITE without final answer: warnings only.
+#[test]
+fn warnings_alone_exit_0_unless_fail_on_warning() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures");
+    let warned = data.join("heplify-rtp_rtcp_sip_ipv4_udp.pcap");
+    let warned = warned.to_str().unwrap();
+    let out = voipdiag(&["--json", "pcap-decode", warned]);
+    let v = common::json_of(&out, "pcap-decode warnings");
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["status"], "ok");
+    let severities: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert!(
+        severities.contains(&"warning") && !severities.contains(&"critical"),
+        "{v:#}"
+    );
+    assert!(common::codes(&v).contains(&"NO_BYE".to_string()));
+
+    let out = voipdiag(&["--json", "--fail-on", "warning", "pcap-decode", warned]);
+    let v = common::json_of(&out, "pcap-decode --fail-on warning");
+    assert_eq!(out.status.code(), Some(1), "{v:#}");
+    assert_eq!(v["status"], "problem");
+    let out = voipdiag(&["-q", "pcap-decode", warned, "--fail-on", "warning"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // A critical finding (calls refused with 403/408/480…) exits 1 without --fail-on.
+    let failed = data.join("sngrep-aaa.pcap");
+    let out = voipdiag(&["--json", "pcap-decode", failed.to_str().unwrap()]);
+    let v = common::json_of(&out, "pcap-decode critical");
+    assert_eq!(out.status.code(), Some(1), "{v:#}");
+    assert_eq!(v["findings"][0]["code"], "CALL_FAILED");
+    assert_eq!(v["findings"][0]["severity"], "critical");
+
+    // The rule is the same for a network command: nat-probe to a closed port hears nothing
+    // (exit 3 with or without --fail-on: no-answer is not a finding's severity).
+    let server = format!("127.0.0.1:{}", closed_udp_port());
+    for extra in [&[][..], &["--fail-on", "warning"]] {
+        let mut args = vec!["-q", "--timeout", "1s"];
+        args.extend_from_slice(extra);
+        args.extend(["nat-probe", "--server", &server]);
+        assert_eq!(voipdiag(&args).status.code(), Some(3), "{args:?}");
+    }
 }
 
 #[test]

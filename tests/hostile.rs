@@ -1041,7 +1041,17 @@ fn hostile_captures_are_bounded() {
     let _ = std::fs::remove_file(&bogus);
     r.within(5, 40);
     let j = r.json();
-    assert_eq!(r.code, 1, "{j:#}");
+    // A capture cut short is a warning (a live capture stopped mid-packet is common): exit 0
+    // under the one exit rule, with the finding there for --fail-on warning.
+    assert_eq!(r.code, 0, "{j:#}");
+    assert!(
+        j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "CAPTURE_TRUNCATED" && f["severity"] == "warning"),
+        "{j:#}"
+    );
     assert!(
         j["result"]["truncated"]
             .as_str()

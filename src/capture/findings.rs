@@ -67,7 +67,11 @@ pub fn diagnose(a: &Analysis) -> Vec<CaptureFinding> {
                     .find(|m| m.call_id == c.call_id && m.status == Some(s))
                     .map(|m| m.summary.clone())
                     .unwrap_or_else(|| s.to_string());
-                f.push(CaptureFinding::Failed { call: i, reason });
+                f.push(CaptureFinding::Failed {
+                    call: i,
+                    reason,
+                    status: s,
+                });
             }
             None if !c.cancelled => f.push(CaptureFinding::NoFinalResponse { call: i }),
             _ => {}

@@ -24,7 +24,7 @@ pub fn write_all(out_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
         Shell::Elvish,
         Shell::PowerShell,
     ] {
-        let mut cmd = Cli::command();
+        let mut cmd = completion_command();
         let path = clap_complete::generate_to(shell, &mut cmd, "voipdiag", &comp_dir)
             .map_err(|e| anyhow::anyhow!("{}: {e}", comp_dir.display()))?;
         written.push(path);
@@ -58,4 +58,39 @@ pub fn write_all(out_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// The command line as completions offer it: without hidden subcommands (`generate`) and
+/// hidden options (`--seed`, pcap-decode's refused network options). clap_complete offers
+/// hidden items too and clap cannot remove one, so this rebuilds the tree from the visible
+/// parts; the global options are added to each subcommand that does not shadow them (as
+/// clap's propagation does).
+fn completion_command() -> clap::Command {
+    let cli = Cli::command();
+    let globals: Vec<clap::Arg> = cli
+        .get_arguments()
+        .filter(|a| a.is_global_set() && !a.is_hide_set())
+        .map(|a| a.clone().global(false))
+        .collect();
+    let mut out = clap::Command::new(cli.get_name().to_string())
+        .version(cli.get_version().unwrap_or_default().to_string())
+        .propagate_version(true);
+    if let Some(about) = cli.get_about() {
+        out = out.about(about.clone());
+    }
+    out = out.args(globals.iter().cloned());
+    for sc in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let mut c = clap::Command::new(sc.get_name().to_string());
+        if let Some(about) = sc.get_about() {
+            c = c.about(about.clone());
+        }
+        c = c.args(sc.get_arguments().filter(|a| !a.is_hide_set()).cloned());
+        for g in &globals {
+            if sc.get_arguments().all(|a| a.get_id() != g.get_id()) {
+                c = c.arg(g.clone());
+            }
+        }
+        out = out.subcommand(c);
+    }
+    out
 }

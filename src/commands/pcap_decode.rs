@@ -28,6 +28,9 @@ pub async fn run(
     global: &GlobalArgs,
     args: &PcapDecodeArgs,
 ) -> Result<Report<PcapDecodeResult>, CommandError> {
+    if let Some(msg) = args.network_option_given() {
+        return Err(CommandError::Usage(msg));
+    }
     let env = Env::new(global);
     let (input, size): (Box<dyn Read + Send>, Option<u64>) = if args.file == "-" {
         (Box::new(std::io::stdin()), None)

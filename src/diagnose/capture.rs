@@ -185,6 +185,8 @@ pub enum CaptureFinding {
         call: usize,
         /// The final response's status line, e.g. `486 Busy Here`.
         reason: String,
+        /// Its status code (≥ 300).
+        status: u16,
     },
     /// No final response to the INVITE in the capture.
     NoFinalResponse {

@@ -59,6 +59,29 @@ impl Status {
     }
 }
 
+/// The one exit rule of every command (README "Exit codes"): a command that could not run
+/// or heard nothing keeps its status (`error`, `no-answer`); otherwise the status is
+/// `problem` (exit 1) when a finding is critical, when the command found an expectation
+/// failed (its own `problem`: a REGISTER refused, an OPTIONS error response, an ENUM
+/// number without entry), or — with `--fail-on warning` — when a finding is a warning;
+/// else `ok` (exit 0). Warnings alone never make exit 1 by default.
+pub fn exit_rule(status: Status, findings: &[Finding], fail_on_warning: bool) -> Status {
+    if matches!(status, Status::Error | Status::NoAnswer) {
+        return status;
+    }
+    let worst = findings.iter().map(|f| f.severity).max();
+    let threshold = if fail_on_warning {
+        Severity::Warning
+    } else {
+        Severity::Critical
+    };
+    if status == Status::Problem || worst.is_some_and(|w| w >= threshold) {
+        Status::Problem
+    } else {
+        Status::Ok
+    }
+}
+
 /// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -352,6 +375,27 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_exit_rule() {
+        let f = |sev| vec![Finding::new("X", sev, "x")];
+        use Severity::{Critical, Info, Warning};
+        // Warnings alone: ok, unless --fail-on warning.
+        assert_eq!(exit_rule(Status::Ok, &f(Warning), false), Status::Ok);
+        assert_eq!(exit_rule(Status::Ok, &f(Warning), true), Status::Problem);
+        assert_eq!(exit_rule(Status::Ok, &f(Info), true), Status::Ok);
+        // A critical finding is a problem even where the command said ok.
+        assert_eq!(exit_rule(Status::Ok, &f(Critical), false), Status::Problem);
+        // A failed expectation (the command's own problem) stays one without a finding.
+        assert_eq!(exit_rule(Status::Problem, &[], false), Status::Problem);
+        // No answer and error keep their own exit codes.
+        assert_eq!(
+            exit_rule(Status::NoAnswer, &f(Critical), true),
+            Status::NoAnswer
+        );
+        assert_eq!(exit_rule(Status::Error, &f(Warning), true), Status::Error);
+        assert_eq!(exit_rule(Status::Ok, &[], true), Status::Ok);
+    }
 
     #[test]
     fn peer_text_cannot_drive_the_terminal() {

@@ -23,7 +23,7 @@ fn alg_sign(sign: &AlgSign) -> String {
 
 /// The findings in words, for the report `r` the capture gave.
 pub fn findings(found: &[CaptureFinding], r: &PcapDecodeResult) -> Vec<Finding> {
-    use Severity::{Info, Warning};
+    use Severity::{Critical, Info, Warning};
     let who = |i: usize| {
         let c = &r.calls[i];
         format!("call {} ({} → {})", c.call_id, c.from, c.to)
@@ -67,9 +67,14 @@ pub fn findings(found: &[CaptureFinding], r: &PcapDecodeResult) -> Vec<Finding> 
                 Info,
                 format!("{} was cancelled by the caller before it was answered", who(*call)),
             ),
-            CaptureFinding::Failed { call, reason } => Finding::new(
+            // Busy and decline are the callee's answer, not a fault of the path.
+            CaptureFinding::Failed { call, reason, status } => Finding::new(
                 "CALL_FAILED",
-                Warning,
+                if matches!(status, 486 | 600 | 603) {
+                    Warning
+                } else {
+                    Critical
+                },
                 format!("{} failed: {reason}", who(*call)),
             ),
             CaptureFinding::NoFinalResponse { call } => Finding::new(
@@ -193,9 +198,11 @@ fn media(m: &MediaFinding, r: &PcapDecodeResult, who: &dyn Fn(usize) -> String) 
     }
 }
 
-/// Problem when anything at warning level or above was found.
+/// Problem when a critical finding stands (one-way audio, a call that failed); warnings
+/// (a capture that ends mid-call, NO_BYE) alone are ok — the one exit rule of
+/// [`crate::report::exit_rule`].
 pub fn status(findings: &[Finding]) -> Status {
-    if findings.iter().any(|f| f.severity >= Severity::Warning) {
+    if findings.iter().any(|f| f.severity >= Severity::Critical) {
         Status::Problem
     } else {
         Status::Ok
