@@ -133,6 +133,23 @@ fn auto_color(terminal: bool) -> bool {
     terminal
 }
 
+/// The width human tables are fitted into: `COLUMNS` when set to a positive number, else
+/// the terminal's width when stdout is one (0, as some terminals report, counts as
+/// unknown), else none (a pipe: tables keep their natural width).
+fn output_width() -> Option<u16> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u16>().ok())
+        .filter(|c| *c > 0);
+    columns.or_else(|| {
+        std::io::stdout()
+            .is_terminal()
+            .then(|| comfy_table::Table::new().width())
+            .flatten()
+            .filter(|w| *w > 0)
+    })
+}
+
 /// Prints a report (stdout carries only the report) and maps its status to the exit code.
 fn emit<T: Serialize + Describe>(
     result: Result<Report<T>, CommandError>,
@@ -173,7 +190,7 @@ fn emit<T: Serialize + Describe>(
             ColorChoice::Never => false,
             ColorChoice::Auto => auto_color(std::io::stdout().is_terminal()),
         };
-        render_human(&report, color, global.verbose > 0)
+        render_human(&report, color, global.verbose > 0, output_width())
     };
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())

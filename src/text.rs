@@ -18,9 +18,30 @@ pub fn clip(text: String) -> (String, bool) {
     }
 }
 
+/// `n` with its noun in the right number: `count(1, "call")` is `1 call`, `count(2,
+/// "call")` is `2 calls` (the plural adds `s`, or `es` after s/x/ch/sh).
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else if ["s", "x", "ch", "sh"].iter().any(|e| noun.ends_with(e)) {
+        format!("{n} {noun}es")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{MAX_TEXT, clip};
+    use super::{MAX_TEXT, clip, count};
+
+    #[test]
+    fn counts_in_the_right_number() {
+        assert_eq!(count(1u32, "call"), "1 call");
+        assert_eq!(count(0u32, "call"), "0 calls");
+        assert_eq!(count(2u64, "RTP stream"), "2 RTP streams");
+        assert_eq!(count(3u32, "match"), "3 matches");
+    }
 
     #[test]
     fn cuts_on_characters_not_bytes() {

@@ -607,3 +607,78 @@ fn nothing_reads_outside_the_checkout() {
         offenders.join("\n")
     );
 }
+
+/// Human tables fitted into 80 and 120 columns (`COLUMNS`, as a terminal would report) never
+/// split an address, SSRC, Call-ID, URI or timestamp: every token of the unbounded rendering
+/// is whole in the fitted one, and no line is wider than the terminal unless a token in it is. A width of 0 means unknown (natural width), not one-character columns.
+#[test]
+fn tables_fit_the_terminal_without_splitting_a_token() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures");
+    let render = |file: &Path, view: &str, columns: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_voipdiag"));
+        cmd.args([
+            "--color",
+            "never",
+            "pcap-decode",
+            file.to_str().unwrap(),
+            "--view",
+            view,
+        ]);
+        match columns {
+            Some(c) => cmd.env("COLUMNS", c),
+            None => cmd.env_remove("COLUMNS"),
+        };
+        let out = cmd.output().expect("run voipdiag");
+        let text = String::from_utf8(out.stdout).expect("UTF-8");
+        // Without the closing "(took N ms)", which differs run to run.
+        text.lines()
+            .filter(|l| !l.starts_with("(took "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let width = |l: &str| l.chars().count();
+    let mut checked = 0;
+    for name in [
+        "heplify-FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+        "sngrep-aaa.pcap",
+        "heplify-rtp_rtcp_sip_ipv4_udp.pcap",
+        "heplify-sip_tcp_websocket.pcap",
+    ] {
+        let file = data.join(name);
+        for view in ["summary", "streams", "messages"] {
+            let natural = render(&file, view, None);
+            assert_eq!(
+                render(&file, view, Some("0")),
+                natural,
+                "{name} {view}: 0 columns"
+            );
+            for columns in [80, 120] {
+                let fitted = render(&file, view, Some(&columns.to_string()));
+                for line in fitted.lines() {
+                    // Overlong only for a token that would not fit on a continuation line
+                    // either (a 90-character URI at 80 columns).
+                    let unbreakable = line
+                        .split_whitespace()
+                        .last()
+                        .is_some_and(|t| width(t) + 24 > columns);
+                    assert!(
+                        width(line) <= columns || unbreakable,
+                        "{name} {view} at {columns}: line of {} columns:\n{line}\n{fitted}",
+                        width(line)
+                    );
+                }
+                for token in natural.split_whitespace() {
+                    let token = token.trim_matches(|c: char| "│┆─┼┬┴┌┐└┘├┤╞╡═".contains(c));
+                    if token.chars().any(char::is_alphanumeric) {
+                        assert!(
+                            fitted.contains(token),
+                            "{name} {view} at {columns}: '{token}' was split:\n{fitted}"
+                        );
+                    }
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 3 * 2);
+}

@@ -300,8 +300,164 @@ fn paint(text: &str, code: &str, color: bool) -> String {
     }
 }
 
-/// The human rendering: verdict, tables, findings.
-pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool) -> String {
+/// The display width of `s` in terminal columns.
+fn columns(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// The widest whitespace-free token of `cell` (an address, SSRC, Call-ID, URI, timestamp):
+/// the narrowest its column may get without splitting one.
+fn widest_token(cell: &str) -> usize {
+    cell.split_whitespace().map(columns).max().unwrap_or(0)
+}
+
+/// Renders a table (with `header`, or a two-column list of facts without) into `width`
+/// columns, never splitting a token in the middle:
+/// 1. at its natural width when that fits (or the width is unknown: `None` or 0);
+/// 2. else wrapped at spaces by comfy-table's dynamic arrangement, each column bounded below
+///    by its widest token;
+/// 3. else, when even those bounds do not fit, as records: one `name: value` line per cell,
+///    values wrapped at spaces with a hanging indent, records apart by a blank line.
+pub fn render_table(header: Option<&[String]>, rows: &[Vec<String>], width: Option<u16>) -> String {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if let Some(h) = header {
+        table.set_header(h.iter().cloned());
+    }
+    for r in rows {
+        table.add_row(r.iter().cloned());
+    }
+    let natural = table.to_string();
+    let Some(width) = width.filter(|w| *w > 0) else {
+        return natural;
+    };
+    let fits = |text: &str| text.lines().all(|l| columns(l) <= usize::from(width));
+    if fits(&natural) {
+        return natural;
+    }
+    let ncols = rows
+        .iter()
+        .map(Vec::len)
+        .chain(header.map(<[String]>::len))
+        .max()
+        .unwrap_or(0);
+    let mins: Vec<usize> = (0..ncols)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .chain(header.and_then(|h| h.get(i)))
+                .map(|c| widest_token(c))
+                .max()
+                .unwrap_or(0)
+                .max(1)
+        })
+        .collect();
+    // Each column: its content, one space of padding either side, one border.
+    let needed: usize = mins.iter().map(|m| m + 3).sum::<usize>() + 1;
+    if needed <= usize::from(width) {
+        table
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(width);
+        let constraints = mins.iter().map(|m| {
+            comfy_table::ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
+                u16::try_from(*m).unwrap_or(u16::MAX),
+            ))
+        });
+        table.set_constraints(constraints);
+        let wrapped = table.to_string();
+        // comfy-table's wrapping is the library's: check that no token was split before
+        // using it.
+        let intact = rows
+            .iter()
+            .flatten()
+            .flat_map(|c| c.split_whitespace())
+            .all(|t| wrapped.contains(t));
+        if fits(&wrapped) && intact {
+            return wrapped;
+        }
+    }
+    render_records(header, rows, usize::from(width))
+}
+
+/// The record layout of [`render_table`]: `name: value` lines (facts: `key: value`).
+fn render_records(header: Option<&[String]>, rows: &[Vec<String>], width: usize) -> String {
+    let mut out = String::new();
+    let name_width = match header {
+        Some(h) => h.iter().map(|k| columns(k)).max(),
+        None => rows
+            .iter()
+            .filter_map(|r| r.first())
+            .map(|k| columns(k))
+            .max(),
+    }
+    .unwrap_or(0);
+    for (n, row) in rows.iter().enumerate() {
+        if n > 0 && header.is_some() {
+            out.push('\n');
+        }
+        let pairs: Vec<(&str, &str)> = match header {
+            Some(h) => h
+                .iter()
+                .map(String::as_str)
+                .zip(row.iter().map(String::as_str))
+                .collect(),
+            None => match row.as_slice() {
+                [k, v, ..] => vec![(k.as_str(), v.as_str())],
+                [k] => vec![(k.as_str(), "")],
+                [] => vec![],
+            },
+        };
+        for (k, v) in pairs {
+            let head = format!("{k}:{}", " ".repeat(name_width + 1 - columns(k)));
+            out.push_str(&wrap(&head, v, width, name_width + 2));
+        }
+    }
+    // One newline fewer: the caller ends the section as it ends a table.
+    out.pop();
+    out
+}
+
+/// `head` followed by `text` wrapped at spaces into `width` columns, continuation lines
+/// indented by `indent` columns; a token wider than the line stays whole. Ends with a
+/// newline.
+fn wrap(head: &str, text: &str, width: usize, indent: usize) -> String {
+    let mut out = String::new();
+    let mut line = head.to_string();
+    let mut used = columns(head);
+    let mut first = true;
+    for token in text.split_whitespace() {
+        let w = columns(token);
+        if !first && used + 1 + w > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = " ".repeat(indent);
+            used = indent;
+            first = true;
+        }
+        if !first {
+            line.push(' ');
+            used += 1;
+        }
+        line.push_str(token);
+        used += w;
+        first = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// The human rendering: verdict, tables, findings. `width` is the terminal's width in
+/// columns (`None` or 0: unknown, e.g. a pipe — tables then keep their natural width);
+/// tables are fitted into it by [`render_table`] without splitting a token.
+pub fn render_human<T: Describe>(
+    report: &Report<T>,
+    color: bool,
+    verbose: bool,
+    width: Option<u16>,
+) -> String {
     let mut out = String::new();
     let (label, code) = match report.status {
         Status::Ok => ("OK", "1;32"),
@@ -310,18 +466,23 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
         Status::Error => ("ERROR", "1;31"),
     };
     // Everything below but our own labels and colours may carry a peer's text.
-    let _ = writeln!(
-        out,
-        "{} {}",
-        paint(label, code, color),
-        safe(&report.result.verdict())
-    );
+    let verdict = safe(&report.result.verdict());
+    match width.filter(|w| *w > 0) {
+        // Wrapped at spaces on a terminal; one line in a pipe (`| head -n 1`).
+        Some(w) => {
+            let text = wrap(&format!("{label} "), &verdict, usize::from(w), 2);
+            let _ = write!(
+                out,
+                "{}",
+                text.replacen(label, &paint(label, code, color), 1)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "{} {verdict}", paint(label, code, color));
+        }
+    }
     for section in report.result.sections(verbose) {
-        let mut table = Table::new();
-        table
-            .load_style(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        let title = match section {
+        let (title, body) = match section {
             Section::Text { title, body } => {
                 let _ = write!(
                     out,
@@ -332,24 +493,24 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
                 continue;
             }
             Section::Facts { title, rows } => {
-                for (k, v) in rows {
-                    table.add_row(vec![safe(&k), safe(&v)]);
-                }
-                title
+                let rows: Vec<Vec<String>> =
+                    rows.iter().map(|(k, v)| vec![safe(k), safe(v)]).collect();
+                (title, render_table(None, &rows, width))
             }
             Section::Table {
                 title,
                 header,
                 rows,
             } => {
-                table.set_header(header.iter().map(|h| safe(h)));
-                for r in rows {
-                    table.add_row(r.iter().map(|c| safe(c)));
-                }
-                title
+                let header: Vec<String> = header.iter().map(|h| safe(h)).collect();
+                let rows: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| r.iter().map(|c| safe(c)).collect())
+                    .collect();
+                (title, render_table(Some(&header), &rows, width))
             }
         };
-        let _ = writeln!(out, "\n{}\n{table}", paint(&safe(&title), "1", color));
+        let _ = writeln!(out, "\n{}\n{body}", paint(&safe(&title), "1", color));
     }
     if !report.findings.is_empty() {
         let _ = writeln!(out, "\n{}", paint("Findings", "1", color));
@@ -359,13 +520,32 @@ pub fn render_human<T: Describe>(report: &Report<T>, color: bool, verbose: bool)
                 Severity::Warning => ("warning", "33"),
                 Severity::Info => ("info", "36"),
             };
-            let _ = writeln!(
-                out,
-                "- [{}] {}: {}",
-                paint(tag, code, color),
-                f.code,
-                safe(&f.message)
-            );
+            let message = safe(&f.message);
+            match width.filter(|w| *w > 0) {
+                // Wrapped at spaces with a hanging indent (colour codes have no width).
+                Some(w) => {
+                    let head = format!("- [{tag}] {}: ", f.code);
+                    let text = wrap(&head, &message, usize::from(w), 2);
+                    let _ = write!(
+                        out,
+                        "{}",
+                        text.replacen(
+                            &format!("[{tag}]"),
+                            &format!("[{}]", paint(tag, code, color)),
+                            1
+                        )
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "- [{}] {}: {}",
+                        paint(tag, code, color),
+                        f.code,
+                        message
+                    );
+                }
+            }
         }
     }
     let _ = writeln!(out, "\n(took {} ms)", report.duration_ms);
@@ -435,11 +615,11 @@ mod tests {
             vec![Finding::new("X", Severity::Info, "reason \x1bc")],
             Hostile,
         );
-        let plain = render_human(&report, false, true);
+        let plain = render_human(&report, false, true, None);
         assert!(!plain.contains('\x1b'), "{plain}");
         assert_eq!(plain.matches("\\x1b").count(), 7, "{plain}");
         // With colour only our own sequences remain.
-        let coloured = render_human(&report, true, true);
+        let coloured = render_human(&report, true, true, None);
         assert_eq!(coloured.matches("\\x1b").count(), 7);
     }
 }

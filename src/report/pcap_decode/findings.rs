@@ -60,7 +60,10 @@ pub fn findings(found: &[CaptureFinding], r: &PcapDecodeResult) -> Vec<Finding> 
             CaptureFinding::Malformed { count, most_often } => Finding::new(
                 "MALFORMED_PACKETS",
                 Info,
-                format!("{count} packets could not be decoded (most often: {most_often})"),
+                format!(
+                    "{} could not be decoded (most often: {most_often})",
+                    crate::text::count(*count, "packet")
+                ),
             ),
             CaptureFinding::Cancelled { call } => Finding::new(
                 "CALL_CANCELLED",

@@ -257,12 +257,13 @@ fn opt_ms(v: Option<f64>) -> String {
 impl Describe for PcapDecodeResult {
     fn verdict(&self) -> String {
         let p = &self.packets;
+        use crate::text::count;
         format!(
-            "{} call(s), {} RTP stream(s), {} SIP message(s) in {} packets ({} decoded, {} ignored, {} malformed)",
-            self.calls.len(),
-            self.streams.len(),
-            self.sip.messages,
-            p.total,
+            "{}, {}, {} in {} ({} decoded, {} ignored, {} malformed)",
+            count(self.calls.len() as u64, "call"),
+            count(self.streams.len() as u64, "RTP stream"),
+            count(self.sip.messages, "SIP message"),
+            count(p.total, "packet"),
             p.decoded,
             p.ignored,
             p.malformed
@@ -344,8 +345,8 @@ impl Describe for PcapDecodeResult {
                 (
                     "SIP".into(),
                     format!(
-                        "{} messages: {}",
-                        self.sip.messages,
+                        "{}: {}",
+                        crate::text::count(self.sip.messages, "message"),
                         self.sip
                             .requests
                             .iter()
@@ -355,8 +356,14 @@ impl Describe for PcapDecodeResult {
                             .join(", ")
                     ),
                 ),
-                ("RTCP".into(), format!("{} packets", self.rtcp_packets)),
-                ("STUN".into(), format!("{} messages", self.stun_messages)),
+                (
+                    "RTCP".into(),
+                    crate::text::count(self.rtcp_packets, "packet"),
+                ),
+                (
+                    "STUN".into(),
+                    crate::text::count(self.stun_messages, "message"),
+                ),
             ];
             if let Some(t) = &self.truncated {
                 rows.push(("truncated".into(), t.clone()));
@@ -456,8 +463,8 @@ impl Describe for PcapDecodeResult {
             let limit = if verbose { usize::MAX } else { 20 };
             out.push(Section::Table {
                 title: format!(
-                    "STUN ({} messages{})",
-                    self.stun_messages,
+                    "STUN ({}{})",
+                    crate::text::count(self.stun_messages, "message"),
                     if self.stun.len() > limit {
                         ", first 20; -v for all"
                     } else {
