@@ -682,3 +682,79 @@ fn tables_fit_the_terminal_without_splitting_a_token() {
     }
     assert_eq!(checked, 4 * 3 * 2);
 }
+
+/// Messages a new user meets: each says what happened in the field's words and what to do.
+#[test]
+fn messages_say_what_to_do() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/captures");
+    let text = |args: &[&str]| {
+        let mut all = vec!["--color", "never"];
+        all.extend_from_slice(args);
+        let out = voipdiag(&all);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let file = |name: &str| data.join(name).to_str().unwrap().to_string();
+
+    // An AOR without sip: is a usage error that suggests the SIP URI.
+    let (code, _, err) = text(&["register", "alice@example.com"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("did you mean \"sip:alice@example.com\""),
+        "{err}"
+    );
+
+    // A directory is named as one, not "read failed".
+    let (code, _, err) = text(&["pcap-decode", "/"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("/ is a directory"), "{err}");
+    assert!(!err.contains("read failed"), "{err}");
+
+    // The ladder of a capture with two calls says which other Call-IDs there are …
+    let fax = file("heplify-FAX-Call-t38-CA-TDM-SIP-FB-1.pcap");
+    let (_, out, _) = text(&["pcap-decode", &fax, "--view", "ladder"]);
+    assert!(
+        out.contains("The capture has 2 calls; this is the first"),
+        "{out}"
+    );
+    assert!(out.contains("SD4909701-9ff11bf72eb4a347c92974d8fbbc2668-ao8o3i1"));
+    // … and of a capture without a dialog, that there is none (no empty "Call-ID").
+    let rtp = file("ndpi-rtp.pcapng");
+    let (_, out, _) = text(&["pcap-decode", &rtp, "--view", "ladder"]);
+    assert!(out.contains("no SIP dialog in this capture"), "{out}");
+    assert!(!out.contains("Ladder of Call-ID \n"), "{out}");
+
+    // Empty views print a sentence, not an empty table.
+    let (_, out, _) = text(&["pcap-decode", &rtp, "--view", "messages"]);
+    assert!(out.contains("no SIP message in this capture"), "{out}");
+    assert!(!out.contains("│ #"), "{out}");
+    let (_, out, _) = text(&["pcap-decode", &rtp, "--view", "streams"]);
+    assert!(
+        out.contains("--rtp-heuristics also finds unsignalled streams"),
+        "{out}"
+    );
+
+    // A negative RFC 3550 "lost" (a DTMF end packet sent three times) reads as duplicates.
+    let dtmf = file("sipp-dtmf_2833_1.pcap");
+    let (_, out, _) = text(&[
+        "pcap-decode",
+        &dtmf,
+        "--rtp-heuristics",
+        "--view",
+        "streams",
+    ]);
+    assert!(
+        out.contains("0 (2 packets more than sent: duplicates)"),
+        "{out}"
+    );
+    assert!(!out.contains("-2 ("), "{out}");
+
+    // Counts in the right number.
+    assert!(
+        out.starts_with("OK 0 calls, 1 RTP stream, 0 SIP messages in 10 packets"),
+        "{out}"
+    );
+}

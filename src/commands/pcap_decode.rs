@@ -37,7 +37,14 @@ pub async fn run(
     } else {
         let f = File::open(&args.file)
             .map_err(|e| CommandError::Usage(format!("cannot open {}: {e}", args.file)))?;
-        let size = f.metadata().ok().map(|m| m.len());
+        let meta = f.metadata().ok();
+        if meta.as_ref().is_some_and(std::fs::Metadata::is_dir) {
+            return Err(CommandError::Usage(format!(
+                "{} is a directory; pcap-decode reads one capture file (pcap or pcapng)",
+                args.file
+            )));
+        }
+        let size = meta.map(|m| m.len());
         // No BufReader: pcap-parser reads into its own 1 MiB buffer.
         (Box::new(f), size)
     };
@@ -132,7 +139,8 @@ pub async fn run(
             }
         )));
     }
-    let result = result(args.file.clone(), &analysis, view, args.call_id.clone());
+    let mut result = result(args.file.clone(), &analysis, view, args.call_id.clone());
+    result.heuristics = args.rtp_heuristics;
     let found = findings(&crate::capture::findings::diagnose(&analysis), &result);
     let st = status(&found);
     Ok(env.report("pcap-decode", st, found, result))
@@ -231,6 +239,7 @@ fn result(
             .collect(),
         view,
         ladder_call_id,
+        heuristics: false,
     }
 }
 

@@ -72,6 +72,7 @@ pub async fn run(
     let timeout = global.timeout;
     let mut result = UpnpMapResult {
         action: args.action.into(),
+        gateway_address: gateway_ip,
         local_address: local,
         timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
         ..Default::default()

@@ -239,8 +239,13 @@ pub fn findings(r: &RegisterResult) -> Vec<Finding> {
             "REGISTER_FAILED",
             Severity::Critical,
             format!(
-                "REGISTER was refused: {c} {}",
-                r.reason.as_deref().unwrap_or("")
+                "REGISTER was refused: {c} {}{}",
+                r.reason.as_deref().unwrap_or(""),
+                match c {
+                    403 => " — the registrar refuses this account: check the user name (--user), the password and the domain of the AOR; some registrars also answer 403 to a source address or User-Agent they do not allow",
+                    404 => " — the registrar does not know this AOR: check its user part and domain",
+                    _ => "",
+                }
             ),
         )),
         _ => {}
@@ -424,5 +429,29 @@ impl Describe for RegisterResult {
             ));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 403 to REGISTER names what to check (the credentials), not just the status.
+    #[test]
+    fn forbidden_points_at_the_credentials() {
+        let r = RegisterResult {
+            final_status: Some(403),
+            reason: Some("Forbidden".into()),
+            ..Default::default()
+        };
+        let f = findings(&r);
+        let refused = f.iter().find(|f| f.code == "REGISTER_FAILED").unwrap();
+        assert!(
+            refused.message.contains("403 Forbidden"),
+            "{}",
+            refused.message
+        );
+        assert!(refused.message.contains("password"), "{}", refused.message);
+        assert_eq!(status(&r), Status::Problem);
     }
 }

@@ -70,6 +70,9 @@ pub struct UpnpMapResult {
     pub probes: Vec<GatewayProbe>,
     /// The gateway.
     pub gateway: Option<GatewayInfo>,
+    /// The address NAT-PMP and PCP asked: `--gateway`, else the default gateway; null when
+    /// there is none (UPnP searches by SSDP multicast).
+    pub gateway_address: Option<IpAddr>,
     /// The external address the gateway reports.
     pub external_address: Option<IpAddr>,
     /// The gateway said it has no usable external address (UPnP empty string, NAT-PMP
@@ -290,15 +293,44 @@ pub fn findings(r: &UpnpMapResult) -> Vec<Finding> {
     }
     if r.answered.is_empty() && !r.interrupted {
         let asked: Vec<&str> = r.probes.iter().map(|p| p.protocol.as_str()).collect();
-        out.push(Finding::new(
-            "NO_GATEWAY",
-            Severity::Critical,
-            format!(
-                "no gateway answered ({}) within {} ms: the router has UPnP, NAT-PMP and PCP switched off, or there is no router on this LAN; inbound calls need a port forwarded by hand on the router",
-                asked.join(", "),
-                r.timeout_ms
-            ),
-        ));
+        let refused: Vec<&str> = r
+            .probes
+            .iter()
+            .filter(|p| p.outcome == ProbeOutcome::Refused)
+            .map(|p| p.protocol.as_str())
+            .collect();
+        let at = r
+            .gateway_address
+            .map_or_else(String::new, |g| format!(" at {g}"));
+        if refused.is_empty() {
+            out.push(Finding::new(
+                "NO_GATEWAY",
+                Severity::Critical,
+                format!(
+                    "no gateway answered{at} ({}) within {} ms: the router has UPnP, NAT-PMP and PCP switched off, or there is no router there; inbound calls need a port forwarded by hand on the router",
+                    asked.join(", "),
+                    r.timeout_ms
+                ),
+            ));
+        } else {
+            // An ICMP port unreachable comes from the host itself: the gateway is there,
+            // only the protocols are not (a wrong cause is worse than none).
+            out.push(Finding::new(
+                "NO_MAPPING_PROTOCOL",
+                Severity::Critical,
+                format!(
+                    "the gateway{at} is there but runs no port-mapping service: it answered {} with ICMP port unreachable (nothing listens), and {} got no answer within {} ms; turn on UPnP IGD, NAT-PMP or PCP on the router, or forward a port by hand — inbound calls need one",
+                    refused.join(" and "),
+                    asked
+                        .iter()
+                        .filter(|a| !refused.contains(a))
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    r.timeout_ms
+                ),
+            ));
+        }
         return out;
     }
     if let Some(e) = &r.control_error {
@@ -436,7 +468,19 @@ fn join(protocols: &[Protocol]) -> String {
 impl Describe for UpnpMapResult {
     fn verdict(&self) -> String {
         if self.answered.is_empty() {
-            return format!("no gateway answered within {} ms", self.timeout_ms);
+            let at = self
+                .gateway_address
+                .map_or_else(String::new, |g| format!(" at {g}"));
+            if self
+                .probes
+                .iter()
+                .any(|p| p.outcome == ProbeOutcome::Refused)
+            {
+                return format!(
+                    "the gateway{at} runs no port-mapping service (UPnP, NAT-PMP, PCP)"
+                );
+            }
+            return format!("no gateway answered{at} within {} ms", self.timeout_ms);
         }
         let proto = self.protocol.map_or("?", Protocol::as_str);
         let ext = match (self.external_address, self.no_external_address) {
@@ -479,6 +523,15 @@ impl Describe for UpnpMapResult {
     fn sections(&self, _verbose: bool) -> Vec<Section> {
         let mut out = Vec::new();
         let mut rows = Vec::new();
+        if self.gateway.is_none() {
+            rows.push((
+                "Gateway asked".to_string(),
+                self.gateway_address.map_or_else(
+                    || "none (no default gateway; UPnP by SSDP multicast only)".into(),
+                    |g| g.to_string(),
+                ),
+            ));
+        }
         if let Some(g) = &self.gateway {
             rows.push(("Gateway".to_string(), opt(&g.address)));
             if let Some(n) = &g.device.friendly_name {
@@ -637,6 +690,49 @@ mod tests {
         assert!(f[0].message.contains("100.64.0.0/10"), "{}", f[0].message);
         assert!(f[0].message.contains("203.0.113.1"), "{}", f[0].message);
         assert_eq!(status(&r), Status::Problem);
+    }
+
+    /// ICMP port unreachable from the gateway proves it is there: the finding names it and
+    /// the missing services, never "no gateway answered" or "no router".
+    #[test]
+    fn a_gateway_that_refuses_is_not_called_absent() {
+        let probe = |protocol, outcome| GatewayProbe {
+            protocol,
+            outcome,
+            ms: 3.0,
+            external_address: None,
+            detail: None,
+        };
+        let mut r = UpnpMapResult {
+            gateway_address: Some("192.0.2.1".parse().unwrap()),
+            timeout_ms: 1000,
+            probes: vec![
+                probe(Protocol::Upnp, ProbeOutcome::NoAnswer),
+                probe(Protocol::Natpmp, ProbeOutcome::Refused),
+                probe(Protocol::Pcp, ProbeOutcome::Refused),
+            ],
+            ..Default::default()
+        };
+        let f = findings(&r);
+        assert_eq!(f[0].code, "NO_MAPPING_PROTOCOL");
+        assert!(
+            f[0].message.contains("192.0.2.1 is there"),
+            "{}",
+            f[0].message
+        );
+        assert!(!f[0].message.contains("no router"), "{}", f[0].message);
+        assert!(r.verdict().contains("192.0.2.1"), "{}", r.verdict());
+        // All silent: no gateway answered, and which address was asked.
+        for p in &mut r.probes {
+            p.outcome = ProbeOutcome::NoAnswer;
+        }
+        let f = findings(&r);
+        assert_eq!(f[0].code, "NO_GATEWAY");
+        assert!(f[0].message.contains("at 192.0.2.1"), "{}", f[0].message);
+        assert_eq!(
+            r.verdict(),
+            "no gateway answered at 192.0.2.1 within 1000 ms"
+        );
     }
 
     /// A gateway whose only answers are error results is a problem, not ok, and the

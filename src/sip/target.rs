@@ -187,6 +187,11 @@ impl std::str::FromStr for Target {
             }
             return Ok(t);
         }
+        if s.contains('@') {
+            return Err(format!(
+                "{s:?} is not a SIP URI: an address-of-record or target with a user part is a SIP URI (RFC 3261 §19.1); did you mean \"sip:{s}\"?"
+            ));
+        }
         if s.contains(':') && !s.starts_with('[') && s.matches(':').count() > 1 {
             return Err(format!(
                 "{s:?}: write IPv6 addresses in brackets, e.g. [2001:db8::1]:5060"
@@ -216,6 +221,13 @@ impl std::str::FromStr for Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_part_without_scheme_suggests_the_sip_uri() {
+        let e = "alice@example.com".parse::<Target>().unwrap_err();
+        assert!(e.contains("is not a SIP URI"), "{e}");
+        assert!(e.contains("did you mean \"sip:alice@example.com\""), "{e}");
+    }
 
     #[test]
     fn target_forms() {

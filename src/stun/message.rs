@@ -231,11 +231,48 @@ pub fn decode(buf: &[u8]) -> Result<StunMessage, DecodeError> {
             if text.contains("attr=Fingerprint") {
                 return Err(DecodeError::BadFingerprint);
             }
-            return Err(DecodeError::Malformed(first_line(&text)));
+            return Err(DecodeError::Malformed(in_stun_terms(&text)));
         }
-        Err(e) => return Err(DecodeError::Malformed(first_line(&e.to_string()))),
+        Err(e) => return Err(DecodeError::Malformed(in_stun_terms(&e.to_string()))),
     };
     Ok(flatten(&msg))
+}
+
+/// A stun_codec/bytecodec error in the field's words: which attribute (its RFC name, from
+/// the `attr=` mark of the error's history) and what is wrong with it, instead of the
+/// library's `InvalidInput (cause; invalid utf-8 sequence …)`. The history's other lines
+/// (source paths of the build machine) are never shown.
+fn in_stun_terms(text: &str) -> String {
+    let first = first_line(text);
+    let attr = text.split("attr=").nth(1).map(|rest| {
+        let name: String = rest
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        // XorMappedAddress → XOR-MAPPED-ADDRESS, as RFC 8489 §14 names them.
+        let mut rfc = String::new();
+        for (i, c) in name.chars().enumerate() {
+            if i > 0 && c.is_ascii_uppercase() {
+                rfc.push('-');
+            }
+            rfc.push(c.to_ascii_uppercase());
+        }
+        rfc
+    });
+    let cause = first
+        .split_once("cause; ")
+        .map_or(first.as_str(), |(_, c)| c.trim_end_matches(')'));
+    let what = if cause.contains("invalid utf-8") {
+        "is not valid UTF-8 text (RFC 8489 requires UTF-8)".to_string()
+    } else if first.starts_with("UnexpectedEos") {
+        "is cut short".to_string()
+    } else {
+        format!("is malformed ({cause})")
+    };
+    match attr {
+        Some(a) if !a.is_empty() => format!("the {a} attribute {what}"),
+        _ => format!("an attribute {what}"),
+    }
 }
 
 /// FINGERPRINT attribute type (RFC 8489 §14.7).
@@ -398,7 +435,7 @@ pub fn verify_short_term_integrity(buf: &[u8], password: &str) -> Result<bool, D
     let msg = match MessageDecoder::<Attribute>::new().decode_from_bytes(buf) {
         Ok(Ok(m)) => m,
         Ok(Err(_)) => return Err(DecodeError::BadFingerprint),
-        Err(e) => return Err(DecodeError::Malformed(first_line(&e.to_string()))),
+        Err(e) => return Err(DecodeError::Malformed(in_stun_terms(&e.to_string()))),
     };
     Ok(msg
         .get_attribute::<MessageIntegrity>()
@@ -816,6 +853,23 @@ mod tests {
         assert!(decode(&bad).is_err());
         assert!(looks_like_stun(&COTURN_PLAIN));
         assert!(!looks_like_stun(&rtp));
+    }
+
+    /// Library error text becomes the field's words: a SOFTWARE attribute that is not UTF-8
+    /// is named as such, not as bytecodec's error chain.
+    #[test]
+    fn attribute_errors_are_named_in_stun_terms() {
+        let mut b = COTURN_CHANGE_IP_PORT;
+        let at = (20..b.len() - 4)
+            .step_by(4)
+            .find(|&i| b[i] == 0x80 && b[i + 1] == 0x22)
+            .expect("SOFTWARE in the coturn answer");
+        b[at + 4] = 0xff;
+        let e = decode(&b).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "malformed STUN message: the SOFTWARE attribute is not valid UTF-8 text (RFC 8489 requires UTF-8)"
+        );
     }
 
     /// Deterministic mutation fuzzing: no input, however broken, panics the decoder.

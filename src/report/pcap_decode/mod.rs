@@ -248,10 +248,67 @@ pub struct PcapDecodeResult {
     /// For the ladder view.
     #[serde(skip)]
     pub ladder_call_id: Option<String>,
+    /// Whether `--rtp-heuristics` was on (what an empty streams view says).
+    #[serde(skip)]
+    pub heuristics: bool,
+}
+
+/// The "lost" cell: RFC 3550's cumulative lost with its share; a negative count (more
+/// packets than the sequence numbers span: duplicates, e.g. a DTMF end packet sent three
+/// times) is shown as none lost and the duplicates.
+pub(crate) fn lost_cell(lost: i64, percent: f64) -> String {
+    if lost < 0 {
+        format!(
+            "0 ({} more than sent: duplicates)",
+            crate::text::count(lost.unsigned_abs(), "packet")
+        )
+    } else {
+        format!("{lost} ({percent:.1}%)")
+    }
 }
 
 fn opt_ms(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |x| format!("{x:.0} ms"))
+}
+
+impl PcapDecodeResult {
+    /// The ladder view: the dialog of `--call-id` (checked by the command), else the first
+    /// call, saying which other Call-IDs there are; a sentence when there is no dialog.
+    fn ladder_section(&self) -> Section {
+        let id = self
+            .ladder_call_id
+            .clone()
+            .or_else(|| self.calls.first().map(|c| c.call_id.clone()))
+            .or_else(|| self.messages.first().map(|m| m.call_id.clone()));
+        let Some(id) = id else {
+            return Section::Text {
+                title: "Ladder".into(),
+                body: "no SIP dialog in this capture, so no ladder to draw\n".into(),
+            };
+        };
+        let mut body = self
+            .ladder(&id)
+            .unwrap_or_else(|| format!("no SIP message with Call-ID {id} in the capture\n"));
+        let others: Vec<&str> = self
+            .calls
+            .iter()
+            .map(|c| c.call_id.as_str())
+            .filter(|c| *c != id)
+            .collect();
+        if self.ladder_call_id.is_none() && !others.is_empty() {
+            body.push_str(&format!(
+                "\nThe capture has {}; this is the first. Others (--call-id ID):\n",
+                crate::text::count(self.calls.len() as u64, "call")
+            ));
+            for c in others {
+                body.push_str(&format!("  {c}\n"));
+            }
+        }
+        Section::Text {
+            title: format!("Ladder of Call-ID {id}"),
+            body,
+        }
+    }
 }
 
 impl Describe for PcapDecodeResult {
@@ -273,6 +330,13 @@ impl Describe for PcapDecodeResult {
     fn sections(&self, verbose: bool) -> Vec<Section> {
         let mut out = Vec::new();
         match self.view {
+            View::Messages if self.messages.is_empty() => {
+                out.push(Section::Text {
+                    title: "SIP messages".into(),
+                    body: "no SIP message in this capture\n".into(),
+                });
+                return out;
+            }
             View::Messages => {
                 out.push(Section::Table {
                     title: "SIP messages".into(),
@@ -304,19 +368,7 @@ impl Describe for PcapDecodeResult {
                 return out;
             }
             View::Ladder => {
-                let id = self
-                    .ladder_call_id
-                    .clone()
-                    .or_else(|| self.calls.first().map(|c| c.call_id.clone()))
-                    .or_else(|| self.messages.first().map(|m| m.call_id.clone()));
-                let body = id
-                    .as_deref()
-                    .and_then(|id| self.ladder(id))
-                    .unwrap_or_else(|| "no SIP dialog with that Call-ID in the capture\n".into());
-                out.push(Section::Text {
-                    title: format!("Ladder of Call-ID {}", id.unwrap_or_default()),
-                    body,
-                });
+                out.push(self.ladder_section());
                 return out;
             }
             View::Summary | View::Streams => {}
@@ -412,6 +464,16 @@ impl Describe for PcapDecodeResult {
                 });
             }
         }
+        if self.streams.is_empty() && self.view == View::Streams {
+            out.push(Section::Text {
+                title: "RTP streams".into(),
+                body: if self.heuristics {
+                    "no RTP stream in this capture\n".into()
+                } else {
+                    "no RTP stream on the ports SDP announced (--rtp-heuristics also finds unsignalled streams)\n".into()
+                },
+            });
+        }
         if !self.streams.is_empty() {
             let full = self.view == View::Streams || verbose;
             let mut header = vec![
@@ -440,7 +502,7 @@ impl Describe for PcapDecodeResult {
                             format!("{} → {}", s.src, s.dst),
                             codec::label(c.as_ref(), s.payload_type),
                             s.packets.to_string(),
-                            format!("{} ({:.1}%)", s.lost, s.loss_percent),
+                            lost_cell(s.lost, s.loss_percent),
                             format!("{:.2} / {:.2} ms", s.jitter_mean_ms, s.jitter_max_ms),
                             format!("{:.1} ms", s.max_delta_ms),
                             s.mos.map_or_else(|| "-".into(), |m| format!("{m:.2}")),
