@@ -84,6 +84,7 @@ pub fn sip_message(data: &[u8]) {
                 stream: false,
                 bytes: own,
             },
+            2,
         ));
     }
     if let Ok(Some(n)) = stream_frame_len(data) {

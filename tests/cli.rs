@@ -758,3 +758,50 @@ fn messages_say_what_to_do() {
         "{out}"
     );
 }
+
+/// -v traces the packets of every command that sends them; -vv adds hex dumps (SIP,
+/// NAT-PMP/PCP here; STUN in tests/hostile.rs and the labs).
+#[test]
+fn double_verbose_adds_hex_dumps() {
+    let port = closed_udp_port();
+    let uri = format!("sip:127.0.0.1:{port}");
+    for (args, line) in [
+        (
+            vec!["--timeout", "2s", "sip-options", uri.as_str()],
+            "--- sent",
+        ),
+        (
+            vec![
+                "--timeout",
+                "500ms",
+                "upnp-map",
+                "--gateway",
+                "127.0.0.1",
+                "--protocol",
+                "natpmp",
+            ],
+            "NAT-PMP request: external address, 2 bytes",
+        ),
+    ] {
+        let run = |v: &str| {
+            let mut all = vec![v];
+            all.extend_from_slice(&args);
+            String::from_utf8_lossy(&voipdiag(&all).stderr).into_owned()
+        };
+        let one = run("-v");
+        assert!(one.contains(line), "{args:?} -v:\n{one}");
+        let two = run("-vv");
+        assert!(two.contains(line), "{args:?} -vv:\n{two}");
+        let hex_rows = |s: &str| {
+            s.lines()
+                .filter(|l| {
+                    l.starts_with("    ")
+                        && l.split_whitespace()
+                            .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()))
+                })
+                .count()
+        };
+        assert_eq!(hex_rows(&one), 0, "{args:?} -v has no hex:\n{one}");
+        assert!(hex_rows(&two) > 0, "{args:?} -vv has hex:\n{two}");
+    }
+}

@@ -42,7 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResu
     let env = Env::new(global);
     let password = given_password(args.password_file.as_deref(), args.password.as_ref())?;
     tls_options(&args.sip)?;
-    let recorder = Recorder::new(global.verbose > 0, args.pcap.as_deref())?;
+    let recorder = Recorder::new(global.verbose, args.pcap.as_deref())?;
     let mut wav = WavRecording::new(args.record.as_deref())?;
     let codecs = codecs(args);
     let mut rng = env.rng();

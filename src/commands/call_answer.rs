@@ -31,7 +31,7 @@ const DEFAULT_PORT: u16 = 5060;
 /// The listen address cannot be bound, or no address to advertise is known.
 pub async fn run(global: &GlobalArgs, args: &CallArgs) -> Result<Report<CallResult>, CommandError> {
     let env = Env::new(global);
-    let recorder = Recorder::new(global.verbose > 0, args.pcap.as_deref())?;
+    let recorder = Recorder::new(global.verbose, args.pcap.as_deref())?;
     let mut wav = WavRecording::new(args.record.as_deref())?;
     let codecs = codecs(args);
     let mut rng = env.rng();

@@ -3,14 +3,19 @@
 //! the `--record` WAV of what arrived (hound).
 
 use super::CommandError;
-use super::sip_common::trace_sip;
+use super::sip_common::{trace_sip, trace_sip_hex};
 use crate::capture::writer::PcapWriter;
 use crate::machine::Traced;
 
-/// The `-v` trace of a call: SIP only (RTP and RTCP would drown it).
-pub fn trace_call(t: &Traced<'_>) {
+/// The `-v` trace of a call: SIP only (RTP and RTCP would drown it); `verbose` > 1 adds
+/// hex dumps.
+pub fn trace_call(t: &Traced<'_>, verbose: u8) {
     if t.bytes.first().is_some_and(u8::is_ascii_alphabetic) {
-        trace_sip(t);
+        if verbose > 1 {
+            trace_sip_hex(t);
+        } else {
+            trace_sip(t);
+        }
     }
 }
 
@@ -18,7 +23,7 @@ pub fn trace_call(t: &Traced<'_>) {
 /// of every packet sent and received.
 #[derive(Debug)]
 pub struct Recorder {
-    verbose: bool,
+    verbose: u8,
     pcap: Option<std::sync::Mutex<PcapState>>,
 }
 
@@ -36,7 +41,7 @@ impl Recorder {
     ///
     /// # Errors
     /// The file cannot be created: a usage error.
-    pub fn new(verbose: bool, pcap: Option<&std::path::Path>) -> Result<Recorder, CommandError> {
+    pub fn new(verbose: u8, pcap: Option<&std::path::Path>) -> Result<Recorder, CommandError> {
         let pcap = match pcap {
             None => None,
             Some(path) => {
@@ -59,13 +64,13 @@ impl Recorder {
 
     /// Whether the driver needs the hook at all.
     pub fn active(&self) -> bool {
-        self.verbose || self.pcap.is_some()
+        self.verbose > 0 || self.pcap.is_some()
     }
 
     /// The driver's trace hook.
     pub fn record(&self, t: &Traced<'_>) {
-        if self.verbose {
-            trace_call(t);
+        if self.verbose > 0 {
+            trace_call(t, self.verbose);
         }
         let Some(state) = &self.pcap else { return };
         let Ok(mut s) = state.lock() else { return };

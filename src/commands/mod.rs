@@ -51,6 +51,8 @@ pub struct Env {
     pub interrupt: Interrupt,
     seed: Option<u64>,
     rngs: Cell<u64>,
+    /// `-v` count.
+    pub verbose: u8,
 }
 
 impl Env {
@@ -62,6 +64,7 @@ impl Env {
             interrupt: Interrupt::ctrl_c(),
             seed: global.seed,
             rngs: Cell::new(0),
+            verbose: global.verbose,
         }
     }
 
@@ -83,8 +86,16 @@ impl Env {
 
     /// Driver options without a trace hook.
     pub fn options(&self) -> driver::Options<'_> {
+        self.options_traced(None)
+    }
+
+    /// Driver options with `tracer` (the `-v` hook) when given.
+    pub fn options_traced<'a>(
+        &'a self,
+        tracer: Option<crate::net::Tracer<'a>>,
+    ) -> driver::Options<'a> {
         driver::Options {
-            tracer: None,
+            tracer,
             interrupt: &self.interrupt,
             precise: false,
         }

@@ -169,12 +169,21 @@ pub fn route_set(sip: &SipArgs) -> Vec<String> {
 
 /// The `-v` trace hook: every message to stderr, Authorization values redacted.
 pub fn trace_sip(t: &Traced<'_>) {
-    eprintln!("{}", trace::sip_message(t));
+    eprintln!("{}", trace::sip_message(t, 1));
 }
 
-/// The trace hook for `verbose` (none without `-v`).
+/// The `-vv` trace hook: as [`trace_sip`], with a hex dump.
+pub fn trace_sip_hex(t: &Traced<'_>) {
+    eprintln!("{}", trace::sip_message(t, 2));
+}
+
+/// The trace hook for `verbose` (none without `-v`; `-vv` adds hex dumps).
 pub fn tracer(verbose: u8) -> Option<Tracer<'static>> {
-    (verbose > 0).then_some(&trace_sip as Tracer<'static>)
+    match verbose {
+        0 => None,
+        1 => Some(&trace_sip),
+        _ => Some(&trace_sip_hex),
+    }
 }
 
 /// The password from `$VOIPDIAG_PASSWORD`, `--password-file` or `--password`, in that order;

@@ -28,6 +28,21 @@ use crate::upnp::{ActionOutcome, MapProtocol, PORT, pcp};
 /// deletes it at once (RFC 6887 §15).
 const PCP_PROBE_LIFETIME_S: u32 = 120;
 
+/// The `-v` trace hook of NAT-PMP and PCP: one line per datagram, with `-vv` a hex dump.
+fn port_map_tracer(verbose: u8) -> Option<crate::net::Tracer<'static>> {
+    fn one_line(t: &crate::machine::Traced<'_>) {
+        eprintln!("{}", crate::report::trace::port_map_line(t, 1));
+    }
+    fn with_hex(t: &crate::machine::Traced<'_>) {
+        eprintln!("{}", crate::report::trace::port_map_line(t, 2));
+    }
+    match verbose {
+        0 => None,
+        1 => Some(&one_line),
+        _ => Some(&with_hex),
+    }
+}
+
 /// Runs one NAT-PMP/PCP exchange from `local` (any address of the gateway's family when
 /// `None`) over the driver.
 async fn exchange<T>(
@@ -39,7 +54,8 @@ async fn exchange<T>(
     let ip = local.unwrap_or(crate::addr::Family::of(gateway).unspecified());
     let socket =
         driver::bind_udp(SocketAddr::new(ip, 0)).map_err(|e| ExchangeError::Io(e.to_string()))?;
-    let end = driver::run(&mut x, vec![Socket::Udp(socket)], env.options(), |_, ()| {}).await;
+    let options = env.options_traced(port_map_tracer(env.verbose));
+    let end = driver::run(&mut x, vec![Socket::Udp(socket)], options, |_, ()| {}).await;
     if let Some(f) = end.failure() {
         return Err(ExchangeError::Io(f));
     }
@@ -258,7 +274,7 @@ async fn stun_address(
     let end = driver::run(
         &mut client,
         vec![Socket::Udp(socket)],
-        env.options(),
+        env.options_traced(super::nat_probe::stun_tracer(env.verbose)),
         |_, _| {},
     )
     .await;

@@ -28,25 +28,89 @@ pub fn stun_line(t: &Traced<'_>, verbose: u8) -> String {
     let text = super::terminal_safe(&text).replace('\n', "\\n");
     let mut line = format!("{} {arrow} {} ({transport})  {text}", t.local, t.remote);
     if verbose > 1 {
-        let hidden = integrity_ranges(t.bytes);
-        for (row, chunk) in t.bytes.chunks(16).enumerate() {
-            line.push_str("\n    ");
-            line.push_str(
-                &chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| {
-                        let at = row * 16 + i;
-                        if hidden.iter().any(|r| r.contains(&at)) {
-                            "xx".to_string()
-                        } else {
-                            format!("{b:02x}")
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
+        line.push_str(&hex_dump(t.bytes, &integrity_ranges(t.bytes)));
+    }
+    line
+}
+
+/// A hex dump for `-vv`: 16 bytes a row, each row on its own indented line (the text begins
+/// with a newline), bytes inside `hidden` shown as `xx`.
+pub fn hex_dump(bytes: &[u8], hidden: &[std::ops::Range<usize>]) -> String {
+    let mut out = String::new();
+    for (row, chunk) in bytes.chunks(16).enumerate() {
+        out.push_str("\n    ");
+        out.push_str(
+            &chunk
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let at = row * 16 + i;
+                    if hidden.iter().any(|r| r.contains(&at)) {
+                        "xx".to_string()
+                    } else {
+                        format!("{b:02x}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    out
+}
+
+/// One NAT-PMP (RFC 6886) or PCP (RFC 6887) trace line: direction, addresses, the protocol
+/// (by its version byte: 0 NAT-PMP, 2 PCP), request or response, opcode and result code;
+/// `verbose` > 1 adds a hex dump.
+pub fn port_map_line(t: &Traced<'_>, verbose: u8) -> String {
+    let arrow = match t.direction {
+        Direction::Sent => "→",
+        Direction::Received => "←",
+    };
+    let b = t.bytes;
+    let text = match (b.first(), b.get(1)) {
+        (Some(0), Some(&op)) => {
+            let name = match op & 0x7f {
+                0 => "external address",
+                1 => "map UDP",
+                2 => "map TCP",
+                _ => "unknown opcode",
+            };
+            if op & 0x80 == 0 {
+                format!("NAT-PMP request: {name}")
+            } else {
+                let result = b.get(2..4).map(|r| u16::from_be_bytes([r[0], r[1]]));
+                format!(
+                    "NAT-PMP response: {name}, result {}",
+                    result.map_or("?".into(), |r| r.to_string())
+                )
+            }
         }
+        (Some(2), Some(&op)) => {
+            let name = match op & 0x7f {
+                0 => "ANNOUNCE",
+                1 => "MAP",
+                2 => "PEER",
+                _ => "unknown opcode",
+            };
+            if op & 0x80 == 0 {
+                format!("PCP request: {name}")
+            } else {
+                format!(
+                    "PCP response: {name}, result {}",
+                    b.get(3).map_or("?".into(), u8::to_string)
+                )
+            }
+        }
+        _ => "not NAT-PMP or PCP".into(),
+    };
+    let mut line = format!(
+        "{} {arrow} {} (udp)  {text}, {} bytes",
+        t.local,
+        t.remote,
+        b.len()
+    );
+    if verbose > 1 {
+        line.push_str(&hex_dump(b, &[]));
     }
     line
 }
@@ -71,19 +135,87 @@ fn integrity_ranges(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
 }
 
 /// One SIP message as traced: a header line, then the message with Authorization and
-/// Proxy-Authorization values redacted.
-pub fn sip_message(t: &Traced<'_>) -> String {
+/// Proxy-Authorization values redacted; `verbose` > 1 adds a hex dump of the message as
+/// shown (credentials redacted there too: the digest response never appears, not even in
+/// hex).
+pub fn sip_message(t: &Traced<'_>, verbose: u8) -> String {
     let (arrow, what) = match t.direction {
         Direction::Sent => ("→", "sent"),
         Direction::Received => ("←", "received"),
     };
-    let text = redact(&String::from_utf8_lossy(t.bytes)).replace("\r\n", "\n");
+    let redacted = redact(&String::from_utf8_lossy(t.bytes));
+    let text = redacted.replace("\r\n", "\n");
     let text = super::terminal_safe(&text);
-    format!(
+    let mut out = format!(
         "--- {what} {} bytes {} {arrow} {}\n{}",
         t.bytes.len(),
         t.local,
         t.remote,
         text.trim_end()
-    )
+    );
+    if verbose > 1 {
+        out.push_str("\n--- hex (credentials redacted):");
+        out.push_str(&hex_dump(redacted.as_bytes(), &[]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn traced(bytes: &[u8]) -> Traced<'_> {
+        Traced {
+            direction: Direction::Sent,
+            local: ([192, 0, 2, 2], 5060).into(),
+            remote: ([192, 0, 2, 1], 5060).into(),
+            stream: false,
+            bytes,
+        }
+    }
+
+    /// -vv's hex dump of a SIP message is of the redacted text: the digest response is
+    /// not in it, not even as hex.
+    #[test]
+    fn sip_hex_dump_keeps_the_digest_response_out() {
+        let msg = b"REGISTER sip:example.com SIP/2.0\r\nAuthorization: Digest username=\"alice\", response=\"6629fae49393a05397450978507c4ef1\"\r\nContent-Length: 0\r\n\r\n";
+        let one = sip_message(&traced(msg), 1);
+        assert!(!one.contains("--- hex"));
+        let two = sip_message(&traced(msg), 2);
+        assert!(two.contains("--- hex (credentials redacted):"), "{two}");
+        let hex_of = |s: &str| {
+            s.bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let dump: String = two
+            .split("--- hex (credentials redacted):")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(!two.contains("6629fae4"), "{two}");
+        assert!(!dump.contains(&hex_of("6629fae4")), "{dump}");
+        assert!(dump.starts_with(&hex_of("REGISTER")), "{dump}");
+    }
+
+    #[test]
+    fn port_map_lines_name_protocol_and_result() {
+        let line = port_map_line(&traced(&[0, 0]), 1);
+        assert!(
+            line.ends_with("NAT-PMP request: external address, 2 bytes"),
+            "{line}"
+        );
+        let resp = [0, 128, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0];
+        let line = port_map_line(&traced(&resp), 2);
+        assert!(
+            line.contains("NAT-PMP response: external address, result 3"),
+            "{line}"
+        );
+        assert!(line.contains("\n    00 80 00 03"), "{line}");
+        let pcp = [2, 0x81, 0, 8];
+        assert!(port_map_line(&traced(&pcp), 1).contains("PCP response: MAP, result 8"));
+    }
 }
