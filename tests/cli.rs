@@ -390,14 +390,9 @@ fn warnings_alone_exit_0_unless_fail_on_warning() {
     let v = common::json_of(&out, "pcap-decode warnings");
     assert_eq!(out.status.code(), Some(0), "{v:#}");
     assert_eq!(v["status"], "ok");
-    let severities: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["severity"].as_str().unwrap())
-        .collect();
+    let severities = common::severities(&v);
     assert!(
-        severities.contains(&"warning") && !severities.contains(&"critical"),
+        severities.contains(&"warning".into()) && !severities.contains(&"critical".into()),
         "{v:#}"
     );
     assert!(common::codes(&v).contains(&"NO_BYE".to_string()));

@@ -67,6 +67,16 @@ pub fn codes(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The finding severities of a report, in order (`critical`, `warning`, `info`).
+pub fn severities(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["severity"].as_str().expect("severity").to_string())
+        .collect()
+}
+
 /// `Err(reason)` when the lab cannot run: not root, or one of `tools` missing (`hint` says
 /// what to install).
 pub fn prerequisites(tools: &[&str], hint: &str) -> Result<(), String> {
