@@ -1,4 +1,4 @@
-//! Addresses as the user and the protocols name them, below `cli.rs` so every layer shares one
+//! Addresses as the user and the protocols name them, below `cli` so every layer shares one
 //! grammar: a host ([`Host`]: a name or an IP literal), `HOST[:PORT]` ([`HostPort`]), a local
 //! address to bind ([`BindAddr`]), a nameserver ([`NameServer`]), the address family
 //! ([`Family`], `-4`/`-6`), and address scopes that matter behind NAT: private (RFC 1918,
