@@ -412,6 +412,47 @@ fn warnings_alone_exit_0_unless_fail_on_warning() {
     assert_eq!(v["findings"][0]["code"], "CALL_FAILED");
     assert_eq!(v["findings"][0]["severity"], "critical");
 
+    // The same rule for a network command: sip-options to a server that answers 200 OK but
+    // ignores rport (RFC 3581) has one warning, SIP_RPORT_IGNORED.
+    for (extra, want) in [(None, 0), (Some("warning"), 1)] {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        server
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let uri = format!("sip:127.0.0.1:{}", server.local_addr().unwrap().port());
+        let answering = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // One request (on loopback the answer comes before any retransmission).
+            let Ok((n, from)) = server.recv_from(&mut buf) else {
+                return;
+            };
+            let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let copied: Vec<&str> = request
+                .split("\r\n")
+                .filter(|l| {
+                    let name = l.split(':').next().unwrap_or("").to_ascii_lowercase();
+                    ["via", "from", "to", "call-id", "cseq"].contains(&name.as_str())
+                })
+                .collect();
+            let response = format!(
+                "SIP/2.0 200 OK\r\n{}\r\nContent-Length: 0\r\n\r\n",
+                copied.join("\r\n")
+            );
+            let _ = server.send_to(response.as_bytes(), from);
+        });
+        let mut args = vec!["--json", "--timeout", "2s"];
+        if let Some(level) = extra {
+            args.extend(["--fail-on", level]);
+        }
+        args.extend(["sip-options", uri.as_str()]);
+        let out = voipdiag(&args);
+        let v = common::json_of(&out, "sip-options warning");
+        assert_eq!(common::codes(&v), ["SIP_RPORT_IGNORED"], "{v:#}");
+        assert_eq!(common::severities(&v), ["warning"]);
+        assert_eq!(out.status.code(), Some(want), "{args:?}: {v:#}");
+        let _ = answering.join();
+    }
+
     // The rule is the same for a network command: nat-probe to a closed port hears nothing
     // (exit 3 with or without --fail-on: no-answer is not a finding's severity).
     let server = format!("127.0.0.1:{}", closed_udp_port());
