@@ -135,6 +135,13 @@ pub enum Section {
         /// Rows.
         rows: Vec<Vec<String>>,
     },
+    /// Prose (e.g. "no SIP message in this capture"): wrapped at spaces to the terminal.
+    Note {
+        /// Heading.
+        title: String,
+        /// The sentences.
+        text: String,
+    },
     /// Preformatted text (e.g. a ladder diagram).
     Text {
         /// Heading.
@@ -490,6 +497,14 @@ pub fn render_human<T: Describe>(
                     paint(&safe(&title), "1", color),
                     safe(&body)
                 );
+                continue;
+            }
+            Section::Note { title, text } => {
+                let body = match width.filter(|w| *w > 0) {
+                    Some(w) => wrap("", &safe(&text), usize::from(w), 0),
+                    None => format!("{}\n", safe(&text)),
+                };
+                let _ = write!(out, "\n{}\n{body}", paint(&safe(&title), "1", color));
                 continue;
             }
             Section::Facts { title, rows } => {

@@ -281,9 +281,9 @@ impl PcapDecodeResult {
             .or_else(|| self.calls.first().map(|c| c.call_id.clone()))
             .or_else(|| self.messages.first().map(|m| m.call_id.clone()));
         let Some(id) = id else {
-            return Section::Text {
+            return Section::Note {
                 title: "Ladder".into(),
-                body: "no SIP dialog in this capture, so no ladder to draw\n".into(),
+                text: "no SIP dialog in this capture, so no ladder to draw".into(),
             };
         };
         let mut body = self
@@ -331,9 +331,9 @@ impl Describe for PcapDecodeResult {
         let mut out = Vec::new();
         match self.view {
             View::Messages if self.messages.is_empty() => {
-                out.push(Section::Text {
+                out.push(Section::Note {
                     title: "SIP messages".into(),
-                    body: "no SIP message in this capture\n".into(),
+                    text: "no SIP message in this capture".into(),
                 });
                 return out;
             }
@@ -465,12 +465,12 @@ impl Describe for PcapDecodeResult {
             }
         }
         if self.streams.is_empty() && self.view == View::Streams {
-            out.push(Section::Text {
+            out.push(Section::Note {
                 title: "RTP streams".into(),
-                body: if self.heuristics {
-                    "no RTP stream in this capture\n".into()
+                text: if self.heuristics {
+                    "no RTP stream in this capture".into()
                 } else {
-                    "no RTP stream on the ports SDP announced (--rtp-heuristics also finds unsignalled streams)\n".into()
+                    "no RTP stream on the ports SDP announced (--rtp-heuristics also finds unsignalled streams)".into()
                 },
             });
         }
