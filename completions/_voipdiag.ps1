@@ -217,6 +217,7 @@ Register-ArgumentCompleter -Native -CommandName 'voipdiag' -ScriptBlock {
         'voipdiag;pcap-decode' {
             [CompletionResult]::new('--view', '--view', [CompletionResultType]::ParameterName, 'What the human output shows (--json always carries everything)')
             [CompletionResult]::new('--call-id', '--call-id', [CompletionResultType]::ParameterName, 'The dialog for --view ladder (default: the first call)')
+            [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Threads: 1 reads and analyses on one; 2 or more read the file on a second thread while the first analyses (the report is the same). Default: 2 for a regular file of 64 MiB or more on a machine with two cores or more, else 1 (stdin, pipes, small files)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the human output')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Which findings make the exit code 1: critical ones (default), or warnings too')
             [CompletionResult]::new('--rtp-heuristics', '--rtp-heuristics', [CompletionResultType]::ParameterName, 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark''s rtp.heuristic_rtp)')

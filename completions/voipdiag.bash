@@ -521,7 +521,7 @@ _voipdiag() {
             return 0
             ;;
         voipdiag__subcmd__pcap__subcmd__decode)
-            opts="-v -q -h -V --view --call-id --rtp-heuristics --json --verbose --quiet --color --fail-on --help --version"
+            opts="-v -q -h -V --view --call-id --rtp-heuristics --threads --json --verbose --quiet --color --fail-on --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -532,6 +532,10 @@ _voipdiag() {
                     return 0
                     ;;
                 --call-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threads)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

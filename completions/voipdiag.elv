@@ -209,6 +209,7 @@ set edit:completion:arg-completer[voipdiag] = {|@words|
         &'voipdiag;pcap-decode'= {
             cand --view 'What the human output shows (--json always carries everything)'
             cand --call-id 'The dialog for --view ladder (default: the first call)'
+            cand --threads 'Threads: 1 reads and analyses on one; 2 or more read the file on a second thread while the first analyses (the report is the same). Default: 2 for a regular file of 64 MiB or more on a machine with two cores or more, else 1 (stdin, pipes, small files)'
             cand --color 'When to colour the human output'
             cand --fail-on 'Which findings make the exit code 1: critical ones (default), or warnings too'
             cand --rtp-heuristics 'Also decode RTP/RTCP on UDP flows no SDP announced (like Wireshark''s rtp.heuristic_rtp)'

@@ -205,6 +205,7 @@ messages\t'Every SIP message: time, source → destination, method or status, Ca
 ladder\t'A sequence diagram of one dialog (`--call-id`, default the first call)'
 streams\t'All RTP stream statistics'"
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l call-id -d 'The dialog for --view ladder (default: the first call)' -r
+complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l threads -d 'Threads: 1 reads and analyses on one; 2 or more read the file on a second thread while the first analyses (the report is the same). Default: 2 for a regular file of 64 MiB or more on a machine with two cores or more, else 1 (stdin, pipes, small files)' -r
 complete -c voipdiag -n "__fish_voipdiag_using_subcommand pcap-decode" -l color -d 'When to colour the human output' -r -f -a "auto\t'When stdout is a terminal'
 always\t'Always'
 never\t'Never'"

@@ -432,6 +432,7 @@ fn cut_and_damaged_captures_give_partial_reports() {
         for (k, v) in variants.iter().enumerate() {
             let path = dir.join(format!("{k}-{name}"));
             std::fs::write(&path, v).unwrap();
+            assert_threads_agree(&path);
             let out = common::voipdiag(&["pcap-decode", "--json", path.to_str().unwrap()]);
             let code = out.status.code();
             assert!(
@@ -476,6 +477,70 @@ fn cut_and_damaged_captures_give_partial_reports() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `pcap-decode --threads 2` gives the report `--threads 1` gives (timing fields aside),
+/// with the same exit code.
+fn assert_threads_agree(file: &Path) {
+    let run = |threads: &str| {
+        let out = common::voipdiag(&[
+            "pcap-decode",
+            "--json",
+            "--threads",
+            threads,
+            file.to_str().unwrap(),
+        ]);
+        let mut doc: Value = if out.stdout.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&out.stdout).unwrap()
+        };
+        if let Some(o) = doc.as_object_mut() {
+            o.remove("duration_ms");
+            o.remove("started_at");
+        }
+        (out.status.code(), doc)
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one.0, two.0, "{}: exit codes differ", file.display());
+    assert!(
+        one.1 == two.1,
+        "{}: --threads 2 differs from 1",
+        file.display()
+    );
+}
+
+/// The two-thread reader (the default for large regular files) changes nothing but the
+/// time: the same report on every corpus capture (their cut and damaged copies are compared
+/// in `cut_and_damaged_captures_give_partial_reports`) and on a generated capture of 40
+/// interleaved calls, several batches long.
+#[test]
+fn two_threads_give_the_same_report() {
+    let Some(files) = captures() else { return };
+    for file in &files {
+        assert_threads_agree(file);
+    }
+    let generated =
+        std::env::temp_dir().join(format!("voipdiag-calls-{}.pcap", std::process::id()));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/gen_capture.py");
+    let made = Command::new("python3")
+        .arg(&script)
+        .arg(&generated)
+        .args(["--calls", "40", "--mb", "6"])
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        common::skip_or_fail::<()>("python3 could not run benches/gen_capture.py");
+        return;
+    }
+    let doc = decode(&generated, &["--threads", "2"]);
+    assert_eq!(
+        doc["calls"].as_array().map(Vec::len),
+        Some(40),
+        "interleaved calls"
+    );
+    assert_eq!(doc["streams"].as_array().map(Vec::len), Some(80));
+    assert_threads_agree(&generated);
+    let _ = std::fs::remove_file(&generated);
 }
 
 #[test]

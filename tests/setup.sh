@@ -6,7 +6,7 @@
 #                           (kamailio, knot, unbound, miniupnpd, sipp, baresip) and the
 #                           oracles (tshark, conntrack, openssl, ...)
 #   tests/setup.sh bench    the tests', plus the tools the benchmarks compare against
-#                           (stun-client, sipsak, sngrep, miniupnpc, natpmpc)
+#                           (stun-client, sipsak, sngrep, miniupnpc, natpmpc, sipmon)
 #
 # Idempotent: installs nothing when everything is present. Needs root to install: as a user
 # it runs apt-get through sudo when sudo exists. Says what it installs.
@@ -56,6 +56,7 @@ if [ "$profile" = bench ]; then
   want sngrep sngrep
   want upnpc miniupnpc
   want natpmpc natpmpc
+  want /usr/include/pcap/pcap.h libpcap-dev # sipmon links libpcap
 fi
 as_root=()
 if [ ${#need[@]} -gt 0 ]; then
@@ -84,4 +85,9 @@ if [ ${#need[@]} -gt 0 ]; then
       fi
     done
   fi
+fi
+# sipmon, the fastest peer of pcap-decode, is a Rust tool: built with cargo, as the caller.
+if [ "$profile" = bench ] && ! command -v sipmon >/dev/null; then
+  echo "setup (bench): cargo install --locked sipmon (a few minutes)" >&2
+  cargo install --locked --quiet sipmon
 fi

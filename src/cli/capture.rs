@@ -35,6 +35,12 @@ pub struct PcapDecodeArgs {
     #[arg(long)]
     pub rtp_heuristics: bool,
 
+    /// Threads: 1 reads and analyses on one; 2 or more read the file on a second thread
+    /// while the first analyses (the report is the same). Default: 2 for a regular file of
+    /// 64 MiB or more on a machine with two cores or more, else 1 (stdin, pipes, small files).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
     // The network options mean nothing for a capture: these hidden twins keep them out of
     // pcap-decode's --help and completions (clap does not propagate a global option to a
     // subcommand that defines its own), and the command refuses them with a sentence.
