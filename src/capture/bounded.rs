@@ -17,6 +17,9 @@ pub struct BoundedMap<K, V, const CAP: usize> {
     order: VecDeque<K>,
     /// Entries evicted to make room.
     pub evicted: u64,
+    /// Bumped by every change (insert, replace, remove, eviction, mutable access): what a
+    /// cache of lookups checks to know it is still right.
+    generation: u64,
 }
 
 impl<K, V, const CAP: usize> Default for BoundedMap<K, V, CAP> {
@@ -25,6 +28,7 @@ impl<K, V, const CAP: usize> Default for BoundedMap<K, V, CAP> {
             map: FastMap::default(),
             order: VecDeque::new(),
             evicted: 0,
+            generation: 0,
         }
     }
 }
@@ -39,7 +43,13 @@ impl<K: Hash + Eq + Clone, V, const CAP: usize> BoundedMap<K, V, CAP> {
 
     /// The value of `key`, mutably.
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.generation += 1;
         self.map.get_mut(key)
+    }
+
+    /// The count of changes so far (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Whether `key` is present.
@@ -59,6 +69,7 @@ impl<K: Hash + Eq + Clone, V, const CAP: usize> BoundedMap<K, V, CAP> {
 
     /// Inserts or replaces; a new key may evict the oldest entry. Returns the old value.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        self.generation += 1;
         if let Some(v) = self.map.get_mut(&key) {
             return Some(std::mem::replace(v, value));
         }
@@ -68,6 +79,7 @@ impl<K: Hash + Eq + Clone, V, const CAP: usize> BoundedMap<K, V, CAP> {
 
     /// The value of `key`, inserted with `make` when absent (which may evict the oldest).
     pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
+        self.generation += 1;
         if !self.map.contains_key(&key) {
             self.make_room(key.clone());
         }
@@ -86,11 +98,13 @@ impl<K: Hash + Eq + Clone, V, const CAP: usize> BoundedMap<K, V, CAP> {
 
     /// Removes `key`.
     pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.generation += 1;
         self.map.remove(key)
     }
 
     /// Evicts the entry inserted longest ago (counted); its key and value.
     pub fn evict_oldest(&mut self) -> Option<(K, V)> {
+        self.generation += 1;
         while let Some(k) = self.order.pop_front() {
             if let Some(v) = self.map.remove(&k) {
                 self.evicted += 1;
@@ -130,5 +144,33 @@ mod tests {
             m.remove(&i);
         }
         assert!(m.order.len() <= 6, "{}", m.order.len());
+    }
+
+    /// Every change moves the generation a cache of lookups checks; reads do not.
+    #[test]
+    fn generation_moves_on_every_change() {
+        let mut m = BoundedMap::<u32, u32, 2>::default();
+        let mut last = m.generation();
+        let mut changed = |m: &BoundedMap<u32, u32, 2>| {
+            let moved = m.generation() != last;
+            last = m.generation();
+            moved
+        };
+        m.insert(1, 1);
+        assert!(changed(&m), "insert");
+        m.insert(1, 2);
+        assert!(changed(&m), "replace");
+        let _ = m.get(&1);
+        assert!(!m.contains_key(&9) && !changed(&m), "reads");
+        if let Some(v) = m.get_mut(&1) {
+            *v = 3;
+        }
+        assert!(changed(&m), "mutable access");
+        m.get_or_insert_with(2, || 2);
+        assert!(changed(&m), "insert with");
+        m.insert(3, 3); // evicts 1
+        assert!(changed(&m), "eviction");
+        m.remove(&2);
+        assert!(changed(&m), "remove");
     }
 }
