@@ -341,7 +341,7 @@ fn servfail_and_a_silent_nameserver_are_no_answer() {
         assert_eq!(rcodes(&r), ["TIMEOUT"], "{args:?}");
         assert!(codes(&r).contains(&"DNS_TIMEOUT".to_string()));
         // Bounded by one timeout: the silent server got exactly one query (the rcodes
-        // above), not one per SRV name. (How long that takes is benches/enum.py's.)
+        // above), not one per SRV name. (How long that takes is benches/enum_lookup.py's.)
     }
 }
 

@@ -10,7 +10,7 @@
 #   127.0.53.9  a nameserver that never answers (nft drops everything arriving for it, so
 #               sending succeeds and the answer never comes)
 # and /etc/netns/NS/resolv.conf naming unbound, so programs run there find it as "the
-# system's" nameserver. Used by tests/lab_dns.rs and benches/enum.py.
+# system's" nameserver. Used by tests/lab_dns.rs and benches/enum_lookup.py.
 #
 #   dns-lab.sh up PREFIX       build it; prints nothing on success
 #   dns-lab.sh down PREFIX     remove everything with PREFIX (idempotent)
