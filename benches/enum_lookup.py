@@ -3,7 +3,7 @@
 whole process, in one run, against knot in the lab of tests/lab/dns-lab.sh. Root only;
 needs knot, knot-dnsutils (kdig), unbound.
 
-  sudo benches/enum.py [--runs N] [--write BENCHMARKS.md]
+  sudo benches/enum_lookup.py [--runs N] [--write BENCHMARKS.md]
 
 Each tool runs N times, interleaved, in the lab's namespace; the table shows the median wall
 time of the whole process. kdig/dig ask one NAPTR query and print raw records; voipdiag asks
