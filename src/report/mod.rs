@@ -220,6 +220,20 @@ pub fn json_name<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
+/// The "lost" cell: RFC 3550's cumulative lost with its share; a negative count (more
+/// packets than the sequence numbers span: duplicates, e.g. a DTMF end packet sent three
+/// times) is shown as none lost and the duplicates.
+pub fn lost_cell(lost: i64, percent: f64) -> String {
+    if lost < 0 {
+        format!(
+            "0 ({} more than sent: duplicates)",
+            crate::text::count(lost.unsigned_abs(), "packet")
+        )
+    } else {
+        format!("{lost} ({percent:.1}%)")
+    }
+}
+
 /// `yes`, `no` or `unknown` for a tri-state fact.
 pub fn yes_no(v: Option<bool>) -> String {
     match v {

@@ -9,10 +9,7 @@ use crate::stun::message::decode;
 /// One STUN trace line: direction, addresses, transport, the decoded message; `verbose` > 1
 /// adds a hex dump.
 pub fn stun_line(t: &Traced<'_>, verbose: u8) -> String {
-    let arrow = match t.direction {
-        Direction::Sent => "→",
-        Direction::Received => "←",
-    };
+    let arrow = arrow(t.direction);
     let text = match decode(t.bytes) {
         Ok(m) => m.to_string(),
         Err(_) if crate::stun::turn::channel::is_channel_data(t.bytes) => format!(
@@ -58,51 +55,20 @@ pub fn hex_dump(bytes: &[u8], hidden: &[std::ops::Range<usize>]) -> String {
     out
 }
 
-/// One NAT-PMP (RFC 6886) or PCP (RFC 6887) trace line: direction, addresses, the protocol
-/// (by its version byte: 0 NAT-PMP, 2 PCP), request or response, opcode and result code;
-/// `verbose` > 1 adds a hex dump.
-pub fn port_map_line(t: &Traced<'_>, verbose: u8) -> String {
-    let arrow = match t.direction {
+/// → for a datagram we sent, ← for one we received.
+fn arrow(d: Direction) -> &'static str {
+    match d {
         Direction::Sent => "→",
         Direction::Received => "←",
-    };
+    }
+}
+
+/// One NAT-PMP (RFC 6886) or PCP (RFC 6887) trace line: direction, addresses and
+/// [`crate::upnp::datagram_summary`]; `verbose` > 1 adds a hex dump.
+pub fn port_map_line(t: &Traced<'_>, verbose: u8) -> String {
+    let arrow = arrow(t.direction);
     let b = t.bytes;
-    let text = match (b.first(), b.get(1)) {
-        (Some(0), Some(&op)) => {
-            let name = match op & 0x7f {
-                0 => "external address",
-                1 => "map UDP",
-                2 => "map TCP",
-                _ => "unknown opcode",
-            };
-            if op & 0x80 == 0 {
-                format!("NAT-PMP request: {name}")
-            } else {
-                let result = b.get(2..4).map(|r| u16::from_be_bytes([r[0], r[1]]));
-                format!(
-                    "NAT-PMP response: {name}, result {}",
-                    result.map_or("?".into(), |r| r.to_string())
-                )
-            }
-        }
-        (Some(2), Some(&op)) => {
-            let name = match op & 0x7f {
-                0 => "ANNOUNCE",
-                1 => "MAP",
-                2 => "PEER",
-                _ => "unknown opcode",
-            };
-            if op & 0x80 == 0 {
-                format!("PCP request: {name}")
-            } else {
-                format!(
-                    "PCP response: {name}, result {}",
-                    b.get(3).map_or("?".into(), u8::to_string)
-                )
-            }
-        }
-        _ => "not NAT-PMP or PCP".into(),
-    };
+    let text = crate::upnp::datagram_summary(b);
     let mut line = format!(
         "{} {arrow} {} (udp)  {text}, {} bytes",
         t.local,
@@ -139,9 +105,10 @@ fn integrity_ranges(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
 /// shown (credentials redacted there too: the digest response never appears, not even in
 /// hex).
 pub fn sip_message(t: &Traced<'_>, verbose: u8) -> String {
-    let (arrow, what) = match t.direction {
-        Direction::Sent => ("→", "sent"),
-        Direction::Received => ("←", "received"),
+    let arrow = arrow(t.direction);
+    let what = match t.direction {
+        Direction::Sent => "sent",
+        Direction::Received => "received",
     };
     let redacted = redact(&String::from_utf8_lossy(t.bytes));
     let text = redacted.replace("\r\n", "\n");

@@ -334,6 +334,55 @@ impl ActionOutcome {
     }
 }
 
+/// A NAT-PMP (RFC 6886) or PCP (RFC 6887) datagram in words, for `-v` traces: the protocol
+/// (by its version byte: 0 NAT-PMP, 2 PCP), request or response, the opcode and, in a
+/// response, the result code with its name (e.g. `NAT-PMP response: external address,
+/// result 3 (Network Failure)`).
+pub fn datagram_summary(b: &[u8]) -> String {
+    match (b.first(), b.get(1)) {
+        (Some(0), Some(&op)) => {
+            let name = match op & 0x7f {
+                0 => "external address",
+                1 => "map UDP",
+                2 => "map TCP",
+                _ => "unknown opcode",
+            };
+            if op & 0x80 == 0 {
+                format!("NAT-PMP request: {name}")
+            } else {
+                match b.get(2..4) {
+                    Some(r) => {
+                        let code = u16::from_be_bytes([r[0], r[1]]);
+                        let what = natpmp::natpmp_result_name(code);
+                        format!("NAT-PMP response: {name}, result {code} ({what})")
+                    }
+                    None => format!("NAT-PMP response: {name}, cut short"),
+                }
+            }
+        }
+        (Some(2), Some(&op)) => {
+            let name = match op & 0x7f {
+                0 => "ANNOUNCE",
+                1 => "MAP",
+                2 => "PEER",
+                _ => "unknown opcode",
+            };
+            if op & 0x80 == 0 {
+                format!("PCP request: {name}")
+            } else {
+                match b.get(3) {
+                    Some(&code) => format!(
+                        "PCP response: {name}, result {code} ({})",
+                        pcp::pcp_result_name(code)
+                    ),
+                    None => format!("PCP response: {name}, cut short"),
+                }
+            }
+        }
+        _ => "not NAT-PMP or PCP".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

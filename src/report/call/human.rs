@@ -173,10 +173,7 @@ impl Describe for CallResult {
                         "inbound".into(),
                         verdict_word(m.verdict.inbound).into(),
                         format!("{}/{}", m.inbound.packets, m.inbound.expected),
-                        crate::report::pcap_decode::lost_cell(
-                            m.inbound.lost,
-                            m.inbound.loss_percent,
-                        ),
+                        crate::report::lost_cell(m.inbound.lost, m.inbound.loss_percent),
                         format!(
                             "{:.1}/{:.1}",
                             m.inbound.jitter_mean_ms, m.inbound.jitter_max_ms

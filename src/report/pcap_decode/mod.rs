@@ -253,20 +253,6 @@ pub struct PcapDecodeResult {
     pub heuristics: bool,
 }
 
-/// The "lost" cell: RFC 3550's cumulative lost with its share; a negative count (more
-/// packets than the sequence numbers span: duplicates, e.g. a DTMF end packet sent three
-/// times) is shown as none lost and the duplicates.
-pub(crate) fn lost_cell(lost: i64, percent: f64) -> String {
-    if lost < 0 {
-        format!(
-            "0 ({} more than sent: duplicates)",
-            crate::text::count(lost.unsigned_abs(), "packet")
-        )
-    } else {
-        format!("{lost} ({percent:.1}%)")
-    }
-}
-
 fn opt_ms(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |x| format!("{x:.0} ms"))
 }
@@ -502,7 +488,7 @@ impl Describe for PcapDecodeResult {
                             format!("{} → {}", s.src, s.dst),
                             codec::label(c.as_ref(), s.payload_type),
                             s.packets.to_string(),
-                            lost_cell(s.lost, s.loss_percent),
+                            super::lost_cell(s.lost, s.loss_percent),
                             format!("{:.2} / {:.2} ms", s.jitter_mean_ms, s.jitter_max_ms),
                             format!("{:.1} ms", s.max_delta_ms),
                             s.mos.map_or_else(|| "-".into(), |m| format!("{m:.2}")),
