@@ -162,20 +162,20 @@ impl Dissector {
             self.expire(time_ns);
         }
         let sliced = match linktype {
-            linktype::ETHERNET => SlicedPacket::from_ethernet(data).map_err(malformed)?,
+            linktype::ETHERNET => SlicedPacket::from_ethernet(data),
             linktype::RAW | 12 | 14 | linktype::IPV4 | linktype::IPV6 => {
-                SlicedPacket::from_ip(data).map_err(malformed)?
+                SlicedPacket::from_ip(data)
             }
             linktype::LINUX_SLL => {
                 let proto = u16_at(data, 14).ok_or_else(|| malformed("SLL header cut short"))?;
-                SlicedPacket::from_ether_type(EtherType(proto), &data[16..]).map_err(malformed)?
+                SlicedPacket::from_ether_type(EtherType(proto), &data[16..])
             }
             linktype::LINUX_SLL2 => {
                 let proto = u16_at(data, 0).ok_or_else(|| malformed("SLL2 header cut short"))?;
                 let rest = data
                     .get(20..)
                     .ok_or_else(|| malformed("SLL2 header cut short"))?;
-                SlicedPacket::from_ether_type(EtherType(proto), rest).map_err(malformed)?
+                SlicedPacket::from_ether_type(EtherType(proto), rest)
             }
             linktype::NULL | linktype::LOOP => {
                 let fam = data
@@ -188,18 +188,23 @@ impl Dissector {
                     u32::from_be_bytes([fam[0], fam[1], fam[2], fam[3]])
                 };
                 match fam {
-                    2 | 24 | 28 | 30 => SlicedPacket::from_ip(&data[4..]).map_err(malformed)?,
+                    2 | 24 | 28 | 30 => SlicedPacket::from_ip(&data[4..]),
                     other => return Ok(Dissected::Other(format!("loopback family {other}"))),
                 }
             }
             other => return Ok(Dissected::Other(format!("link type {other}"))),
         };
-        self.sliced(sliced, time_ns, 0)
+        // Sliced in place and passed by reference: moving the ~200-byte `SlicedPacket` out
+        // of its `Result` (`map_err(..)?`) cost a store-forwarding stall per frame.
+        match &sliced {
+            Ok(sliced) => self.sliced(sliced, time_ns, 0),
+            Err(e) => Err(malformed(e)),
+        }
     }
 
     fn sliced<'a>(
         &'a mut self,
-        sliced: SlicedPacket<'a>,
+        sliced: &SlicedPacket<'a>,
         time_ns: i64,
         depth: u8,
     ) -> Result<Dissected<'a>, Malformed> {
@@ -232,7 +237,7 @@ impl Dissector {
             let key = (src, dst, id);
             let done = self
                 .pool
-                .process_sliced_packet(&sliced, time_ns, ())
+                .process_sliced_packet(sliced, time_ns, ())
                 .map_err(|e| malformed(format!("IP fragment: {e}")))?;
             let entry = self.held.entry(key).or_insert((0, time_ns));
             match done {
@@ -262,7 +267,7 @@ impl Dissector {
                 }
             }
         }
-        match sliced.transport {
+        match &sliced.transport {
             Some(TransportSlice::Udp(udp)) => Ok(Dissected::Payload(
                 Payload::Udp {
                     src: SocketAddr::new(src, udp.source_port()),
@@ -272,7 +277,7 @@ impl Dissector {
                 0,
             )),
             Some(TransportSlice::Tcp(tcp)) => {
-                Ok(Dissected::Payload(tcp_transport(&tcp, src, dst), 0))
+                Ok(Dissected::Payload(tcp_transport(tcp, src, dst), 0))
             }
             Some(_) => Ok(Dissected::Other("ICMP/IGMP".into())),
             None => {
@@ -284,10 +289,10 @@ impl Dissector {
                 match proto {
                     4 | 41 => {
                         let inner = SlicedPacket::from_ip(payload).map_err(malformed)?;
-                        self.sliced(inner, time_ns, depth + 1)
+                        self.sliced(&inner, time_ns, depth + 1)
                     }
                     47 => match gre(payload)? {
-                        Some(inner) => self.sliced(inner, time_ns, depth + 1),
+                        Some(inner) => self.sliced(&inner, time_ns, depth + 1),
                         None => Ok(Dissected::Other("GRE payload".into())),
                     },
                     _ => Ok(match transport_from(proto, src, dst, payload)? {

@@ -110,7 +110,7 @@ pub struct Analysis {
     /// endpoint, valid while `endpoints` is unchanged, and the stream of its SSRC), so the
     /// next packet of the flow takes one lookup instead of three. A cache: cleared when it
     /// holds [`MAX_FLOW_CACHE`] flows.
-    flow_cache: FastMap<(SocketAddr, SocketAddr), FlowCache>,
+    flow_cache: FastMap<FlowKey, FlowCache>,
     endpoints: BoundedMap<SocketAddr, MediaEndpoint, MAX_ENDPOINTS>,
     stun_flows: BoundedMap<(SocketAddr, SocketAddr), (), MAX_FLOWS>,
     tcp: BoundedMap<(SocketAddr, SocketAddr), TcpFlow, MAX_TCP_FLOWS>,
@@ -144,6 +144,35 @@ enum Class {
     Decoded,
     Ignored,
     Malformed,
+}
+
+/// A UDP flow's source and destination packed into three words, the key of
+/// `Analysis::flow_cache`, looked up once per RTP packet: it hashes in three steps where a
+/// `(SocketAddr, SocketAddr)` takes a dozen (enum tags, octet slices and their lengths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    src: u128,
+    dst: u128,
+    /// Source port, destination port, and one bit per address for IPv6.
+    ports: u64,
+}
+
+impl FlowKey {
+    fn new(src: SocketAddr, dst: SocketAddr) -> Self {
+        fn word(a: SocketAddr) -> (u128, u64) {
+            match a {
+                SocketAddr::V4(a) => (u128::from(u32::from(*a.ip())), 0),
+                SocketAddr::V6(a) => (u128::from(*a.ip()), 1),
+            }
+        }
+        let (s, s6) = word(src);
+        let (d, d6) = word(dst);
+        Self {
+            src: s,
+            dst: d,
+            ports: u64::from(src.port()) << 16 | u64::from(dst.port()) | s6 << 32 | d6 << 33,
+        }
+    }
 }
 
 fn flow_key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
@@ -241,7 +270,7 @@ impl Analysis {
                 (Class::Ignored, u32::MAX)
             }
             Ok(Dissected::Other(_)) => (Class::Ignored, 0),
-            Ok(Dissected::Payload(t, earlier)) => (self.transport(f, t), earlier),
+            Ok(Dissected::Payload(t, earlier)) => (self.transport(f, &t), earlier),
         };
         self.dissector = Some(dissector);
         if extra == u32::MAX {
@@ -256,8 +285,10 @@ impl Analysis {
         }
     }
 
-    fn transport(&mut self, f: &Frame<'_>, t: Payload<'_>) -> Class {
-        match t {
+    /// By reference: moving the payload (two socket addresses and a slice) into the call
+    /// stalled on the stores that had just written it.
+    fn transport(&mut self, f: &Frame<'_>, t: &Payload<'_>) -> Class {
+        match *t {
             Payload::Udp { src, dst, payload } => self.udp(f, src, dst, payload),
             Payload::Tcp {
                 src,
@@ -267,7 +298,11 @@ impl Analysis {
                 fin,
                 payload,
             } => self.tcp_segment(f, src, dst, seq, syn, fin, payload),
-            Payload::Sctp { src, dst, chunks } => {
+            Payload::Sctp {
+                src,
+                dst,
+                ref chunks,
+            } => {
                 let mut class = Class::Ignored;
                 for c in chunks {
                     // Retransmitted chunks repeat a TSN already seen.
@@ -325,7 +360,8 @@ impl Analysis {
         }
         if (128..192).contains(&first) {
             let generation = self.endpoints.generation();
-            let (signalled, last_stream) = match self.flow_cache.get(&(src, dst)) {
+            let flow = FlowKey::new(src, dst);
+            let (signalled, last_stream) = match self.flow_cache.get(&flow) {
                 Some(c) if c.generation == generation => (c.signalled.clone(), c.stream),
                 _ => {
                     let signalled = self
@@ -341,7 +377,7 @@ impl Analysis {
                         signalled: signalled.clone(),
                         stream: None,
                     };
-                    self.flow_cache.insert((src, dst), cache);
+                    self.flow_cache.insert(flow, cache);
                     (signalled, None)
                 }
             };
@@ -372,7 +408,7 @@ impl Analysis {
                 }
                 if rtph::looks_like_rtp(p) {
                     let call = signalled.and_then(|e| e.call);
-                    return self.rtp(f, src, dst, p, call, last_stream);
+                    return self.rtp(f, (src, dst, flow), p, call, last_stream);
                 }
             }
             return Class::Ignored;
@@ -428,8 +464,7 @@ impl Analysis {
     fn rtp(
         &mut self,
         f: &Frame<'_>,
-        src: SocketAddr,
-        dst: SocketAddr,
+        (src, dst, flow): (SocketAddr, SocketAddr, FlowKey),
         p: &[u8],
         call: Option<usize>,
         last_stream: Option<(u32, usize)>,
@@ -469,7 +504,7 @@ impl Analysis {
                 self.streams.len() - 1
             }
         };
-        if let Some(c) = self.flow_cache.get_mut(&(src, dst)) {
+        if let Some(c) = self.flow_cache.get_mut(&flow) {
             c.stream = Some((h.ssrc, idx));
         }
         if let Some(s) = self.streams.get_mut(idx) {
