@@ -40,7 +40,7 @@ pub enum RtpError {
 /// crashed pcap-decode. The block as a whole is checked to fit; its contents are skipped.
 ///
 /// Errors: [`RtpError`] when the version is not 2 or the lengths do not fit.
-#[inline] // per packet in pcap-decode: inlined, the header is not stored and reloaded
+#[inline(always)] // per packet in pcap-decode: inlined, the header is not stored and reloaded
 pub fn parse(buf: &[u8]) -> Result<RtpHeader, RtpError> {
     let short = |what: &str| RtpError::Malformed(format!("{what} runs past the packet"));
     let Some(&[b0, b1, s0, s1, t0, t1, t2, t3, i0, i1, i2, i3]) = buf.get(..12) else {

@@ -52,6 +52,9 @@ pub struct Arrival {
 #[derive(Debug, Clone, Default)]
 pub struct StreamStats {
     packets: u64,
+    /// The last clock rate and it in kHz (`rate / 1e3`, the same f64 every time): one
+    /// division per packet fewer on the jitter's chain.
+    rate_khz: (u32, f64),
     first_ns: i64,
     last_ns: i64,
     /// Extended sequence numbers (RFC 3550 A.1): lowest and highest seen.
@@ -171,7 +174,10 @@ impl StreamStats {
         if in_time_sequence && a.clock_rate != 0 {
             // RFC 3550 A.8: D = (Rj − Ri) − (Sj − Si); J += (|D| − J) / 16, with Sj − Si the
             // media time since the last in-sequence packet that had a clock rate.
-            let nominal_ms = f64::from(since_first) / (f64::from(a.clock_rate) / 1e3);
+            if self.rate_khz.0 != a.clock_rate {
+                self.rate_khz = (a.clock_rate, f64::from(a.clock_rate) / 1e3);
+            }
+            let nominal_ms = f64::from(since_first) / self.rate_khz.1;
             let d = (delta_ms - (nominal_ms - self.last_nominal_ms)).abs();
             self.jitter_ms = (15.0 * self.jitter_ms + d) / 16.0;
             self.jitter_samples += 1;
