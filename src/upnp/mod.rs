@@ -339,47 +339,31 @@ impl ActionOutcome {
 /// response, the result code with its name (e.g. `NAT-PMP response: external address,
 /// result 3 (Network Failure)`).
 pub fn datagram_summary(b: &[u8]) -> String {
-    match (b.first(), b.get(1)) {
-        (Some(0), Some(&op)) => {
-            let name = match op & 0x7f {
-                0 => "external address",
-                1 => "map UDP",
-                2 => "map TCP",
-                _ => "unknown opcode",
-            };
-            if op & 0x80 == 0 {
-                format!("NAT-PMP request: {name}")
-            } else {
-                match b.get(2..4) {
-                    Some(r) => {
-                        let code = u16::from_be_bytes([r[0], r[1]]);
-                        let what = natpmp::natpmp_result_name(code);
-                        format!("NAT-PMP response: {name}, result {code} ({what})")
-                    }
-                    None => format!("NAT-PMP response: {name}, cut short"),
-                }
-            }
-        }
-        (Some(2), Some(&op)) => {
-            let name = match op & 0x7f {
-                0 => "ANNOUNCE",
-                1 => "MAP",
-                2 => "PEER",
-                _ => "unknown opcode",
-            };
-            if op & 0x80 == 0 {
-                format!("PCP request: {name}")
-            } else {
-                match b.get(3) {
-                    Some(&code) => format!(
-                        "PCP response: {name}, result {code} ({})",
-                        pcp::pcp_result_name(code)
-                    ),
-                    None => format!("PCP response: {name}, cut short"),
-                }
-            }
-        }
-        _ => "not NAT-PMP or PCP".into(),
+    let (protocol, opcode, name, result) = match (b.first(), b.get(1)) {
+        (Some(0), Some(&op)) => (
+            "NAT-PMP",
+            op,
+            natpmp::natpmp_opcode_name(op & 0x7f),
+            b.get(2..4).map(|r| {
+                let code = u16::from_be_bytes([r[0], r[1]]);
+                (code, natpmp::natpmp_result_name(code))
+            }),
+        ),
+        (Some(2), Some(&op)) => (
+            "PCP",
+            op,
+            pcp::pcp_opcode_name(op & 0x7f),
+            b.get(3)
+                .map(|&code| (u16::from(code), pcp::pcp_result_name(code))),
+        ),
+        _ => return "not NAT-PMP or PCP".into(),
+    };
+    if opcode & 0x80 == 0 {
+        return format!("{protocol} request: {name}");
+    }
+    match result {
+        Some((code, what)) => format!("{protocol} response: {name}, result {code} ({what})"),
+        None => format!("{protocol} response: {name}, cut short"),
     }
 }
 

@@ -18,6 +18,17 @@ pub fn natpmp_result_name(code: u16) -> &'static str {
     }
 }
 
+/// Name of a NAT-PMP opcode (RFC 6886 §3.2, §3.3): 0 external address, 1 map UDP, 2 map
+/// TCP (the values [`natpmp_external_address_request`] and [`natpmp_map_request`] send).
+pub fn natpmp_opcode_name(opcode: u8) -> &'static str {
+    match opcode {
+        0 => "external address",
+        1 => "map UDP",
+        2 => "map TCP",
+        _ => "unknown opcode",
+    }
+}
+
 /// NAT-PMP request for the external address (RFC 6886 §3.2).
 pub fn natpmp_external_address_request() -> [u8; 2] {
     [0, 0]

@@ -5,6 +5,17 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{DecodeError, MapProtocol};
 
+/// Name of a PCP opcode (RFC 6887 §19.2): 0 ANNOUNCE, 1 MAP (what [`pcp_map_request`]
+/// sends), 2 PEER.
+pub fn pcp_opcode_name(opcode: u8) -> &'static str {
+    match opcode {
+        0 => "ANNOUNCE",
+        1 => "MAP",
+        2 => "PEER",
+        _ => "unknown opcode",
+    }
+}
+
 /// Name of a PCP result code (RFC 6887 §7.4).
 pub fn pcp_result_name(code: u8) -> &'static str {
     match code {
