@@ -11,7 +11,7 @@ use anyhow::anyhow;
 
 use super::{CommandError, Env};
 use crate::capture::analysis::{Analysis, Options, RtpStream};
-use crate::capture::reader::{CaptureError, End, read_frames, read_frames_threaded};
+use crate::capture::reader::{CaptureError, End, Frame, read_frames, read_frames_threaded};
 use crate::cli::{GlobalArgs, PcapDecodeArgs, PcapView};
 use crate::report::Report;
 use crate::report::pcap_decode::{
@@ -91,7 +91,7 @@ pub async fn run(
                 }
             };
             let stopped = || stop.load(Ordering::Relaxed);
-            let on_frame = |f: &crate::capture::reader::Frame<'_>| analysis.frame(f);
+            let on_frame = |f: &Frame<'_>| analysis.frame(f);
             let end = if two_threads {
                 read_frames_threaded(input, size, on_frame, on_progress, stopped)
             } else {
