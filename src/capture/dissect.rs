@@ -70,8 +70,8 @@ pub enum Payload<'a> {
         src: SocketAddr,
         /// Destination.
         dst: SocketAddr,
-        /// One entry per DATA chunk.
-        chunks: Vec<SctpData<'a>>,
+        /// The DATA chunks, in order (chunk lengths already checked).
+        chunks: SctpChunks<'a>,
     },
 }
 
@@ -88,6 +88,53 @@ pub struct SctpData<'a> {
     pub end: bool,
     /// User data.
     pub data: &'a [u8],
+}
+
+/// The chunks of an SCTP packet after its common header, their lengths checked by the
+/// dissector; iterating yields the DATA chunks (type 0) as [`SctpData`].
+///
+/// A view rather than a `Vec`: with no heap part, a [`Payload`] needs no drop, and dropping
+/// one (for the `Vec` of this variant) made `Analysis::frame` reload a word of the UDP
+/// variant it had just written, a store-forwarding stall on every frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SctpChunks<'a>(&'a [u8]);
+
+impl<'a> IntoIterator for SctpChunks<'a> {
+    type Item = SctpData<'a>;
+    type IntoIter = std::iter::FilterMap<SctpChunkIter<'a>, fn((u8, &'a [u8])) -> Option<SctpData<'a>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        SctpChunkIter(self.0).filter_map(|(kind, c)| {
+            (kind == 0 && c.len() >= 16).then(|| SctpData {
+                tsn: u32::from_be_bytes([c[4], c[5], c[6], c[7]]),
+                stream: u16::from_be_bytes([c[8], c[9]]),
+                begin: c[1] & 0x02 != 0,
+                end: c[1] & 0x01 != 0,
+                data: &c[16..],
+            })
+        })
+    }
+}
+
+/// Every chunk of an SCTP packet as (type, chunk bytes from its header on, without
+/// padding); stops at the first chunk whose length does not fit (which the dissector has
+/// already reported as malformed).
+#[derive(Debug, Clone)]
+pub struct SctpChunkIter<'a>(&'a [u8]);
+
+impl<'a> Iterator for SctpChunkIter<'a> {
+    type Item = (u8, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let p = self.0;
+        let len = usize::from(u16_at(p, 2)?);
+        if len < 4 || len > p.len() {
+            self.0 = &[];
+            return None;
+        }
+        self.0 = p.get(len.div_ceil(4) * 4..).unwrap_or(&[]);
+        Some((p[0], &p[..len]))
+    }
 }
 
 /// What a frame turned out to be.
@@ -399,30 +446,18 @@ fn sctp<'a>(p: &'a [u8], src: IpAddr, dst: IpAddr) -> Result<Payload<'a>, Malfor
         (Some(s), Some(d)) if p.len() >= 12 => (s, d),
         _ => return Err(malformed("SCTP header cut short")),
     };
-    let mut chunks = Vec::new();
     let mut i = 12;
     while i + 4 <= p.len() {
-        let kind = p[i];
         let len = usize::from(u16_at(p, i + 2).unwrap_or(0));
         if len < 4 || i + len > p.len() {
             return Err(malformed(format!("SCTP chunk length {len} at offset {i}")));
-        }
-        if kind == 0 && len >= 16 {
-            let flags = p[i + 1];
-            chunks.push(SctpData {
-                tsn: u32::from_be_bytes([p[i + 4], p[i + 5], p[i + 6], p[i + 7]]),
-                stream: u16_at(p, i + 8).unwrap_or(0),
-                begin: flags & 0x02 != 0,
-                end: flags & 0x01 != 0,
-                data: &p[i + 16..i + len],
-            });
         }
         i += len.div_ceil(4) * 4;
     }
     Ok(Payload::Sctp {
         src: SocketAddr::new(src, sport),
         dst: SocketAddr::new(dst, dport),
-        chunks,
+        chunks: SctpChunks(&p[12..]),
     })
 }
 

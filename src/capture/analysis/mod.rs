@@ -301,7 +301,7 @@ impl Analysis {
             Payload::Sctp {
                 src,
                 dst,
-                ref chunks,
+                chunks,
             } => {
                 let mut class = Class::Ignored;
                 for c in chunks {
