@@ -104,40 +104,40 @@ pub struct SctpChunks<'a>(&'a [u8]);
 
 impl<'a> IntoIterator for SctpChunks<'a> {
     type Item = SctpData<'a>;
-    type IntoIter =
-        std::iter::FilterMap<SctpChunkIter<'a>, fn((u8, &'a [u8])) -> Option<SctpData<'a>>>;
+    type IntoIter = SctpDataIter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        SctpChunkIter(self.0).filter_map(|(kind, c)| {
-            (kind == 0 && c.len() >= 16).then(|| SctpData {
-                tsn: u32::from_be_bytes([c[4], c[5], c[6], c[7]]),
-                stream: u16::from_be_bytes([c[8], c[9]]),
-                begin: c[1] & 0x02 != 0,
-                end: c[1] & 0x01 != 0,
-                data: &c[16..],
-            })
-        })
+    fn into_iter(self) -> SctpDataIter<'a> {
+        SctpDataIter(self.0)
     }
 }
 
-/// Every chunk of an SCTP packet as (type, chunk bytes from its header on, without
-/// padding); stops at the first chunk whose length does not fit (which the dissector has
-/// already reported as malformed).
+/// The DATA chunks of [`SctpChunks`], in order; stops at the first chunk whose length does
+/// not fit (which the dissector has already reported as malformed).
 #[derive(Debug, Clone)]
-pub struct SctpChunkIter<'a>(&'a [u8]);
+pub struct SctpDataIter<'a>(&'a [u8]);
 
-impl<'a> Iterator for SctpChunkIter<'a> {
-    type Item = (u8, &'a [u8]);
+impl<'a> Iterator for SctpDataIter<'a> {
+    type Item = SctpData<'a>;
 
-    fn next(&mut self) -> Option<Self::Item> {
-        let p = self.0;
-        let len = usize::from(u16_at(p, 2)?);
-        if len < 4 || len > p.len() {
-            self.0 = &[];
-            return None;
+    fn next(&mut self) -> Option<SctpData<'a>> {
+        loop {
+            let p = self.0;
+            let len = usize::from(u16_at(p, 2)?);
+            if len < 4 || len > p.len() {
+                self.0 = &[];
+                return None;
+            }
+            self.0 = p.get(len.div_ceil(4) * 4..).unwrap_or(&[]);
+            if p[0] == 0 && len >= 16 {
+                return Some(SctpData {
+                    tsn: u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
+                    stream: u16::from_be_bytes([p[8], p[9]]),
+                    begin: p[1] & 0x02 != 0,
+                    end: p[1] & 0x01 != 0,
+                    data: &p[16..len],
+                });
+            }
         }
-        self.0 = p.get(len.div_ceil(4) * 4..).unwrap_or(&[]);
-        Some((p[0], &p[..len]))
     }
 }
 
