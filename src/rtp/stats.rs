@@ -8,7 +8,9 @@
 //! and 19) and the packet after it, and packets whose timestamp goes backwards do not count;
 //! payloads without a known clock rate (e.g. `telephone-event`) are left out of jitter.
 
-/// Nanoseconds per millisecond, for converting arrival times.
+/// Nanoseconds per millisecond, for converting arrival times (by multiplying with its
+/// reciprocal: the figures agree to the last digit reported, 1 µs, and a division per
+/// packet is a long wait on the jitter's chain).
 const NS_PER_MS: f64 = 1e6;
 
 /// Width of the duplicate-detection window, in sequence numbers.
@@ -52,9 +54,9 @@ pub struct Arrival {
 #[derive(Debug, Clone, Default)]
 pub struct StreamStats {
     packets: u64,
-    /// The last clock rate and it in kHz (`rate / 1e3`, the same f64 every time): one
-    /// division per packet fewer on the jitter's chain.
-    rate_khz: (u32, f64),
+    /// The last clock rate and the milliseconds of one of its ticks (`1e3 / rate`): the
+    /// jitter's chain multiplies instead of dividing (a division's latency per packet).
+    ms_per_tick: (u32, f64),
     first_ns: i64,
     last_ns: i64,
     /// Extended sequence numbers (RFC 3550 A.1): lowest and highest seen.
@@ -170,14 +172,14 @@ impl StreamStats {
         let follows_cn = super::codec::is_static_comfort_noise(self.last_pt);
         self.last_pt = a.payload_type;
 
-        let delta_ms = (a.time_ns - self.seq_time_ns) as f64 / NS_PER_MS;
+        let delta_ms = (a.time_ns - self.seq_time_ns) as f64 * (1.0 / NS_PER_MS);
         if in_time_sequence && a.clock_rate != 0 {
             // RFC 3550 A.8: D = (Rj − Ri) − (Sj − Si); J += (|D| − J) / 16, with Sj − Si the
             // media time since the last in-sequence packet that had a clock rate.
-            if self.rate_khz.0 != a.clock_rate {
-                self.rate_khz = (a.clock_rate, f64::from(a.clock_rate) / 1e3);
+            if self.ms_per_tick.0 != a.clock_rate {
+                self.ms_per_tick = (a.clock_rate, 1e3 / f64::from(a.clock_rate));
             }
-            let nominal_ms = f64::from(since_first) / self.rate_khz.1;
+            let nominal_ms = f64::from(since_first) * self.ms_per_tick.1;
             let d = (delta_ms - (nominal_ms - self.last_nominal_ms)).abs();
             self.jitter_ms = (15.0 * self.jitter_ms + d) / 16.0;
             self.jitter_samples += 1;
