@@ -50,7 +50,7 @@ pub async fn run(
         }
         let size = meta.map(|m| m.len());
         // No BufReader: pcap-parser reads into its own 1 MiB buffer. (A mapped file would
-        // save the kernel's copy, a fifth of the single-threaded time, but its pages count as
+        // save the kernel's copy, a third of the single-threaded time, but its pages count as
         // resident memory: 520 MB on the benchmark capture instead of 11 MiB.)
         (Box::new(f), size)
     };

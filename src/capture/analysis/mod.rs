@@ -233,11 +233,7 @@ impl Analysis {
                 Some(class) => class,
                 None => self.udp(f, flow.src(), flow.dst(), payload),
             };
-            match class {
-                Class::Decoded => self.packets.decoded += 1,
-                Class::Ignored => self.packets.ignored += 1,
-                Class::Malformed => self.packets.malformed += 1,
-            }
+            self.count(class, 1);
             return;
         }
         let (class, extra) = match dissector.dissect(f.linktype, f.time_ns, f.data) {
@@ -260,8 +256,12 @@ impl Analysis {
         if extra == u32::MAX {
             return;
         }
-        let n = 1 + u64::from(extra);
         self.packets.total += u64::from(extra);
+        self.count(class, 1 + u64::from(extra));
+    }
+
+    /// Counts `n` frames (already in the total) as `class`.
+    fn count(&mut self, class: Class, n: u64) {
         match class {
             Class::Decoded => self.packets.decoded += n,
             Class::Ignored => self.packets.ignored += n,
