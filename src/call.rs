@@ -470,7 +470,7 @@ pub fn check(e: &Expectations, m: &Measured) -> Vec<Checked> {
 }
 
 impl CallResult {
-    /// The evidence about the media for [`call_verdicts`]: `offer_address` is our SDP's
+    /// The evidence about the media for [`call_verdicts`](crate::diagnose::media::call_verdicts): `offer_address` is our SDP's
     /// media address, `behind_nat` whether the far end saw our signalling from another
     /// address than ours, `answer_from` where the answer came from.
     pub fn media_facts(

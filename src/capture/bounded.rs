@@ -8,7 +8,7 @@ use std::hash::Hash;
 
 use super::FastMap;
 
-/// A [`FastMap`] of at most `CAP` (≥ 1) entries, evicting the oldest insertion when full.
+/// A `FastMap` (a `HashMap` with ahash) of at most `CAP` (≥ 1) entries, evicting the oldest insertion when full.
 #[derive(Debug)]
 pub struct BoundedMap<K, V, const CAP: usize> {
     map: FastMap<K, V>,

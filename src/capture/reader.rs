@@ -282,7 +282,7 @@ struct Batch {
 /// with the same numbers, times and bytes, and reading ends the same way (the same
 /// [`End`], truncation messages included), so whatever `on_frame` computes is what it
 /// computes with [`read_frames`]; only the wall time differs. Memory is bounded by a few
-/// batches of [`BATCH_BYTES`], whatever the file size.
+/// batches of `BATCH_BYTES` (256 KiB), whatever the file size.
 ///
 /// Errors: as [`read_frames`].
 pub fn read_frames_threaded<R: Read + Send>(

@@ -1,5 +1,9 @@
 //! Command-line definitions (clap derive): global options shared by every subcommand and one
 //! `Args` struct per subcommand, parsed into domain types so bad input fails before any I/O.
+//!
+//! The doc comments here are `--help` text (clap derive), written in usage notation:
+//! `[HOST]:PORT` is an optional host, not a rustdoc link.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::path::PathBuf;
 use std::time::Duration;

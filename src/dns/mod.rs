@@ -1,5 +1,5 @@
 //! DNS rules for SIP and ENUM, without I/O: RFC 3263 server location (NAPTR → SRV → A/AAAA)
-//! in [`rfc3263`], ENUM (RFC 6116 on DDDS) in [`enum`](crate::dns::r#enum). The
+//! in [`rfc3263`], ENUM (RFC 6116 on DDDS) in `enum` (the module `dns::r#enum`). The
 //! hickory-resolver client that runs the queries and records the trail is `crate::net::dns`;
 //! `enum-lookup` reuses both.
 

@@ -278,7 +278,7 @@ impl DnsClient {
     /// RFC 3263 §4: NAPTR → SRV → A/AAAA, the SRV names without NAPTR (or when no NAPTR
     /// service is usable), else the host's own A/AAAA with the default transport. `only` is a
     /// transport the user forced (the URI's `transport=` wins); `websocket` also takes the
-    /// RFC 7118 services. The queries stay in [`DnsClient::log`].
+    /// RFC 7118 services. The queries stay in the client's log ([`DnsClient::take_log`]).
     pub async fn locate(
         &self,
         target: &Target,

@@ -161,7 +161,7 @@ pub fn session_expires(m: &Message) -> Option<(u32, Refresher)> {
 /// What the dialog tells its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InviteEvent {
-    /// A challenge needs a password: answer with [`Invite::provide_password`].
+    /// A challenge needs a password: answer with [`Invite::provide_password`](crate::sip::invite::Invite::provide_password).
     PasswordNeeded {
         /// The realm asked for.
         realm: String,
@@ -183,6 +183,6 @@ pub enum InviteEvent {
     },
     /// The far end hung up.
     RemoteBye,
-    /// The dialog ended (see [`Invite::outcome`]).
+    /// The dialog ended (see [`Invite::outcome`](crate::sip::invite::Invite::outcome)).
     Ended,
 }

@@ -1,6 +1,6 @@
 //! The `pcap-decode` report: calls, RTP streams, STUN and SIP messages of a capture, the
 //! findings in words (decided in `capture::findings` and `diagnose`), and the renderings:
-//! summary, messages, ladder ([`ladder`]), streams.
+//! summary, messages, ladder (the `ladder` module), streams.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -143,7 +143,7 @@ pub struct CallReport {
 pub struct StreamReport {
     /// SSRC.
     pub ssrc: Ssrc,
-    /// Source ("ip:port", "[ip]:port" for IPv6, in JSON).
+    /// Source (`ip:port`, `[ip]:port` for IPv6, in JSON).
     pub src: SocketAddr,
     /// Destination.
     pub dst: SocketAddr,

@@ -244,7 +244,7 @@ impl Invite {
     }
 
     /// The password asked for with [`InviteEvent::PasswordNeeded`], or `None`: the call then
-    /// ends with [`AuthFailure::NoPassword`].
+    /// ends with [`AuthFailure::NoPassword`](crate::sip::register::AuthFailure::NoPassword).
     pub fn provide_password(&mut self, now: Instant, password: Option<String>) {
         match self.auth.provide_password(password) {
             Some(AuthStep::Retry) => self.retry_authenticated(now),
