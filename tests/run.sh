@@ -22,6 +22,8 @@ step "cargo fmt --check"
 cargo fmt --check
 step "cargo clippy (builds everything once; a few minutes on a fresh machine)"
 cargo clippy --all-targets --quiet -- -D warnings
+step "cargo doc (broken links in the API docs fail)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 step "cargo test --all-targets"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
