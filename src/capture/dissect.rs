@@ -366,48 +366,8 @@ impl Dissector {
         }
     }
 
-    /// The common case — UDP in an unfragmented IPv4/IPv6 packet, here on the link layers
-    /// and tags [`Dissector::udp`] leaves to `dissect` — inline, the rest in
-    /// [`Dissector::sliced_other`]: as a call, its result went through memory and the
-    /// caller stalled reloading it (3% of pcap-decode's time on a 300-call capture).
-    #[inline(always)]
+    /// The transport payload of a sliced packet: tunnels followed, fragments reassembled.
     fn sliced<'a>(
-        &'a mut self,
-        sliced: &SlicedPacket<'a>,
-        time_ns: i64,
-        depth: u8,
-    ) -> Result<Dissected<'a>, Malformed> {
-        if let Some(TransportSlice::Udp(udp)) = &sliced.transport
-            && sliced.ip_payload().is_some_and(|ip| !ip.fragmented)
-        {
-            let addresses = match &sliced.net {
-                Some(NetSlice::Ipv4(v4)) => Some((
-                    IpAddr::V4(v4.header().source_addr()),
-                    IpAddr::V4(v4.header().destination_addr()),
-                )),
-                Some(NetSlice::Ipv6(v6)) => Some((
-                    IpAddr::V6(v6.header().source_addr()),
-                    IpAddr::V6(v6.header().destination_addr()),
-                )),
-                _ => None,
-            };
-            if let Some((src, dst)) = addresses {
-                return Ok(Dissected::Payload(
-                    Payload::Udp {
-                        src: SocketAddr::new(src, udp.source_port()),
-                        dst: SocketAddr::new(dst, udp.destination_port()),
-                        payload: udp.payload(),
-                    },
-                    0,
-                ));
-            }
-        }
-        self.sliced_other(sliced, time_ns, depth)
-    }
-
-    /// Everything [`Dissector::sliced`] does not do inline: other transports, fragments,
-    /// tunnels, non-IP frames.
-    fn sliced_other<'a>(
         &'a mut self,
         sliced: &SlicedPacket<'a>,
         time_ns: i64,
