@@ -172,18 +172,25 @@ pub struct FlowKey {
 impl FlowKey {
     /// The key of the flow from `src` to `dst`.
     pub fn new(src: SocketAddr, dst: SocketAddr) -> Self {
-        fn word(a: SocketAddr) -> (u128, u64) {
+        fn word(a: SocketAddr) -> (u128, bool) {
             match a {
-                SocketAddr::V4(a) => (u128::from(u32::from(*a.ip())), 0),
-                SocketAddr::V6(a) => (u128::from(*a.ip()), 1),
+                SocketAddr::V4(a) => (u128::from(u32::from(*a.ip())), false),
+                SocketAddr::V6(a) => (u128::from(*a.ip()), true),
             }
         }
-        let (s, s6) = word(src);
-        let (d, d6) = word(dst);
+        Self::from_parts(word(src), src.port(), word(dst), dst.port())
+    }
+
+    /// The key from each side's address (an IPv4 one in the low 32 bits) with whether it is
+    /// IPv6, and port.
+    fn from_parts(src: (u128, bool), sport: u16, dst: (u128, bool), dport: u16) -> Self {
         Self {
-            src: s,
-            dst: d,
-            ports: u64::from(src.port()) << 16 | u64::from(dst.port()) | s6 << 32 | d6 << 33,
+            src: src.0,
+            dst: dst.0,
+            ports: u64::from(sport) << 16
+                | u64::from(dport)
+                | u64::from(src.1) << 32
+                | u64::from(dst.1) << 33,
         }
     }
 
@@ -287,24 +294,25 @@ impl Dissector {
             return None;
         }
         let udp = UdpSlice::from_slice(payload.payload).ok()?;
-        let (src, dst, v6) = match &ip {
+        let (src, dst) = match &ip {
             IpSlice::Ipv4(v4) => (
-                u128::from(u32::from_be_bytes(v4.header().source())),
-                u128::from(u32::from_be_bytes(v4.header().destination())),
-                0,
+                (u128::from(u32::from_be_bytes(v4.header().source())), false),
+                (
+                    u128::from(u32::from_be_bytes(v4.header().destination())),
+                    false,
+                ),
             ),
             IpSlice::Ipv6(v6) => (
-                u128::from_be_bytes(v6.header().source()),
-                u128::from_be_bytes(v6.header().destination()),
-                3 << 32,
+                (u128::from_be_bytes(v6.header().source()), true),
+                (u128::from_be_bytes(v6.header().destination()), true),
             ),
         };
         self.frames += 1;
         if self.frames.is_multiple_of(4096) {
             self.expire(time_ns);
         }
-        let ports = u64::from(udp.source_port()) << 16 | u64::from(udp.destination_port()) | v6;
-        Some((FlowKey { src, dst, ports }, udp.payload()))
+        let flow = FlowKey::from_parts(src, udp.source_port(), dst, udp.destination_port());
+        Some((flow, udp.payload()))
     }
 
     /// Frames still held in incomplete IP datagrams.
