@@ -121,24 +121,33 @@ impl<'a> Iterator for SctpDataIter<'a> {
 
     fn next(&mut self) -> Option<SctpData<'a>> {
         loop {
-            let p = self.0;
-            let len = usize::from(u16_at(p, 2)?);
-            if len < 4 || len > p.len() {
-                self.0 = &[];
-                return None;
-            }
-            self.0 = p.get(len.div_ceil(4) * 4..).unwrap_or(&[]);
-            if p[0] == 0 && len >= 16 {
+            let (c, rest) = sctp_chunk(self.0)?.ok()?;
+            self.0 = rest;
+            if c[0] == 0 && c.len() >= 16 {
                 return Some(SctpData {
-                    tsn: u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
-                    stream: u16::from_be_bytes([p[8], p[9]]),
-                    begin: p[1] & 0x02 != 0,
-                    end: p[1] & 0x01 != 0,
-                    data: &p[16..len],
+                    tsn: u32::from_be_bytes([c[4], c[5], c[6], c[7]]),
+                    stream: u16::from_be_bytes([c[8], c[9]]),
+                    begin: c[1] & 0x02 != 0,
+                    end: c[1] & 0x01 != 0,
+                    data: &c[16..],
                 });
             }
         }
     }
+}
+
+/// An SCTP chunk (padding left out) and the bytes after it.
+type ChunkAndRest<'a> = (&'a [u8], &'a [u8]);
+
+/// The first SCTP chunk of `p` (RFC 9260 §3.2: type, flags, a length counting the 4-byte
+/// chunk header but not the padding to a multiple of 4) and what follows it: `None` when
+/// fewer than 4 bytes are left, `Err(length)` when the length does not fit.
+fn sctp_chunk(p: &[u8]) -> Option<Result<ChunkAndRest<'_>, usize>> {
+    let len = usize::from(u16_at(p, 2)?);
+    if len < 4 || len > p.len() {
+        return Some(Err(len));
+    }
+    Some(Ok((&p[..len], p.get(len.div_ceil(4) * 4..).unwrap_or(&[]))))
 }
 
 /// What a frame turned out to be.
@@ -532,13 +541,15 @@ fn sctp<'a>(p: &'a [u8], src: IpAddr, dst: IpAddr) -> Result<Payload<'a>, Malfor
         (Some(s), Some(d)) if p.len() >= 12 => (s, d),
         _ => return Err(malformed("SCTP header cut short")),
     };
-    let mut i = 12;
-    while i + 4 <= p.len() {
-        let len = usize::from(u16_at(p, i + 2).unwrap_or(0));
-        if len < 4 || i + len > p.len() {
-            return Err(malformed(format!("SCTP chunk length {len} at offset {i}")));
+    let mut rest = &p[12..];
+    while let Some(chunk) = sctp_chunk(rest) {
+        match chunk {
+            Ok((_, next)) => rest = next,
+            Err(len) => {
+                let at = p.len() - rest.len();
+                return Err(malformed(format!("SCTP chunk length {len} at offset {at}")));
+            }
         }
-        i += len.div_ceil(4) * 4;
     }
     Ok(Payload::Sctp {
         src: SocketAddr::new(src, sport),
