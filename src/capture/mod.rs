@@ -15,3 +15,15 @@ pub mod writer;
 /// key, resistant to crafted collisions like std's SipHash but several times faster on
 /// these small keys (SipHash was ~14% of decode time on a 300-call capture).
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+
+/// The xorshift64 generator of the randomised capture tests: the same frames on every run,
+/// without a dependency. `seed` must not be 0.
+#[cfg(test)]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}

@@ -528,13 +528,7 @@ mod robustness {
     /// (The cargo-fuzz target in fuzz/ does the same without bounds.)
     #[test]
     fn random_frames_never_panic_and_always_add_up() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::capture::xorshift(0x9E37_79B9_7F4A_7C15);
         // A valid Ethernet/IPv4/UDP frame carrying RTP to mutate from.
         let mut base = Vec::new();
         etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
