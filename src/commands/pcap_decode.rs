@@ -24,6 +24,16 @@ use crate::rtp::stats::round3;
 /// below it the thread's start costs more than it saves.
 const TWO_THREADS_FROM: u64 = 64 << 20;
 
+/// Whether to read on a second thread: as `--threads` says, else for a regular file of
+/// [`TWO_THREADS_FROM`] bytes or more (`size`; `None` for stdin and pipes) on a machine with
+/// two cores or more.
+fn two_threads(threads: Option<u16>, size: Option<u64>, cores: usize) -> bool {
+    match threads {
+        Some(n) => n > 1,
+        None => size.is_some_and(|s| s >= TWO_THREADS_FROM) && cores > 1,
+    }
+}
+
 /// Runs the command.
 ///
 /// Errors: [`CommandError::Usage`] for a missing file, a file that is not a capture, or an
@@ -73,13 +83,8 @@ pub async fn run(
     let opts = Options {
         rtp_heuristics: args.rtp_heuristics,
     };
-    let two_threads = match args.threads {
-        Some(n) => n > 1,
-        None => {
-            size.is_some_and(|s| s >= TWO_THREADS_FROM)
-                && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
-        }
-    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let two_threads = two_threads(args.threads, size, cores);
     let worker = {
         let stop = Arc::clone(&stop);
         let pb = progress.clone();
@@ -287,5 +292,26 @@ fn stream(a: &Analysis, s: &RtpStream) -> StreamReport {
         rtcp_fraction_lost_percent: rx
             .rtcp_report
             .map(|(f, _)| round3(f64::from(f) * 100.0 / 256.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small captures, stdin and one-core machines stay on one thread; large files take
+    /// two; `--threads` decides when given.
+    #[test]
+    fn two_threads_only_where_they_pay() {
+        let big = Some(TWO_THREADS_FROM);
+        assert!(two_threads(None, big, 2));
+        assert!(
+            !two_threads(None, Some(TWO_THREADS_FROM - 1), 2),
+            "small file"
+        );
+        assert!(!two_threads(None, None, 2), "stdin or a pipe");
+        assert!(!two_threads(None, big, 1), "one core");
+        assert!(!two_threads(Some(1), big, 2));
+        assert!(two_threads(Some(2), Some(1000), 1));
     }
 }
